@@ -1,0 +1,50 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SUITE ?= auth
+PYTEST_ARGS ?=
+
+.PHONY: run test bootstrap bootstrap-run lint typecheck pytest conformance bench audits-check package test-package clean
+
+run: bootstrap-run
+	$(PY) -m mcp_auth_desktop --demo
+
+bootstrap-run:
+	@scripts/bootstrap.sh run
+
+bootstrap:
+	@scripts/bootstrap.sh test
+
+test: bootstrap
+	@$(MAKE) --no-print-directory lint typecheck
+	@$(MAKE) --no-print-directory pytest
+	@$(MAKE) --no-print-directory conformance
+	@$(MAKE) --no-print-directory audits-check
+
+lint:
+	$(VENV)/bin/ruff check mcp_auth_desktop mock_server
+
+typecheck:
+	$(VENV)/bin/mypy mcp_auth_desktop/core mcp_auth_desktop/storage
+
+pytest:
+	scripts/headless.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+conformance: bootstrap
+	$(PY) -m tests.conformance.run --suite $(SUITE)
+
+bench: bootstrap
+	scripts/headless.sh $(PY) -m bench
+
+audits-check:
+	$(PY) audits/check_citations.py
+
+package: bootstrap
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/mcp-auth-desktop.spec
+
+test-package: package
+	scripts/headless.sh dist/mcp-auth-desktop/mcp-auth-desktop --self-test
+
+clean:
+	rm -rf build dist .pytest_cache .mypy_cache

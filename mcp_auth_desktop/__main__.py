@@ -1,0 +1,3 @@
+from mcp_auth_desktop.gui.app import main
+
+raise SystemExit(main())

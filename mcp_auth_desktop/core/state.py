@@ -1,0 +1,152 @@
+"""Per-server state machine and the events the manager publishes.
+
+The GUI and the CLI observe these; they never reach into the manager's
+internals. Everything here is plain data, safe to show (no secrets).
+
+States and the transitions the manager makes::
+
+    NEW ──discover──▶ DISCOVERING ──ok──▶ NEEDS_SIGN_IN ──sign_in──▶ SIGNING_IN
+                          │                                            │ ok
+                          └──fail──▶ ERROR                             ▼
+    SIGN_IN_NEEDED ◀─invalid_grant── REFRESHING ◀──timer/refresh── SIGNED_IN
+          │                              │ transient: back to SIGNED_IN (retry later)
+          └────sign_in─────▶ SIGNING_IN  │
+    SIGNED_IN ──revoke──▶ REVOKED ──sign_in──▶ SIGNING_IN
+
+NEEDS_SIGN_IN means "never signed in"; SIGN_IN_NEEDED means "was signed in,
+the grant is gone" (the user is notified).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ServerState",
+    "ServerView",
+    "ManagerEvent",
+    "StateChanged",
+    "TokensRefreshed",
+    "SignInNeeded",
+    "RefreshFailed",
+    "ServerAdded",
+    "ServerRemoved",
+    "LogEvent",
+    "RevocationReport",
+]
+
+
+class ServerState(enum.Enum):
+    NEW = "new"
+    DISCOVERING = "discovering"
+    NEEDS_SIGN_IN = "needs sign-in"
+    SIGNING_IN = "signing in"
+    SIGNED_IN = "signed in"
+    REFRESHING = "refreshing"
+    SIGN_IN_NEEDED = "sign-in needed"
+    ERROR = "error"
+    REVOKED = "revoked"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self in (ServerState.SIGN_IN_NEEDED, ServerState.NEEDS_SIGN_IN)
+
+    @property
+    def is_error(self) -> bool:
+        return self is ServerState.ERROR
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """A snapshot of one server for display. Contains no secret."""
+
+    id: str
+    name: str
+    url: str
+    state: ServerState
+    issuer: str | None = None
+    resource: str | None = None
+    registration_method: str | None = None
+    client_id: str | None = None
+    redirect_uri: str | None = None
+    requested_scopes: tuple[str, ...] = ()
+    granted_scopes: tuple[str, ...] = ()
+    expires_at: float | None = None
+    has_refresh_token: bool = False
+    last_refresh_at: float | None = None
+    last_refresh_result: str | None = None
+    last_error: str | None = None
+    revocation_supported: bool | None = None
+    pending_revocation: bool = False
+    discovery_trail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManagerEvent:
+    server_id: str
+    at: float
+
+
+@dataclass(frozen=True)
+class StateChanged(ManagerEvent):
+    old: ServerState
+    new: ServerState
+
+
+@dataclass(frozen=True)
+class TokensRefreshed(ManagerEvent):
+    expires_at: float | None
+    rotated: bool
+
+
+@dataclass(frozen=True)
+class SignInNeeded(ManagerEvent):
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefreshFailed(ManagerEvent):
+    reason: str
+    transient: bool
+    retry_in: float | None
+
+
+@dataclass(frozen=True)
+class ServerAdded(ManagerEvent):
+    name: str
+
+
+@dataclass(frozen=True)
+class ServerRemoved(ManagerEvent):
+    name: str
+    report: RevocationReport | None = None
+
+
+@dataclass(frozen=True)
+class LogEvent(ManagerEvent):
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RevocationReport:
+    """What revocation and removal actually achieved at the server."""
+
+    supported: bool
+    refresh_token_revoked: bool = False
+    access_token_revoked: bool = False
+    registration_deleted: bool | None = None
+    errors: tuple[str, ...] = field(default=())
+
+    def summary(self) -> str:
+        if not self.supported:
+            return "The server offers no revocation: removal was local only."
+        parts = []
+        if self.refresh_token_revoked or self.access_token_revoked:
+            parts.append("tokens revoked at the server")
+        if self.registration_deleted:
+            parts.append("client registration deleted")
+        if self.errors:
+            parts.append("problems: " + "; ".join(self.errors))
+        return ", ".join(parts) or "nothing to revoke"
