@@ -1,0 +1,183 @@
+"""Storage: an encrypted secret vault and a plain settings file, behind two Protocols.
+
+:func:`open_storage` is what the GUI and the CLI call. It decides where the
+vault key lives and says so through ``vault.location``:
+
+1. An existing vault: its header names the key source. A keyring vault
+   needs the keyring (one read per start); a passphrase vault needs the
+   passphrase (``MCP_AUTH_DESKTOP_PASSPHRASE``, else ``passphrase_provider``).
+2. No vault yet: the OS keyring, with the new key read back to prove it was
+   kept. If the keyring is absent, locked, hung or loses writes, the
+   passphrase is used instead, with a warning, and if there is no
+   passphrase either, :class:`KeyringUnavailableError` says what to do.
+   Secrets are never written in plain text.
+
+``MCP_AUTH_DESKTOP_KEYRING`` overrides the choice for a new vault:
+``passphrase`` (never use the keyring) or ``memory`` (secrets kept in
+memory only, nothing saved; settings still use the file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mcp_auth_desktop.core.errors import ConfigurationError, KeyringUnavailableError
+
+from .base import JsonObject, SecretVault, SettingsStore, StorageLocation
+from .keys import KeyProvider, KeyringKeyProvider, MemoryKeyProvider, PassphraseKeyProvider
+from .memory import MemorySettings, MemoryVault
+from .paths import HOME_ENV, AppPaths, app_paths
+from .settings import FileSettings
+from .vault import FileVault, read_header
+
+__all__ = [
+    "JsonObject",
+    "SecretVault",
+    "SettingsStore",
+    "StorageLocation",
+    "FileVault",
+    "FileSettings",
+    "MemoryVault",
+    "MemorySettings",
+    "KeyringKeyProvider",
+    "PassphraseKeyProvider",
+    "MemoryKeyProvider",
+    "AppPaths",
+    "app_paths",
+    "open_storage",
+    "open_storage_async",
+    "HOME_ENV",
+    "KEYRING_ENV",
+    "PASSPHRASE_ENV",
+]
+
+log = logging.getLogger(__name__)
+
+KEYRING_ENV = "MCP_AUTH_DESKTOP_KEYRING"
+PASSPHRASE_ENV = "MCP_AUTH_DESKTOP_PASSPHRASE"
+_MODES = ("auto", "keyring", "passphrase", "memory")
+
+
+def _passphrase_source(
+    provider: Callable[[], str | None] | None,
+) -> Callable[[], str | None]:
+    asked: list[str | None] = []
+
+    def source() -> str | None:
+        env = os.environ.get(PASSPHRASE_ENV)
+        if env:
+            return env
+        if provider is None:
+            return None
+        if not asked:  # ask the user once, however often the answer is needed
+            asked.append(provider())
+        return asked[0]
+
+    return source
+
+
+def open_storage(
+    home: Path | None = None,
+    *,
+    passphrase_provider: Callable[[], str | None] | None = None,
+    keyring_timeout: float = 5.0,
+    keyring_backend: Any | None = None,
+    scrypt_n: int = 2**15,
+) -> tuple[SecretVault, SettingsStore]:
+    """Open (or create) the vault and settings under ``home`` (see the module doc).
+
+    Blocks for at most about ``keyring_timeout`` per keyring call; call it
+    before the event loop runs, or through :func:`open_storage_async`.
+    ``passphrase_provider`` is called at most once, only when a passphrase is
+    needed and ``MCP_AUTH_DESKTOP_PASSPHRASE`` is not set.
+    ``keyring_backend`` replaces ``keyring.get_keyring()`` (tests).
+
+    Raises KeyringUnavailableError (no usable keyring and no passphrase),
+    VaultLockedError (passphrase missing or wrong), UnsafePathError,
+    StorageWriteError. A damaged vault does not raise: it is moved aside and
+    ``vault.corruption`` says so.
+    """
+    paths = app_paths(home)
+    paths.ensure()
+    settings = FileSettings(paths)
+    mode = os.environ.get(KEYRING_ENV, "auto").strip().lower() or "auto"
+    if mode not in _MODES:
+        raise ConfigurationError(f"{KEYRING_ENV} must be one of {', '.join(_MODES)}, not {mode!r}.")
+    if mode == "memory":
+        log.info("secrets are kept in memory only (%s=memory)", KEYRING_ENV)
+        return MemoryVault(), settings
+
+    source = _passphrase_source(passphrase_provider)
+
+    def passphrase() -> PassphraseKeyProvider:
+        return PassphraseKeyProvider(source, n=scrypt_n)
+
+    def keyring_provider() -> KeyringKeyProvider:
+        return KeyringKeyProvider(keyring_backend, timeout=keyring_timeout)
+
+    header = read_header(paths.vault_file)
+    provider: KeyProvider
+    if header is not None:
+        existing = header.get("key_source")
+        if existing == "passphrase":
+            provider = passphrase()
+        elif existing == "keyring":
+            provider = keyring_provider()
+        else:
+            # A memory-key vault cannot be opened by a new process: it is moved aside.
+            provider = MemoryKeyProvider()
+        vault = FileVault(paths, provider)
+        vault.open_sync()
+        return vault, settings
+
+    if mode == "passphrase":
+        vault = FileVault(paths, passphrase())
+        vault.open_sync()
+        return vault, settings
+
+    try:
+        vault = FileVault(paths, keyring_provider())
+        vault.open_sync()
+        return vault, settings
+    except KeyringUnavailableError as exc:
+        if mode == "keyring" or not source():
+            raise KeyringUnavailableError(
+                f"{exc.message} Secrets are never stored in plain text: set {PASSPHRASE_ENV}, "
+                f"or run mcp-auth in a terminal to be asked for a passphrase, to keep them in a "
+                f"file encrypted with a key derived from your passphrase."
+            ) from None
+        log.warning(
+            "%s Using a vault key derived from your passphrase instead; it is needed at every "
+            "start.",
+            exc.message,
+        )
+    vault = FileVault(paths, passphrase())
+    vault.open_sync()
+    return vault, settings
+
+
+async def open_storage_async(
+    home: Path | None = None,
+    *,
+    passphrase_provider: Callable[[], str | None] | None = None,
+    keyring_timeout: float = 5.0,
+    keyring_backend: Any | None = None,
+) -> tuple[SecretVault, SettingsStore]:
+    """:func:`open_storage` in a worker thread, so a slow keyring never blocks the loop.
+
+    ``passphrase_provider`` then runs in that worker thread: a GUI should
+    rather catch VaultLockedError / KeyringUnavailableError, ask on its own
+    thread, and call again with ``passphrase_provider=lambda: answer``.
+    """
+    return await asyncio.to_thread(
+        open_storage,
+        home,
+        passphrase_provider=passphrase_provider,
+        keyring_timeout=keyring_timeout,
+        keyring_backend=keyring_backend,
+    )

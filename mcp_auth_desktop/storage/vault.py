@@ -1,0 +1,477 @@
+"""The encrypted secret vault: one AES-256-GCM file shared by every process.
+
+File layout::
+
+    b"MCPAUTHV"  | u32 big-endian header length | header (JSON, UTF-8) | ciphertext
+
+The header names the format version, where the key comes from
+(``key_source`` plus ``key_id`` or the scrypt ``kdf``), a key check value
+and the nonce of this write. Everything before the ciphertext is the AEAD's
+associated data, so a changed header fails decryption like a changed body.
+The plaintext is ``{"entries": {name: object}}``.
+
+Every write takes the vault lock, re-reads the file, applies one change and
+replaces the file atomically. Reads are cached: the nonce is fresh on every
+write, so comparing the header's nonce with the cached one tells whether
+another process wrote since, without trusting timestamps (which are coarse
+on Linux and would miss two same-size writes in one tick).
+
+A file that cannot be trusted (truncated, bad tag, wrong or lost key, bad
+JSON, a format from the future) is moved aside as ``.corrupt-<timestamp>``
+under the lock and a fresh vault starts; only the secrets are lost, so the
+affected servers need to sign in again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import copy
+import hashlib
+import hmac
+import json
+import logging
+import os
+import struct
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mcp_auth_desktop.core.errors import (
+    KeyringUnavailableError,
+    StorageError,
+    VaultCorruptError,
+    VaultLockedError,
+)
+
+from .atomic import atomic_write, quarantine, read_private, remove_stale_temps
+from .base import JsonObject, StorageLocation
+from .filelock import FileLock
+from .keys import BadKeyHeaderError, KeyNotFoundError, KeyProvider
+from .paths import AppPaths
+
+__all__ = ["FileVault", "FORMAT_VERSION", "MAGIC", "read_header", "validate_name"]
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"MCPAUTHV"
+FORMAT_VERSION = 1
+_PREFIX = struct.Struct(">8sI")
+_MAX_HEADER = 64 * 1024
+_NONCE_BYTES = 12
+_CHECK_LABEL = b"mcp-auth-desktop vault key check v1"
+_MAX_NAME = 256
+
+
+class _Corrupt(Exception):
+    """Internal: the file cannot be trusted. ``reason`` is safe to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _key_check(key: bytes) -> str:
+    return base64.b64encode(hmac.new(key, _CHECK_LABEL, hashlib.sha256).digest()[:16]).decode()
+
+
+def _b64(value: object, size: int, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Corrupt(f"its header has an invalid {what}") from None
+    if len(raw) != size:
+        raise _Corrupt(f"its header has an invalid {what}")
+    return raw
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"invalid JSON constant {name}")
+
+
+def _strict_loads(data: bytes | str) -> Any:
+    return json.loads(data, parse_constant=_reject_constant)
+
+
+def _split(raw: bytes) -> tuple[JsonObject, bytes, bytes]:
+    """Header, associated data and ciphertext of a vault file, or _Corrupt."""
+    if len(raw) < _PREFIX.size:
+        raise _Corrupt("it is truncated")
+    magic, hlen = _PREFIX.unpack_from(raw)
+    if magic != MAGIC:
+        raise _Corrupt("it is not an MCP Auth Desktop vault")
+    if hlen > _MAX_HEADER or len(raw) < _PREFIX.size + hlen:
+        raise _Corrupt("it is truncated")
+    aad = raw[: _PREFIX.size + hlen]
+    try:
+        header = _strict_loads(aad[_PREFIX.size :])
+    except (ValueError, UnicodeDecodeError):
+        raise _Corrupt("its header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise _Corrupt("its header is not valid JSON")
+    version = header.get("format")
+    if type(version) is not int:
+        raise _Corrupt("its header has no format version")
+    if version > FORMAT_VERSION:
+        raise _Corrupt(f"it was written by a newer version of the app (format {version})")
+    if version < 1 or header.get("cipher") != "AES-256-GCM":
+        raise _Corrupt(f"it uses an unsupported format ({version})")
+    if header.get("key_source") not in ("keyring", "passphrase", "memory"):
+        raise _Corrupt("its header names an unknown key source")
+    return header, aad, raw[len(aad) :]
+
+
+def _peek_nonce(path: Path) -> bytes | None:
+    """The nonce in the file's header, reading only the header; None if unreadable.
+
+    The nonce is fresh on every write, so an unchanged nonce means unchanged
+    contents. The nonce is not secret, so comparing it in constant time is moot.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        prefix = os.read(fd, _PREFIX.size)
+        if len(prefix) != _PREFIX.size:
+            return None
+        magic, hlen = _PREFIX.unpack(prefix)
+        if magic != MAGIC or hlen > _MAX_HEADER:
+            return None
+        hbytes = os.read(fd, hlen)
+        header = _strict_loads(hbytes)
+        if not isinstance(header, dict):
+            return None
+        return _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
+    except (OSError, ValueError, UnicodeDecodeError, _Corrupt):
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_header(path: Path) -> JsonObject | None:
+    """The header of the vault at ``path``; None when absent or unreadable."""
+    try:
+        raw = read_private(path)
+    except StorageError:
+        return None
+    if raw is None:
+        return None
+    try:
+        return _split(raw)[0]
+    except _Corrupt:
+        return None
+
+
+def validate_name(name: object) -> str:
+    if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
+        raise ValueError(f"a vault entry name is a string of 1 to {_MAX_NAME} characters")
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
+        raise ValueError("a vault entry name has no control characters")
+    return name
+
+
+def _normalise(value: object) -> JsonObject:
+    """A deep copy of ``value`` in pure JSON types, or TypeError (value not shown)."""
+    if not isinstance(value, dict):
+        raise TypeError("a vault entry is a JSON object (dict)")
+    try:
+        out = _strict_loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        raise TypeError(
+            "a vault entry holds only str, int, float, bool, None, list and dict values"
+        ) from None
+    assert isinstance(out, dict)
+    return out
+
+
+@dataclass
+class _State:
+    nonce: bytes
+    header: JsonObject
+    key: bytes
+    entries: dict[str, JsonObject]
+
+
+class FileVault:
+    """:class:`~mcp_auth_desktop.storage.base.SecretVault` backed by an encrypted file."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        provider: KeyProvider,
+        *,
+        lock_timeout: float = 30.0,
+        entry_lock_timeout: float = 120.0,
+    ) -> None:
+        self._paths = paths
+        self._path = paths.vault_file
+        self._provider = provider
+        self._lock_timeout = lock_timeout
+        self._entry_lock_timeout = entry_lock_timeout
+        self._mu = threading.Lock()  # guards the cache between worker threads
+        self._state: _State | None = None
+        self._keys: dict[tuple[str, str], bytes] = {}
+        #: The last corruption found and handled (file moved aside), for the UI to show.
+        self.corruption: VaultCorruptError | None = None
+
+    def __repr__(self) -> str:
+        return f"FileVault(path={str(self._path)!r}, key_source={self._provider.key_source!r})"
+
+    # -- public API (SecretVault) -------------------------------------------
+
+    @property
+    def location(self) -> StorageLocation:
+        return StorageLocation(
+            key_source=self._provider.key_source,
+            backend=self._provider.backend,
+            vault_path=str(self._path),
+        )
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def get(self, name: str) -> JsonObject | None:
+        validate_name(name)
+        entries = await self._read()
+        value = entries.get(name)
+        return copy.deepcopy(value) if value is not None else None
+
+    async def names(self) -> list[str]:
+        return sorted(await self._read())
+
+    async def put(self, name: str, value: JsonObject) -> None:
+        validate_name(name)
+        clean = _normalise(value)
+
+        def change(entries: dict[str, JsonObject]) -> bool:
+            entries[name] = clean
+            return True
+
+        await self._modify(change)
+
+    async def delete(self, name: str) -> None:
+        validate_name(name)
+
+        def change(entries: dict[str, JsonObject]) -> bool:
+            return entries.pop(name, None) is not None
+
+        await self._modify(change)
+
+    async def delete_prefix(self, prefix: str) -> int:
+        if not isinstance(prefix, str) or not prefix:
+            raise ValueError("delete_prefix needs a non-empty prefix")
+        removed = 0
+
+        def change(entries: dict[str, JsonObject]) -> bool:
+            nonlocal removed
+            doomed = [n for n in entries if n.startswith(prefix)]
+            for n in doomed:
+                del entries[n]
+            removed = len(doomed)
+            return bool(doomed)
+
+        await self._modify(change)
+        return removed
+
+    def lock(self, name: str) -> FileLock:
+        validate_name(name)
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+        return FileLock(
+            self._paths.entry_lock_dir / f"{digest}.lock",
+            timeout=self._entry_lock_timeout,
+            what="server's token entry",
+        )
+
+    async def forget_everything(self) -> None:
+        async with self._vault_lock():
+            await asyncio.to_thread(self._forget_sync)
+
+    async def aclose(self) -> None:
+        with self._mu:
+            self._state = None
+            self._keys.clear()
+
+    # -- synchronous entry points (open_storage, tools) ------------------------
+
+    def open_sync(self) -> None:
+        """Open or create the vault now, so a missing key or passphrase shows at start.
+
+        A damaged vault is moved aside here and :attr:`corruption` set; this
+        does not raise for it so the app can start and say what happened.
+        """
+        with self._vault_lock().hold_sync():
+            try:
+                self._load_sync()
+            except _Corrupt as exc:
+                self._quarantine_sync(exc)
+            if self._state is None:
+                self._write_sync({})
+
+    # -- internals -------------------------------------------------------------
+
+    def _vault_lock(self) -> FileLock:
+        return FileLock(self._paths.vault_lock, timeout=self._lock_timeout, what="secret vault")
+
+    async def _read(self) -> dict[str, JsonObject]:
+        try:
+            return await asyncio.to_thread(self._load_sync)
+        except _Corrupt:
+            pass
+        # Decide about corruption under the lock: a writer may have replaced the file since.
+        async with self._vault_lock():
+            try:
+                return await asyncio.to_thread(self._load_sync)
+            except _Corrupt as exc:
+                raise await asyncio.to_thread(self._quarantine_sync, exc) from None
+
+    async def _modify(self, change: Any) -> None:
+        async with self._vault_lock():
+            await asyncio.to_thread(self._modify_sync, change)
+
+    def _modify_sync(self, change: Any) -> None:
+        try:
+            current = self._load_sync()
+        except _Corrupt as exc:
+            # The caller's change (often fresh tokens) still deserves to be kept.
+            self._quarantine_sync(exc)
+            current = {}
+        entries = dict(current)
+        if change(entries):
+            remove_stale_temps(self._path)
+            self._write_sync(entries)
+
+    def _key_for(self, header: Mapping[str, Any]) -> bytes:
+        source = header["key_source"]
+        if source != self._provider.key_source:
+            raise VaultLockedError(
+                f"The secret vault {self._path} is now protected by a {source} key; restart "
+                f"MCP Auth Desktop to open it."
+            )
+        ref = (str(header.get("key_id")), json.dumps(header.get("kdf"), sort_keys=True))
+        key = self._keys.get(ref)
+        if key is None:
+            try:
+                key = self._provider.load_key(header)
+            except KeyNotFoundError as exc:
+                raise _Corrupt(exc.message) from None
+            except BadKeyHeaderError as exc:
+                raise _Corrupt(exc.message) from None
+            if not hmac.compare_digest(_key_check(key), str(header.get("key_check"))):
+                self._provider.wrong_key()
+                if source == "passphrase":
+                    raise VaultLockedError(
+                        "That passphrase does not open the secret vault. Try again."
+                    )
+                raise _Corrupt("its key does not match")
+            self._keys[ref] = key
+        return key
+
+    def _load_sync(self) -> dict[str, JsonObject]:
+        """Current entries ({} when there is no file); raises _Corrupt."""
+        with self._mu:
+            state = self._state
+            if state is not None and _peek_nonce(self._path) == state.nonce:
+                return state.entries
+            raw = read_private(self._path)
+            if raw is None:
+                self._state = None
+                return {}
+            header, aad, ciphertext = _split(raw)
+            nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
+            if state is not None and state.nonce == nonce:
+                return state.entries
+            key = self._key_for(header)
+            try:
+                plain = AESGCM(key).decrypt(nonce, ciphertext, aad)
+            except InvalidTag:
+                raise _Corrupt("its contents fail the integrity check") from None
+            try:
+                doc = _strict_loads(plain)
+            except (ValueError, UnicodeDecodeError):
+                raise _Corrupt("its decrypted contents are not valid JSON") from None
+            entries = doc.get("entries") if isinstance(doc, dict) else None
+            if not isinstance(entries, dict) or not all(
+                isinstance(v, dict) for v in entries.values()
+            ):
+                raise _Corrupt("its decrypted contents have the wrong shape")
+            self._state = _State(nonce=nonce, header=header, key=key, entries=entries)
+            return entries
+
+    def _write_sync(self, entries: dict[str, JsonObject]) -> None:
+        with self._mu:
+            state = self._state
+            if state is not None:
+                key = state.key
+                key_fields: JsonObject = {
+                    k: state.header[k] for k in ("key_source", "key_id", "kdf") if k in state.header
+                }
+            else:
+                # No vault (first start, forgotten, or moved aside): always a new key,
+                # never one that another copy of a deleted vault may still be using.
+                key, fields = self._provider.new_key()
+                key_fields = {"key_source": self._provider.key_source, **fields}
+                ref = (str(fields.get("key_id")), json.dumps(fields.get("kdf"), sort_keys=True))
+                self._keys[ref] = key
+            nonce = os.urandom(_NONCE_BYTES)
+            header: JsonObject = {
+                "format": FORMAT_VERSION,
+                "cipher": "AES-256-GCM",
+                **key_fields,
+                "key_check": _key_check(key),
+                "nonce": base64.b64encode(nonce).decode("ascii"),
+            }
+            hbytes = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+            aad = _PREFIX.pack(MAGIC, len(hbytes)) + hbytes
+            plain = json.dumps({"entries": entries}, separators=(",", ":")).encode("utf-8")
+            ciphertext = AESGCM(key).encrypt(nonce, plain, aad)
+            atomic_write(self._path, aad + ciphertext)
+            self._state = _State(nonce=nonce, header=header, key=key, entries=entries)
+
+    def _quarantine_sync(self, exc: _Corrupt) -> VaultCorruptError:
+        """Move the damaged file aside (caller holds the vault lock)."""
+        with self._mu:
+            moved = quarantine(self._path)
+            self._state = None
+        err = VaultCorruptError(
+            f"The secret vault could not be read: {exc.reason}. It was moved to {moved} and a "
+            f"new, empty vault is used; servers need to sign in again (your server list is kept).",
+            moved_to=str(moved),
+        )
+        log.warning("%s", err.message)
+        self.corruption = err
+        return err
+
+    def _forget_sync(self) -> None:
+        doomed = [self._path]
+        with contextlib.suppress(OSError):
+            doomed += sorted(self._path.parent.glob(f"{self._path.name}.corrupt-*"))
+        headers = [h for h in (read_header(p) for p in doomed) if h is not None]
+        with self._mu:
+            for p in doomed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(p)
+            remove_stale_temps(self._path)
+            self._state = None
+            self._keys.clear()
+        failed = 0
+        for header in headers:
+            if header.get("key_source") != self._provider.key_source:
+                continue
+            try:
+                self._provider.delete_key(header)
+            except (KeyringUnavailableError, BadKeyHeaderError):
+                failed += 1
+        if failed:
+            raise KeyringUnavailableError(
+                f"The vault was deleted, but {failed} key item(s) named 'vault-key-…' could not "
+                f"be removed from the OS keyring (service 'mcp-auth-desktop'); remove them by hand."
+            )
