@@ -1,0 +1,438 @@
+"""The one seam between the token manager (asyncio) and the widgets (Qt).
+
+Widgets never see the manager. They read :class:`ServerView` snapshots from
+the bridge, listen to its signals, and start actions with its methods, each
+of which returns an ``asyncio.Task`` the bridge owns: the bridge marks the
+server busy while it runs, turns a failure into ``actionFailed`` with words
+the user can act on (``McpAuthError.user_message``), and cancels everything
+on :meth:`aclose`. Manager events arrive on the loop thread (qasync runs
+asyncio on the Qt thread) and are turned into signals; state changes are
+coalesced so a refresh storm of hundreds of servers costs one repaint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.state import (
+    LogEvent,
+    ManagerEvent,
+    RefreshFailed,
+    RevocationReport,
+    ServerAdded,
+    ServerRemoved,
+    ServerView,
+    SignInNeeded,
+    StateChanged,
+    TokensRefreshed,
+)
+from mcp_auth_desktop.gui.redact import Redactor
+from mcp_auth_desktop.storage.base import StorageLocation
+
+__all__ = ["ManagerLike", "ManagerBridge", "AddServerRequest", "Tool"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ManagerLike(Protocol):
+    """The part of the TokenManager contract (docs/ARCHITECTURE.md) the GUI uses."""
+
+    def servers(self) -> list[ServerView]: ...
+    def get(self, ref: str) -> ServerView: ...
+    def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]: ...
+    async def add_server(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        client_auth_method: str | None = None,
+        scopes: tuple[str, ...] = (),
+        options: ServerOptions = ServerOptions(),
+        discover: bool = True,
+    ) -> ServerView: ...
+    async def sign_in(
+        self, ref: str, *, on_authorization_url: Callable[[str], None] | None = None
+    ) -> ServerView: ...
+    async def refresh(self, ref: str, *, force: bool = True) -> ServerView: ...
+    async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str: ...
+    async def revoke(self, ref: str) -> RevocationReport: ...
+    async def remove(self, ref: str) -> RevocationReport: ...
+    async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any: ...
+    @property
+    def storage_location(self) -> StorageLocation: ...
+
+
+@dataclass(frozen=True)
+class AddServerRequest:
+    """What the Add server dialog collected. ``client_secret`` never reaches a repr."""
+
+    url: str
+    name: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    client_auth_method: str | None = None
+    scopes: tuple[str, ...] = ()
+    options: ServerOptions = field(default_factory=ServerOptions)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One entry of an MCP ``tools/list`` answer, as shown in the details panel."""
+
+    name: str
+    description: str = ""
+
+
+#: Key of actions not bound to one server (adding a server).
+GLOBAL = ""
+
+
+class ManagerBridge(QObject):
+    """Turns manager events into Qt signals and runs manager actions as owned tasks.
+
+    Signals:
+        serversChanged(list[str]): ids whose snapshot changed (coalesced).
+        serverAdded(str), serverRemoved(str): rows appear or go.
+        busyChanged(str, bool): a server (or ``""`` for global work) started/stopped work.
+        actionFailed(str, str, str): server id, action, message for the user.
+        actionSucceeded(str, str, str): server id, action, message for the user.
+        notify(str, str, str): kind (``sign-in`` / ``refresh-failed``), title, text.
+        logLine(float, str, str): time, level, redacted text for the log view.
+        authorizationUrl(str, str): server id, the URL the user must open to sign in.
+    """
+
+    serversChanged = Signal(list)
+    serverAdded = Signal(str)
+    serverRemoved = Signal(str)
+    busyChanged = Signal(str, bool)
+    actionFailed = Signal(str, str, str)
+    actionSucceeded = Signal(str, str, str)
+    notify = Signal(str, str, str)
+    logLine = Signal(float, str, str)
+    authorizationUrl = Signal(str, str)
+
+    def __init__(
+        self,
+        manager: ManagerLike,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        redactor: Redactor | None = None,
+        url_opener: Callable[[str], None] | None = None,
+        coalesce_ms: int = 40,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._manager = manager
+        self._loop = loop
+        self.redactor = redactor or Redactor()
+        self._url_opener = url_opener
+        self._tasks: dict[asyncio.Task[Any], tuple[str, str]] = {}
+        self._busy: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self._names: dict[str, str] = {}
+        self._failing: set[str] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(coalesce_ms)
+        self._flush.timeout.connect(self._on_flush_timeout)
+
+    # ----------------------------------------------------------------- reading
+
+    def start(self) -> None:
+        """Begin listening to the manager (call once the manager has started)."""
+        for view in self._manager.servers():
+            self._names[view.id] = view.name
+        self._unsubscribe = self._manager.subscribe(self._on_manager_event)
+
+    def servers(self) -> list[ServerView]:
+        return self._manager.servers()
+
+    def get(self, server_id: str) -> ServerView | None:
+        try:
+            return self._manager.get(server_id)
+        except McpAuthError:
+            return None
+
+    def storage_description(self) -> str:
+        try:
+            return self._manager.storage_location.describe()
+        except McpAuthError as exc:
+            return exc.user_message
+
+    def is_busy(self, server_id: str) -> bool:
+        return self._busy.get(server_id, 0) > 0
+
+    def running(self, server_id: str, action: str) -> asyncio.Task[Any] | None:
+        for task, (sid, act) in self._tasks.items():
+            if sid == server_id and act == action and not task.done():
+                return task
+        return None
+
+    @property
+    def task_count(self) -> int:
+        return len(self._tasks)
+
+    # ----------------------------------------------------------------- actions
+
+    def add_server(self, request: AddServerRequest) -> asyncio.Task[ServerView | None]:
+        return self._run(
+            GLOBAL,
+            "add",
+            self._manager.add_server(
+                request.url,
+                name=request.name,
+                client_id=request.client_id,
+                client_secret=request.client_secret,
+                client_auth_method=request.client_auth_method,
+                scopes=request.scopes,
+                options=request.options,
+            ),
+            lambda v: f"Added {v.name}.",
+        )
+
+    def sign_in(self, server_id: str) -> asyncio.Task[ServerView | None]:
+        existing = self.running(server_id, "sign-in")
+        if existing is not None:
+            return existing
+
+        def on_url(url: str) -> None:
+            self.authorizationUrl.emit(server_id, url)
+            if self._url_opener is not None:
+                self._url_opener(url)
+
+        return self._run(
+            server_id,
+            "sign-in",
+            self._manager.sign_in(server_id, on_authorization_url=on_url),
+            lambda v: f"Signed in to {v.name}.",
+        )
+
+    def cancel(self, server_id: str, action: str) -> bool:
+        task = self.running(server_id, action)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    def refresh(self, server_id: str) -> asyncio.Task[ServerView | None]:
+        return self._run(
+            server_id,
+            "refresh",
+            self._manager.refresh(server_id, force=True),
+            lambda v: f"Refreshed {v.name}.",
+        )
+
+    def token(self, server_id: str, *, min_ttl: float) -> asyncio.Task[str | None]:
+        """The access token, refreshed first when it expires within ``min_ttl`` seconds."""
+        return self._run(server_id, "copy", self._manager.get_token(server_id, min_ttl=min_ttl))
+
+    def revoke(self, server_id: str) -> asyncio.Task[RevocationReport | None]:
+        return self._run(
+            server_id, "revoke", self._manager.revoke(server_id), lambda r: r.summary()
+        )
+
+    def remove(self, server_id: str) -> asyncio.Task[RevocationReport | None]:
+        return self._run(
+            server_id, "remove", self._manager.remove(server_id), lambda r: r.summary()
+        )
+
+    def test(self, server_id: str) -> asyncio.Task[list[Tool] | None]:
+        """Initialise an MCP session and list the server's tools."""
+        return self._run(
+            server_id,
+            "test",
+            self._test(server_id),
+            lambda tools: f"The server answered with {len(tools)} tool(s).",
+        )
+
+    async def _test(self, server_id: str) -> list[Tool]:
+        result = await self._manager.call(server_id, "tools/list", {})
+        raw = result.get("tools", []) if isinstance(result, dict) else []
+        tools = []
+        for item in raw if isinstance(raw, list) else []:
+            if isinstance(item, dict) and "name" in item:
+                tools.append(
+                    Tool(
+                        sanitize_server_text(item["name"], 120),
+                        sanitize_server_text(item.get("description") or "", 300),
+                    )
+                )
+        return tools
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run GUI follow-up work (after an action) as a task the bridge cancels on close."""
+        if self._closed:
+            coro.close()
+            raise RuntimeError("the bridge is closed")
+        loop = self._loop or asyncio.get_running_loop()
+        task = loop.create_task(coro)
+        self._tasks[task] = (GLOBAL, "ui")
+        task.add_done_callback(self._tasks.pop)
+        return task
+
+    async def aclose(self) -> None:
+        """Cancel and await every task this bridge started; stop listening."""
+        self._closed = True
+        self._flush.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    # ----------------------------------------------------------------- internals
+
+    def _run(
+        self,
+        server_id: str,
+        action: str,
+        coro: Coroutine[Any, Any, T],
+        success: Callable[[T], str] | None = None,
+    ) -> asyncio.Task[T | None]:
+        if self._closed:
+            coro.close()
+            raise RuntimeError("the bridge is closed")
+        loop = self._loop or asyncio.get_running_loop()
+        task = loop.create_task(self._guard(server_id, action, coro, success))
+        self._tasks[task] = (server_id, action)
+        task.add_done_callback(self._tasks.pop)
+        return task
+
+    async def _guard(
+        self,
+        server_id: str,
+        action: str,
+        coro: Awaitable[T],
+        success: Callable[[T], str] | None,
+    ) -> T | None:
+        self._set_busy(server_id, +1)
+        try:
+            result = await coro
+        except asyncio.CancelledError:
+            if not self._closed:
+                self.actionFailed.emit(server_id, action, f"{_ACTION_WORDS[action]} was cancelled.")
+            raise
+        except McpAuthError as exc:
+            message = self.redactor(exc.user_message)
+            self._emit_log("warning", f"{self._label(server_id)}: {action} failed: {message}")
+            self.actionFailed.emit(server_id, action, message)
+            return None
+        except Exception:
+            # A bug, not a server problem: keep the app alive, log it with the traceback.
+            log.exception("%s failed unexpectedly", action)
+            self.actionFailed.emit(
+                server_id,
+                action,
+                f"{_ACTION_WORDS[action]} failed because of an internal error; see the log.",
+            )
+            return None
+        else:
+            if success is not None:
+                message = self.redactor(success(result))
+                self.actionSucceeded.emit(server_id, action, message)
+                self._emit_log("info", f"{self._label(server_id)}: {message}")
+            else:
+                self.actionSucceeded.emit(server_id, action, "")
+            return result
+        finally:
+            self._set_busy(server_id, -1)
+            if server_id:
+                self._mark_dirty(server_id)
+
+    def _label(self, server_id: str) -> str:
+        return self._names.get(server_id) or server_id or "app"
+
+    def _set_busy(self, server_id: str, delta: int) -> None:
+        before = self._busy.get(server_id, 0)
+        after = max(0, before + delta)
+        if after:
+            self._busy[server_id] = after
+        else:
+            self._busy.pop(server_id, None)
+        if (before > 0) != (after > 0):
+            self.busyChanged.emit(server_id, after > 0)
+
+    def _mark_dirty(self, server_id: str) -> None:
+        self._dirty.add(server_id)
+        if not self._flush.isActive() and not self._closed:
+            self._flush.start()
+
+    def _on_flush_timeout(self) -> None:
+        dirty, self._dirty = sorted(self._dirty), set()
+        if dirty:
+            self.serversChanged.emit(dirty)
+
+    def _emit_log(self, level: str, text: str, at: float | None = None) -> None:
+        self.logLine.emit(at if at is not None else time.time(), level, self.redactor(text))
+
+    def _on_manager_event(self, event: ManagerEvent) -> None:
+        if self._closed:
+            return
+        sid = event.server_id
+        if isinstance(event, ServerAdded):
+            self._names[sid] = event.name
+            self.serverAdded.emit(sid)
+            self._emit_log("info", f"{event.name}: added", event.at)
+            return
+        if isinstance(event, ServerRemoved):
+            name = self._names.pop(sid, event.name)
+            self._dirty.discard(sid)
+            self._failing.discard(sid)
+            self.serverRemoved.emit(sid)
+            summary = f" ({event.report.summary()})" if event.report is not None else ""
+            self._emit_log("info", f"{name}: removed{summary}", event.at)
+            return
+        self._mark_dirty(sid)
+        label = self._label(sid)
+        if isinstance(event, StateChanged):
+            self._emit_log("debug", f"{label}: {event.old.value} → {event.new.value}", event.at)
+        elif isinstance(event, TokensRefreshed):
+            self._failing.discard(sid)
+            rotated = ", refresh token rotated" if event.rotated else ""
+            self._emit_log("info", f"{label}: tokens refreshed{rotated}", event.at)
+        elif isinstance(event, SignInNeeded):
+            reason = sanitize_server_text(event.reason)
+            self._emit_log("warning", f"{label}: sign-in needed: {reason}", event.at)
+            self.notify.emit("sign-in", f"{label} needs you to sign in", self.redactor(reason))
+        elif isinstance(event, RefreshFailed):
+            reason = sanitize_server_text(event.reason)
+            retry = f"; retrying in {event.retry_in:.0f} s" if event.retry_in else ""
+            self._emit_log("warning", f"{label}: refresh failed: {reason}{retry}", event.at)
+            # Tell the user once per outage, not at every retry.
+            if sid not in self._failing:
+                self._failing.add(sid)
+                self.notify.emit(
+                    "refresh-failed", f"Refreshing {label} failed", self.redactor(reason + retry)
+                )
+        elif isinstance(event, LogEvent):
+            self._emit_log(event.level, f"{label}: {event.message}", event.at)
+
+
+_ACTION_WORDS = {
+    "add": "Adding the server",
+    "sign-in": "Signing in",
+    "refresh": "Refreshing",
+    "copy": "Copying the token",
+    "revoke": "Revoking",
+    "remove": "Removing the server",
+    "test": "Testing the connection",
+}

@@ -1,0 +1,189 @@
+"""The details panel: everything worth knowing about the selected server.
+
+Issuer, client registration, redirect URI, granted versus requested
+scopes, the last refresh and its outcome, what discovery found, and the
+tools the last Test listed. Plain labels, selectable, no secrets (the
+:class:`ServerView` it shows carries none).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mcp_auth_desktop.core.state import ServerView
+from mcp_auth_desktop.gui.bridge import Tool
+from mcp_auth_desktop.gui.server_model import format_expires_in
+
+__all__ = ["DetailsPanel"]
+
+_METHODS = {
+    "preregistered": "pre-registered client",
+    "cimd": "Client ID Metadata Document",
+    "dcr": "dynamic client registration (RFC 7591)",
+}
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+class DetailsPanel(QScrollArea):
+    """Shows one :class:`ServerView`; ``show_view(None)`` shows a hint instead."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(300)
+        body = QWidget()
+        self.setWidget(body)
+        outer = QVBoxLayout(body)
+        self.hint = QLabel("Select a server to see its details.\nAdd one with “Add server” (Ctrl+N).")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        outer.addWidget(self.hint)
+
+        self.fields: dict[str, QLabel] = {}
+        self.group = QGroupBox()
+        form = QFormLayout(self.group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, label in (
+            ("state", "State"),
+            ("url", "URL"),
+            ("resource", "Resource"),
+            ("issuer", "Issuer"),
+            ("registration", "Registration"),
+            ("client_id", "Client id"),
+            ("redirect_uri", "Redirect URI"),
+            ("requested", "Requested scopes"),
+            ("granted", "Granted scopes"),
+            ("expires", "Token expires"),
+            ("refresh_token", "Refresh token"),
+            ("last_refresh", "Last refresh"),
+            ("revocation", "Revocation"),
+            ("error", "Last error"),
+        ):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            value.setAccessibleName(label)
+            self.fields[key] = value
+            form.addRow(f"{label}:", value)
+        outer.addWidget(self.group)
+
+        self.trail_box = QGroupBox("What discovery found")
+        self.trail = QPlainTextEdit()
+        self.trail.setReadOnly(True)
+        self.trail.setMaximumHeight(110)
+        self.trail.setAccessibleName("Discovery trail")
+        QVBoxLayout(self.trail_box).addWidget(self.trail)
+        outer.addWidget(self.trail_box)
+
+        self.tools_box = QGroupBox("Tools (from the last Test)")
+        self.tools = QListWidget()
+        self.tools.setMaximumHeight(140)
+        self.tools.setAccessibleName("Tools")
+        QVBoxLayout(self.tools_box).addWidget(self.tools)
+        outer.addWidget(self.tools_box)
+        outer.addStretch(1)
+
+        self._tools_for: dict[str, list[Tool]] = {}
+        self._auth_url: dict[str, str] = {}
+        self._view: ServerView | None = None
+        self.show_view(None)
+
+    @property
+    def server_id(self) -> str | None:
+        return self._view.id if self._view else None
+
+    def show_view(self, view: ServerView | None) -> None:
+        self._view = view
+        self.hint.setVisible(view is None)
+        for w in (self.group, self.trail_box):
+            w.setVisible(view is not None)
+        if view is None:
+            self.tools_box.hide()
+            return
+        f = self.fields
+        self.group.setTitle(view.name)
+        f["state"].setText(view.state.value)
+        f["url"].setText(view.url)
+        f["resource"].setText(view.resource or "—")
+        f["issuer"].setText(view.issuer or "not discovered yet")
+        f["registration"].setText(
+            _METHODS.get(view.registration_method or "", view.registration_method or "none yet")
+        )
+        f["client_id"].setText(view.client_id or "—")
+        f["redirect_uri"].setText(view.redirect_uri or "—")
+        f["requested"].setText(" ".join(view.requested_scopes) or "server default")
+        granted = " ".join(view.granted_scopes) or "—"
+        missing = set(view.requested_scopes) - set(view.granted_scopes)
+        if view.granted_scopes and missing:
+            granted += f"  (not granted: {' '.join(sorted(missing))})"
+        f["granted"].setText(granted)
+        if view.expires_at is None:
+            f["expires"].setText("—")
+        else:
+            f["expires"].setText(
+                f"{_when(view.expires_at)} (in {format_expires_in(view.expires_at, time.time())})"
+            )
+        f["refresh_token"].setText("held" if view.has_refresh_token else "none")
+        last = _when(view.last_refresh_at)
+        if view.last_refresh_result:
+            last += f" — {view.last_refresh_result}"
+        f["last_refresh"].setText(last)
+        rev = {True: "supported", False: "not offered by the server", None: "unknown yet"}[
+            view.revocation_supported
+        ]
+        if view.pending_revocation:
+            rev += " (a revocation is still pending)"
+        f["revocation"].setText(rev)
+        f["error"].setText(view.last_error or "none")
+        auth_url = self._auth_url.get(view.id)
+        if auth_url and view.state.value == "signing in":
+            f["state"].setText(
+                f'signing in — <a href="{html.escape(auth_url, quote=True)}">'
+                "open the sign-in page again</a>"
+            )
+            f["state"].setTextFormat(Qt.TextFormat.RichText)
+            f["state"].setOpenExternalLinks(True)
+        else:
+            f["state"].setTextFormat(Qt.TextFormat.PlainText)
+        self.trail.setPlainText("\n".join(view.discovery_trail) or "Discovery has not run yet.")
+        tools = self._tools_for.get(view.id)
+        self.tools_box.setVisible(tools is not None)
+        self.tools.clear()
+        for tool in tools or []:
+            self.tools.addItem(f"{tool.name} — {tool.description}" if tool.description else tool.name)
+
+    def set_tools(self, server_id: str, tools: list[Tool]) -> None:
+        self._tools_for[server_id] = tools
+        if self._view is not None and self._view.id == server_id:
+            self.show_view(self._view)
+
+    def set_authorization_url(self, server_id: str, url: str) -> None:
+        self._auth_url[server_id] = url
+
+    def forget(self, server_id: str) -> None:
+        self._tools_for.pop(server_id, None)
+        self._auth_url.pop(server_id, None)
+        if self._view is not None and self._view.id == server_id:
+            self.show_view(None)
+
+    def tool_names(self) -> list[str]:
+        return [t.name for t in self._tools_for.get(self.server_id or "", [])]

@@ -1,0 +1,121 @@
+"""SVG icons, rendered at whatever size and device pixel ratio Qt asks for.
+
+Action icons are drawn with ``currentColor`` and recoloured from the palette,
+so they stay readable in both the light and the dark system theme. The app
+and tray state icons carry their own colours.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+__all__ = ["OverallState", "icon", "state_icon", "icons_dir", "svg_text"]
+
+log = logging.getLogger(__name__)
+
+
+class OverallState(Enum):
+    """What the tray icon says about all servers together."""
+
+    OK = "ok"
+    ATTENTION = "attention"
+    ERROR = "error"
+
+
+def icons_dir() -> Path:
+    """Where the SVG files live: an override, a frozen bundle, or the source tree."""
+    override = os.environ.get("MCP_AUTH_DESKTOP_ICONS")
+    if override:
+        return Path(override)
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources" / "icons"
+    return Path(__file__).resolve().parents[2] / "resources" / "icons"
+
+
+@cache
+def svg_text(name: str) -> str:
+    path = icons_dir() / f"{name}.svg"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("icon %s is missing at %s", name, path)
+        return ""
+
+
+class _SvgEngine(QIconEngine):
+    """Renders an SVG document at the exact requested size (HiDPI-sharp)."""
+
+    def __init__(self, name: str, tint: bool) -> None:
+        super().__init__()
+        self._name = name
+        self._tint = tint
+
+    def _renderer(self, mode: QIcon.Mode) -> QSvgRenderer:
+        text = svg_text(self._name)
+        if self._tint:
+            app = QApplication.instance()
+            palette = app.palette() if isinstance(app, QApplication) else QPalette()
+            group = (
+                QPalette.ColorGroup.Disabled
+                if mode == QIcon.Mode.Disabled
+                else QPalette.ColorGroup.Active
+            )
+            role = (
+                QPalette.ColorRole.HighlightedText
+                if mode == QIcon.Mode.Selected
+                else QPalette.ColorRole.ButtonText
+            )
+            text = text.replace("currentColor", palette.color(group, role).name())
+        return QSvgRenderer(QByteArray(text.encode("utf-8")))
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        self._renderer(mode).render(painter, QRectF(rect))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(  # noqa: N802 - Qt override
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        pm = QPixmap(size * scale)
+        pm.setDevicePixelRatio(scale)
+        pm.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pm)
+        try:
+            self._renderer(mode).render(painter, QRectF(QPoint(0, 0), size.toSizeF()))
+        finally:
+            painter.end()
+        return pm
+
+    def clone(self) -> QIconEngine:
+        return _SvgEngine(self._name, self._tint)
+
+    def key(self) -> str:
+        return "mcp-auth-svg"
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:  # noqa: N802
+        return size
+
+
+def icon(name: str) -> QIcon:
+    """An action icon (``action-<name>.svg``), tinted with the palette's text colour."""
+    return QIcon(_SvgEngine(f"action-{name}", tint=True))
+
+
+def app_icon() -> QIcon:
+    return QIcon(_SvgEngine("app", tint=False))
+
+
+def state_icon(state: OverallState) -> QIcon:
+    return QIcon(_SvgEngine(f"state-{state.value}", tint=False))

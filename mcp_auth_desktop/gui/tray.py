@@ -1,0 +1,166 @@
+"""The tray icon: overall state at a glance, per-server actions one click away.
+
+The menu is rebuilt from the bridge's current snapshots each time it is
+about to show, so it can never list a server that is gone or miss a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from mcp_auth_desktop.core.state import ServerState, ServerView
+from mcp_auth_desktop.gui.actions import ServerActions
+from mcp_auth_desktop.gui.bridge import ManagerBridge
+from mcp_auth_desktop.gui.icons import OverallState, icon, state_icon
+from mcp_auth_desktop.gui.preferences import Preferences
+from mcp_auth_desktop.gui.server_model import format_expires_in, overall_state
+
+__all__ = ["TrayIcon"]
+
+log = logging.getLogger(__name__)
+
+_TOOLTIPS = {
+    OverallState.OK: "all servers are fine",
+    OverallState.ATTENTION: "a server needs you to sign in",
+    OverallState.ERROR: "a server has a problem",
+}
+
+_SIGNED_IN = (ServerState.SIGNED_IN, ServerState.REFRESHING)
+
+
+class TrayIcon(QSystemTrayIcon):
+    """System tray entry. ``on_open`` shows the window, ``on_quit`` asks the app to quit."""
+
+    def __init__(
+        self,
+        bridge: ManagerBridge,
+        actions: ServerActions,
+        preferences: Preferences,
+        *,
+        on_open: Callable[[], None],
+        on_quit: Callable[[], None],
+        clock: Callable[[], float] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        import time
+
+        self._bridge = bridge
+        self._actions = actions
+        self._prefs = preferences
+        self._on_open = on_open
+        self._on_quit = on_quit
+        self._clock = clock or time.time
+        self._icons = {s: state_icon(s) for s in OverallState}
+        self.state = OverallState.OK
+        self.menu = QMenu()
+        self.menu.setToolTipsVisible(True)
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.setContextMenu(self.menu)
+        self.activated.connect(self._on_activated)
+        bridge.serversChanged.connect(self.update_state)
+        bridge.serverAdded.connect(self.update_state)
+        bridge.serverRemoved.connect(self.update_state)
+        bridge.notify.connect(self.on_notify)
+        self.notifications_shown: list[tuple[str, str]] = []
+        self.rebuild_menu()
+        self.update_state()
+
+    # --- state icon ------------------------------------------------------------
+
+    def update_state(self, *_: object) -> None:
+        views = self._bridge.servers()
+        state = overall_state(views)
+        self.state = state
+        self.setIcon(self._icons[state])
+        signed = sum(v.state in _SIGNED_IN for v in views)
+        self.setToolTip(
+            f"MCP Auth Desktop — {_TOOLTIPS[state]}\n{signed} of {len(views)} server(s) signed in"
+        )
+
+    # --- menu ------------------------------------------------------------------
+
+    def rebuild_menu(self) -> None:
+        self.menu.clear()
+        views = sorted(self._bridge.servers(), key=lambda v: v.name.lower())
+        if not views:
+            none = self.menu.addAction("No servers yet")
+            none.setEnabled(False)
+        for view in views:
+            self._add_server_menu(view)
+        self.menu.addSeparator()
+        open_action = self.menu.addAction(icon("window"), "Open window")
+        open_action.triggered.connect(self._on_open)
+        quit_action = self.menu.addAction(icon("quit"), "Quit")
+        quit_action.triggered.connect(self._on_quit)
+
+    def _add_server_menu(self, view: ServerView) -> None:
+        sub = self.menu.addMenu(self._icons[overall_state([view])], view.name)
+        sub.setToolTipsVisible(True)
+        sid = view.id
+        signed_in = view.state in _SIGNED_IN
+        busy = self._bridge.is_busy(sid)
+
+        copy = sub.addAction(icon("copy"), "Copy access token")
+        copy.setEnabled(signed_in)
+        copy.setToolTip("Refreshes first if the token is about to expire")
+        copy.triggered.connect(lambda _=False, s=sid: self._actions.copy_token(s))
+
+        refresh = sub.addAction(icon("refresh"), "Refresh now")
+        refresh.setEnabled(signed_in and view.has_refresh_token and not busy)
+        refresh.triggered.connect(lambda _=False, s=sid: self._actions.refresh(s))
+
+        if signed_in:
+            auth = sub.addAction(icon("sign-out"), "Sign out")
+            auth.setToolTip("Revokes the tokens at the server")
+            auth.triggered.connect(lambda _=False, s=sid: self._actions.sign_out(s))
+        else:
+            auth = sub.addAction(icon("sign-in"), "Sign in")
+            auth.setEnabled(view.state is not ServerState.SIGNING_IN)
+            auth.triggered.connect(lambda _=False, s=sid: self._actions.sign_in(s))
+
+        sub.addSeparator()
+        line = view.state.value
+        if signed_in and view.expires_at is not None:
+            line += f" · expires in {format_expires_in(view.expires_at, self._clock())}"
+        if busy:
+            line += " · working…"
+        state_line = sub.addAction(line)
+        state_line.setEnabled(False)
+
+    def server_actions(self, name: str) -> dict[str, QAction]:
+        """The actions of one server's submenu, by text (for tests and scripting)."""
+        for action in self.menu.actions():
+            sub = action.menu()
+            if sub is not None and action.text() == name:
+                return {a.text(): a for a in sub.actions() if not a.isSeparator()}
+        raise KeyError(name)
+
+    def server_names(self) -> list[str]:
+        return [a.text() for a in self.menu.actions() if a.menu() is not None]
+
+    # --- notifications -----------------------------------------------------------
+
+    def on_notify(self, kind: str, title: str, text: str) -> None:
+        if not self._prefs.current.notifications:
+            return
+        self.notifications_shown.append((title, text))
+        if self.isVisible() and self.supportsMessages():
+            icon_kind = (
+                QSystemTrayIcon.MessageIcon.Warning
+                if kind == "refresh-failed"
+                else QSystemTrayIcon.MessageIcon.Information
+            )
+            self.showMessage(title, text, icon_kind, 8000)
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self._on_open()
+
+    def current_icon(self) -> QIcon:
+        return self._icons[self.state]
