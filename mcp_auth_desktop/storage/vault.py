@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from mcp_auth_desktop.core.errors import (
     KeyringUnavailableError,
     StorageError,
+    StorageWriteError,
     VaultCorruptError,
     VaultLockedError,
 )
@@ -55,7 +56,7 @@ from .atomic import atomic_write, quarantine, read_private, remove_stale_temps
 from .base import JsonObject, StorageLocation
 from .filelock import FileLock
 from .keys import BadKeyHeaderError, KeyNotFoundError, KeyProvider
-from .paths import AppPaths
+from .paths import AppPaths, check_private_file
 
 __all__ = ["FileVault", "FORMAT_VERSION", "MAGIC", "read_header", "validate_name"]
 
@@ -68,6 +69,8 @@ _MAX_HEADER = 64 * 1024
 _NONCE_BYTES = 12
 _CHECK_LABEL = b"mcp-auth-desktop vault key check v1"
 _MAX_NAME = 256
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 class _Corrupt(Exception):
@@ -128,17 +131,19 @@ def _split(raw: bytes) -> tuple[JsonObject, bytes, bytes]:
     return header, aad, raw[len(aad) :]
 
 
-def _peek_nonce(path: Path) -> bytes | None:
-    """The nonce in the file's header, reading only the header; None if unreadable.
+def _peek(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
+    """The header's nonce and the file's (size, mtime, inode), reading only the header.
 
-    The nonce is fresh on every write, so an unchanged nonce means unchanged
-    contents. The nonce is not secret, so comparing it in constant time is moot.
+    The nonce is fresh on every write, so an unchanged nonce means our writers
+    did not touch the file; the stat triple also catches most edits made in
+    place by anything else. None when unreadable (the full read then decides).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
     except OSError:
         return None
     try:
+        st = os.fstat(fd)
         prefix = os.read(fd, _PREFIX.size)
         if len(prefix) != _PREFIX.size:
             return None
@@ -149,7 +154,8 @@ def _peek_nonce(path: Path) -> bytes | None:
         header = _strict_loads(hbytes)
         if not isinstance(header, dict):
             return None
-        return _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
+        nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
+        return nonce, (st.st_size, st.st_mtime_ns, st.st_ino)
     except (OSError, ValueError, UnicodeDecodeError, _Corrupt):
         return None
     finally:
@@ -198,6 +204,7 @@ class _State:
     header: JsonObject
     key: bytes
     entries: dict[str, JsonObject]
+    stat: tuple[int, int, int]
 
 
 class FileVault:
@@ -379,16 +386,22 @@ class FileVault:
         """Current entries ({} when there is no file); raises _Corrupt."""
         with self._mu:
             state = self._state
-            if state is not None and _peek_nonce(self._path) == state.nonce:
+            if state is not None and _peek(self._path) == (state.nonce, state.stat):
                 return state.entries
-            raw = read_private(self._path)
-            if raw is None:
+            check_private_file(self._path)
+            try:
+                fd = os.open(self._path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
+            except FileNotFoundError:
                 self._state = None
                 return {}
+            except OSError as exc:
+                raise StorageWriteError(f"Cannot read {self._path}: {exc.strerror}") from None
+            with os.fdopen(fd, "rb") as f:
+                st = os.fstat(f.fileno())
+                raw = f.read()
+            sig = (st.st_size, st.st_mtime_ns, st.st_ino)
             header, aad, ciphertext = _split(raw)
             nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
-            if state is not None and state.nonce == nonce:
-                return state.entries
             key = self._key_for(header)
             try:
                 plain = AESGCM(key).decrypt(nonce, ciphertext, aad)
@@ -403,7 +416,7 @@ class FileVault:
                 isinstance(v, dict) for v in entries.values()
             ):
                 raise _Corrupt("its decrypted contents have the wrong shape")
-            self._state = _State(nonce=nonce, header=header, key=key, entries=entries)
+            self._state = _State(nonce=nonce, header=header, key=key, entries=entries, stat=sig)
             return entries
 
     def _write_sync(self, entries: dict[str, JsonObject]) -> None:
@@ -434,7 +447,9 @@ class FileVault:
             plain = json.dumps({"entries": entries}, separators=(",", ":")).encode("utf-8")
             ciphertext = AESGCM(key).encrypt(nonce, plain, aad)
             atomic_write(self._path, aad + ciphertext)
-            self._state = _State(nonce=nonce, header=header, key=key, entries=entries)
+            st = os.stat(self._path, follow_symlinks=False)
+            sig = (st.st_size, st.st_mtime_ns, st.st_ino)
+            self._state = _State(nonce=nonce, header=header, key=key, entries=entries, stat=sig)
 
     def _quarantine_sync(self, exc: _Corrupt) -> VaultCorruptError:
         """Move the damaged file aside (caller holds the vault lock)."""
