@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mcp_auth_desktop.resources_path import resource_path
+
 __all__ = ["autostart_path", "is_enabled", "enable", "disable", "desktop_entry"]
 
 FILE_NAME = "mcp-auth-desktop.desktop"
@@ -32,8 +34,27 @@ def _quote_exec_arg(arg: str) -> str:
     return f'"{escaped}"'
 
 
+def default_command() -> list[str]:
+    """How to start this very installation hidden in the tray."""
+    cmd = [sys.executable, "--hidden"] if getattr(sys, "frozen", False) else [
+        sys.executable, "-m", "mcp_auth_desktop", "--hidden"]
+    home = os.environ.get("MCP_AUTH_DESKTOP_HOME")
+    if home:
+        # A separate profile: start the same one at login.
+        cmd = ["env", f"MCP_AUTH_DESKTOP_HOME={home}", *cmd]
+    return cmd
+
+
 def desktop_entry(command: Sequence[str] | None = None) -> str:
-    cmd = list(command) if command else [sys.executable, "-m", "mcp_auth_desktop", "--hidden"]
+    """The entry text: the packaged template when there is one, else a minimal entry."""
+    cmd = list(command) if command else default_command()
+    exec_line = " ".join(_quote_exec_arg(a) for a in cmd)
+    template = resource_path("templates", "autostart.desktop.in")
+    if template.is_file():
+        text = template.read_text(encoding="utf-8")
+        return (text.replace("@EXEC@", exec_line)
+                .replace("@TRYEXEC@", _quote_exec_arg(cmd[0]))
+                .replace("@ICON@", "io.github.mcp_auth_desktop"))
     return "\n".join(
         [
             "[Desktop Entry]",
@@ -41,8 +62,8 @@ def desktop_entry(command: Sequence[str] | None = None) -> str:
             "Version=1.5",
             "Name=MCP Auth Desktop",
             "Comment=Keeps your MCP server sign-ins fresh",
-            "Exec=" + " ".join(_quote_exec_arg(a) for a in cmd),
-            "Icon=mcp-auth-desktop",
+            "Exec=" + exec_line,
+            "Icon=io.github.mcp_auth_desktop",
             "Terminal=false",
             "Categories=Utility;Security;",
             "X-GNOME-Autostart-enabled=true",

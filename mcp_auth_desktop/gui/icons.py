@@ -8,8 +8,6 @@ and tray state icons carry their own colours.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from enum import Enum
 from functools import cache
 from pathlib import Path
@@ -19,7 +17,9 @@ from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["OverallState", "icon", "state_icon", "icons_dir", "svg_text"]
+from mcp_auth_desktop.resources_path import resource_path
+
+__all__ = ["OverallState", "icon", "app_icon", "state_icon", "icons_dir", "svg_text"]
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,8 @@ class OverallState(Enum):
 
 
 def icons_dir() -> Path:
-    """Where the SVG files live: an override, a frozen bundle, or the source tree."""
-    override = os.environ.get("MCP_AUTH_DESKTOP_ICONS")
-    if override:
-        return Path(override)
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "resources" / "icons"
-    return Path(__file__).resolve().parents[2] / "resources" / "icons"
+    """Where the SVG files live (source tree, bundle, or MCP_AUTH_DESKTOP_RESOURCES)."""
+    return resource_path("icons")
 
 
 @cache

@@ -1,0 +1,423 @@
+"""Composition root of the desktop app: ``mcp-auth-desktop``.
+
+Builds, in order: the QApplication, the single-instance guard, the qasync
+event loop, storage (asking for a passphrase if no keyring can hold the
+vault key), the shared HTTP client, the TokenManager, the bridge, the
+window and the tray. Quitting runs the same steps backwards: cancel the
+GUI's tasks, close the manager, the HTTP client and the vault, stop the
+demo server. Nothing else in the GUI constructs a collaborator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+
+from mcp_auth_desktop.core.errors import (
+    KeyringUnavailableError,
+    McpAuthError,
+    VaultLockedError,
+)
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.gui import autostart
+from mcp_auth_desktop.gui.actions import ServerActions
+from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, ManagerLike
+from mcp_auth_desktop.gui.clipboard import SecretClipboard
+from mcp_auth_desktop.gui.demo import DemoServer
+from mcp_auth_desktop.gui.icons import app_icon
+from mcp_auth_desktop.gui.main_window import MainWindow
+from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
+from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
+from mcp_auth_desktop.gui.redact import Redactor
+from mcp_auth_desktop.gui.single_instance import SingleInstance
+from mcp_auth_desktop.gui.tray import TrayIcon
+from mcp_auth_desktop.storage.base import SecretVault, SettingsStore
+
+__all__ = ["main", "build_parser", "DesktopApp"]
+
+log = logging.getLogger(__name__)
+
+DEMO_NAME = "Demo MCP server"
+READY_MARKER = "MCP-AUTH-DESKTOP-READY"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mcp-auth-desktop",
+        description="Sign in to MCP servers and keep their OAuth tokens fresh, from the tray.",
+    )
+    p.add_argument("--demo", action="store_true",
+                   help="also start the bundled mock MCP server and add it, to try signing in "
+                        "(implies --ephemeral: the mock server forgets everything when it stops)")
+    p.add_argument("--ephemeral", action="store_true",
+                   help="keep servers and tokens in memory only; nothing is saved")
+    p.add_argument("--self-test", action="store_true",
+                   help="build the UI offscreen, sign in to an in-process mock server, exit 0 if all works")
+    p.add_argument("--hidden", action="store_true",
+                   help="start in the tray without showing the window (used at login)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    # For bench/bench_gui.py: print a marker once the tray icon is up, then quit.
+    p.add_argument("--exit-after-start", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redact = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(verbose: bool, redactor: Redactor) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactingFilter(redactor))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("httpx", "httpcore", "asyncio", "qasync"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class DesktopApp:
+    """Owns every long-lived object of one run and shuts them down in order."""
+
+    def __init__(self, qapp: QApplication, args: argparse.Namespace, *,
+                 instance: SingleInstance | None = None, redactor: Redactor | None = None,
+                 manager_factory: Callable[..., Any] | None = None,
+                 http_factory: Callable[[], Any] | None = None) -> None:
+        self.qapp = qapp
+        self.args = args
+        self.instance = instance
+        self.redactor = redactor or Redactor()
+        self._manager_factory = manager_factory
+        self._http_factory = http_factory
+        self.vault: SecretVault | None = None
+        self.settings: SettingsStore | None = None
+        self.http: Any = None
+        self.manager: Any = None
+        self.bridge: ManagerBridge | None = None
+        self.preferences: Preferences | None = None
+        self.clipboard: SecretClipboard | None = None
+        self.actions: ServerActions | None = None
+        self.window: MainWindow | None = None
+        self.tray: TrayIcon | None = None
+        self.demo: DemoServer | None = None
+        self._quit: asyncio.Event | None = None
+        self._shut_down = False
+        self._told_about_tray = False
+        self._saved_hook: Callable[..., Any] | None = None
+        self.startup_seconds: float | None = None
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._quit = asyncio.Event()
+        loop.set_exception_handler(self._on_loop_exception)
+        self._install_excepthook()
+        for sig in (signal.SIGTERM,):
+            try:
+                loop.add_signal_handler(sig, self.request_quit)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not on this platform / not the main thread
+        try:
+            try:
+                await self.start()
+            except McpAuthError as exc:
+                await self._fatal(exc.user_message)
+                return 1
+            if self.args.exit_after_start:
+                self.request_quit()
+            try:
+                await self._quit.wait()
+            except asyncio.CancelledError:
+                log.info("interrupted; shutting down")
+            return 0
+        finally:
+            await self.shutdown()
+
+    def request_quit(self) -> None:
+        if self._quit is not None:
+            self._quit.set()
+
+    async def start(self) -> None:
+        t0 = time.perf_counter()
+        self.vault, self.settings = await self._open_storage()
+        self.http = self._http_factory() if self._http_factory else _default_http()
+        factory = self._manager_factory or _default_manager
+        self.manager = factory(http=self.http, vault=self.vault, settings=self.settings)
+        await self.manager.start()
+        manager: ManagerLike = self.manager
+        self.preferences = Preferences(self.settings)
+        await self.preferences.load()
+        self.bridge = ManagerBridge(manager, loop=asyncio.get_running_loop(),
+                                    redactor=self.redactor, url_opener=_open_in_browser)
+        self.bridge.start()
+        self.clipboard = SecretClipboard()
+        self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
+        self.window = MainWindow(self.bridge, self.actions, self.preferences,
+                                 keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit)
+        self.window.settingsSubmitted.connect(self._on_settings_submitted)
+        tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
+        if tray_ok:
+            self.tray = TrayIcon(self.bridge, self.actions, self.preferences,
+                                 on_open=self.window.bring_to_front, on_quit=self.request_quit)
+            self.tray.show()
+        else:
+            log.info("no system tray: closing the window quits the app")
+            self.bridge.notify.connect(
+                lambda _kind, title, text: self.window.show_message(f"{title}: {text}")
+                if self.window else None)
+        if self.instance is not None:
+            self.instance.showRequested.connect(self.window.bring_to_front)
+        if not (self.args.hidden and tray_ok):
+            self.window.show()
+        if self.args.demo:
+            await self._start_demo()
+        await asyncio.sleep(0)  # let the tray icon and the window be shown
+        self.startup_seconds = time.perf_counter() - t0
+        if self.args.exit_after_start:
+            print(f"{READY_MARKER} servers={len(manager.servers())} rss_kb={_rss_kb()} "
+                  f"tray={int(self.tray is not None and self.tray.isVisible())}", flush=True)
+
+    async def _open_storage(self) -> tuple[SecretVault, SettingsStore]:
+        if self.args.ephemeral or self.args.demo:
+            from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+
+            return MemoryVault(), MemorySettings()
+        from mcp_auth_desktop.storage import open_storage_async
+
+        answer: str | None = None
+        error = ""
+        while True:
+            try:
+                provider = (lambda a=answer: a) if answer is not None else None
+                return await open_storage_async(passphrase_provider=provider)
+            except (KeyringUnavailableError, VaultLockedError) as exc:
+                new_vault = isinstance(exc, KeyringUnavailableError)
+                if answer is not None:
+                    error = "That passphrase did not unlock your tokens. Try again."
+                message = (
+                    "No system keyring is available to protect your tokens. Choose a passphrase: "
+                    "your tokens are encrypted with a key derived from it, and you will be asked "
+                    "for it at every start."
+                    if new_vault
+                    else "Your tokens are encrypted with your passphrase. Enter it to unlock them."
+                )
+                answer = await ask_passphrase(message, confirm=new_vault, error=error)
+                if answer is None:
+                    raise VaultLockedError(
+                        "No passphrase was given, so your tokens stay locked. Start the app again "
+                        "to enter it, or use --ephemeral to try the app without saving anything."
+                    ) from None
+
+    async def _start_demo(self) -> None:
+        assert self.bridge is not None and self.window is not None
+        self.demo = DemoServer()
+        self.window.show_message("Starting the demo server…")
+        try:
+            url = await self.demo.start()
+        except McpAuthError as exc:
+            self.window.show_error("Demo server", exc.user_message)
+            return
+        except TimeoutError:
+            self.window.show_error("Demo server", "The demo server did not start in time.")
+            return
+        request = AddServerRequest(url=url, name=DEMO_NAME,
+                                   options=ServerOptions(allow_insecure_loopback=True))
+        view = await self.bridge.add_server(request)
+        if view is not None:
+            self.window.select_server(view.id)
+            self.window.show_message(f"Demo server running at {url}: choose Sign in to try it.")
+
+    def _keep_in_tray(self) -> bool:
+        keep = self.tray is not None and self.tray.isVisible()
+        if keep and not self._told_about_tray and self.tray is not None:
+            self._told_about_tray = True
+            self.tray.showMessage("MCP Auth Desktop", "Still running in the tray; tokens stay fresh.",
+                                  QSystemTrayIcon.MessageIcon.Information, 4000)
+        return keep
+
+    def _on_settings_submitted(self, settings: GuiSettings) -> None:
+        if self.bridge is not None:
+            self.bridge.spawn(self._apply_settings(settings))
+
+    async def _apply_settings(self, settings: GuiSettings) -> None:
+        assert self.preferences is not None and self.window is not None
+        try:
+            if settings.start_at_login:
+                autostart.enable()
+            else:
+                autostart.disable()
+            await self.preferences.save(settings)
+        except (OSError, McpAuthError) as exc:
+            text = exc.user_message if isinstance(exc, McpAuthError) else str(exc)
+            self.window.show_error("Settings not saved", f"The settings could not be saved: {text}")
+            return
+        self.window.apply_settings(settings)
+
+    # ------------------------------------------------------------ shutdown
+
+    async def shutdown(self) -> None:
+        """Ordered and idempotent: widgets, GUI tasks, manager, HTTP, vault, demo server."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("tray", lambda: self.tray.hide() if self.tray else None),
+            ("window", lambda: (self.window.model.stop(), self.window.hide()) if self.window else None),
+            ("clipboard", lambda: self.clipboard.clear_if_ours() if self.clipboard else None),
+            ("bridge", lambda: self.bridge.aclose() if self.bridge else None),
+            ("manager", lambda: self.manager.aclose() if self.manager else None),
+            ("http", lambda: self.http.aclose() if self.http else None),
+            ("vault", lambda: self.vault.aclose() if self.vault else None),
+            ("demo", lambda: self.demo.stop() if self.demo else None),
+            ("instance", lambda: self.instance.close() if self.instance else None),
+        ]
+        for name, step in steps:
+            try:
+                result = step()
+                if asyncio.iscoroutine(result):
+                    await asyncio.wait_for(result, 10.0)
+            except (Exception, asyncio.CancelledError):
+                log.exception("shutting down %s failed", name)
+        if self._saved_hook is not None:
+            sys.excepthook = self._saved_hook
+            self._saved_hook = None
+
+    # ------------------------------------------------------------ errors
+
+    def _install_excepthook(self) -> None:
+        self._saved_hook = sys.excepthook
+        sys.excepthook = self._on_uncaught
+
+    def _on_uncaught(self, etype: type[BaseException], value: BaseException,
+                     tb: TracebackType | None) -> None:
+        log.error("unexpected error", exc_info=(etype, value, tb))
+        self._show_unexpected(f"{etype.__name__}: {self.redactor(str(value))}")
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        message = context.get("message", "unexpected error in a background task")
+        log.error("%s", message, exc_info=exc if isinstance(exc, BaseException) else None)
+        self._show_unexpected(
+            f"{type(exc).__name__}: {self.redactor(str(exc))}" if exc is not None else message)
+
+    def _show_unexpected(self, text: str) -> None:
+        if self.window is not None:
+            self.window.show_error("Unexpected error",
+                                   f"Something unexpected went wrong: {text}\n"
+                                   "The app keeps running; details are in the log.")
+
+    async def _fatal(self, text: str) -> None:
+        log.error("cannot start: %s", text)
+        box = QMessageBox(QMessageBox.Icon.Critical, "MCP Auth Desktop cannot start", text,
+                          QMessageBox.StandardButton.Close)
+        done = asyncio.get_running_loop().create_future()
+        box.finished.connect(lambda _r: done.done() or done.set_result(None))
+        if self.args.exit_after_start or QGuiApplication.platformName() == "offscreen":
+            return
+        box.open()
+        await done
+
+
+def _default_http() -> Any:
+    from mcp_auth_desktop.core.http import make_http_client
+
+    return make_http_client()
+
+
+def _default_manager(**kwargs: Any) -> Any:
+    from mcp_auth_desktop.core.manager import TokenManager
+
+    return TokenManager(**kwargs)
+
+
+def _open_in_browser(url: str) -> None:
+    from PySide6.QtCore import QUrl
+
+    if not QDesktopServices.openUrl(QUrl(url)):
+        log.info("could not open a browser; the sign-in link is in the details panel")
+
+
+def _rss_kb() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def make_qapplication(argv: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    QCoreApplication.setOrganizationName("mcp-auth-desktop")
+    QCoreApplication.setApplicationName("MCP Auth Desktop")
+    app = QApplication(argv)
+    app.setDesktopFileName("io.github.mcp_auth_desktop")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    redactor = Redactor()
+    configure_logging(args.verbose, redactor)
+    if args.self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from mcp_auth_desktop.gui.self_test import run_self_test
+
+        return run_self_test()
+
+    import qasync
+
+    app = make_qapplication([sys.argv[0]])
+    instance = SingleInstance()
+    if instance.ask_running_instance():
+        print("MCP Auth Desktop is already running; its window was brought forward.")
+        return 0
+    if not instance.listen():
+        log.info("could not claim the single-instance socket; running anyway")
+    desktop = DesktopApp(app, args, instance=instance, redactor=redactor)
+    # Python only sees Ctrl+C when it runs; a idle timer gives it the chance.
+    wake = QTimer()
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        try:
+            return runner.run(desktop.run())
+        except RuntimeError as exc:
+            # The session manager (logout) stopped Qt's loop under us: still close properly.
+            log.info("event loop stopped (%s); shutting down", exc)
+            runner.run(desktop.shutdown())
+            return 0
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            wake.stop()

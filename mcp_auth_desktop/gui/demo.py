@@ -1,0 +1,97 @@
+"""The bundled mock server as a child process, for ``--demo``.
+
+Started as a plain subprocess (qasync has no asyncio subprocesses) on a free
+loopback port; the first line it prints is its MCP URL. It is stopped when
+the app quits, and killed if it does not stop in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+
+from mcp_auth_desktop.core.errors import ConfigurationError
+
+__all__ = ["DemoServer"]
+
+log = logging.getLogger(__name__)
+
+
+class DemoServer:
+    """``python -m mock_server --port 0``; ``url`` is set once it runs."""
+
+    def __init__(self, command: Sequence[str] | None = None, *, start_timeout: float = 20.0) -> None:
+        self._command = list(command) if command else [sys.executable, "-m", "mock_server", "--port", "0"]
+        self._timeout = start_timeout
+        self._proc: subprocess.Popen[str] | None = None
+        self.url: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    async def start(self) -> str:
+        # The blocking parts (spawn, first line) run in a worker thread.
+        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            self._command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        stdout = self._proc.stdout
+        assert stdout is not None
+        try:
+            line = await asyncio.wait_for(asyncio.to_thread(stdout.readline), self._timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            await self.stop()
+            raise
+        url = line.strip()
+        if not url.startswith("http://127.0.0.1:") and not url.startswith("http://[::1]:"):
+            await self.stop()
+            raise ConfigurationError(
+                "The demo server did not start (is the mock_server package installed?)."
+            )
+        # Keep reading so a chatty server never blocks on a full pipe.
+        threading.Thread(target=_drain, args=(stdout,), daemon=True).start()
+        self.url = url
+        log.info("demo server running at %s (pid %s)", url, self._proc.pid)
+        return url
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            await asyncio.to_thread(proc.wait, 5.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            await asyncio.to_thread(proc.wait, 5.0)
+
+    def stop_now(self) -> None:
+        """Synchronous last resort (e.g. from atexit) when the loop is gone."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5.0)
+
+
+def _drain(stream: object) -> None:
+    try:
+        for _ in stream:  # type: ignore[attr-defined]
+            pass
+    except (OSError, ValueError):
+        pass
