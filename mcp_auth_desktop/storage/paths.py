@@ -117,11 +117,17 @@ def ensure_private_dir(path: Path) -> None:
     if not path.exists() and not path.is_symlink():
         if path.parent.exists():
             _check_parent(path)
+        # Missing ancestors are made 0700 too: makedirs would give them the
+        # umask's defaults, which under umask 000 means world-writable.
+        missing = [path]
+        while not missing[-1].parent.exists() and missing[-1].parent != missing[-1]:
+            missing.append(missing[-1].parent)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
+            for d in reversed(missing):
+                try:
+                    os.mkdir(d, 0o700)
+                except FileExistsError:
+                    pass
         except OSError as exc:
             raise StorageWriteError(f"Cannot create folder {path}: {exc.strerror}") from None
     try:
