@@ -93,7 +93,8 @@ def render_pngs(svg: Path, sizes: set[int]) -> dict[int, bytes]:
         painter.end()
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buffer, "PNG"):
+        # The stubs say bytes, but PySide6 accepts only str for the format here.
+        if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
             raise IconError(f"Qt could not encode a {size}px PNG of {svg}")
         out[size] = bytes(buffer.data().data())
     return out

@@ -8,11 +8,12 @@ from __future__ import annotations
 import importlib.util
 import pkgutil
 import plistlib
+import posixpath
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePath
 from typing import Any
 
 PACKAGING = Path(__file__).resolve().parent
@@ -46,26 +47,31 @@ OTHER_EXCLUDES = (
     "mypy",
     "pytestqt",
 )
-# Qt plugins the app never loads: the image formats other than SVG/ICO (PNG is
-# built into QtGui), and the PDF format that would pull in QtPdf.
-UNUSED_QT_PLUGINS = (
-    "imageformats/libqgif",
-    "imageformats/libqicns",
-    "imageformats/libqjpeg",
-    "imageformats/libqpdf",
-    "imageformats/libqtga",
-    "imageformats/libqtiff",
-    "imageformats/libqwbmp",
-    "imageformats/libqwebp",
-    "imageformats/qgif",
-    "imageformats/qicns",
-    "imageformats/qjpeg",
-    "imageformats/qpdf",
-    "imageformats/qtga",
-    "imageformats/qtiff",
-    "imageformats/qwbmp",
-    "imageformats/qwebp",
+# Qt plugins the app never loads, as "<folder>/<name>" without "lib" prefix and
+# file extension so one list serves Linux, Windows and macOS: image formats other
+# than SVG/ICO (PNG is built into QtGui; qpdf would pull in QtPdf), the embedded
+# and remote-display platforms, and the GTK3 theme, whose dependency on the build
+# machine's GTK would otherwise be bundled (about 20 MB that may clash with the
+# user's GTK). Qt then uses the xdg-desktop-portal theme on Linux desktops.
+UNUSED_QT_PLUGINS = frozenset(
+    {
+        "imageformats/qgif",
+        "imageformats/qicns",
+        "imageformats/qjpeg",
+        "imageformats/qpdf",
+        "imageformats/qtga",
+        "imageformats/qtiff",
+        "imageformats/qwbmp",
+        "imageformats/qwebp",
+        "platforms/qeglfs",
+        "platforms/qminimalegl",
+        "platforms/qlinuxfb",
+        "platforms/qvnc",
+        "platforms/qvkkhrdisplay",
+        "platformthemes/qgtk3",
+    }
 )
+UNUSED_QT_PLUGIN_DIRS = frozenset({"egldeviceintegrations", "generic"})
 
 
 def read_version(root: Path = ROOT) -> str:
@@ -126,17 +132,94 @@ def _posix(path: str) -> str:
 
 
 def is_unused_qt_file(dest: str) -> bool:
-    """True for a bundled file under a Qt plugin folder that the app never loads."""
+    """True for a bundled Qt plugin the app never loads, or a Qt translation
+    (the UI is English only)."""
     dest = _posix(dest)
+    if dest.startswith("PySide6/") and "/translations/" in f"/{dest}":
+        return True
     if "/plugins/" not in dest:
         return False
-    tail = dest.split("/plugins/", 1)[1]
-    return any(tail.startswith(prefix + ".") for prefix in UNUSED_QT_PLUGINS)
+    folder, _, filename = dest.split("/plugins/", 1)[1].partition("/")
+    if folder in UNUSED_QT_PLUGIN_DIRS:
+        return True
+    stem = filename.split(".", 1)[0]
+    stem = stem.removeprefix("lib")
+    return f"{folder}/{stem}" in UNUSED_QT_PLUGINS
 
 
-def drop_unused_qt(toc: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """A TOC without the unused Qt plugins."""
-    return [entry for entry in toc if not is_unused_qt_file(entry[0])]
+TocEntry = tuple[str, str, str]
+
+
+def _is_root(entry: TocEntry) -> bool:
+    """Binaries loaded for their own sake (as opposed to only as someone's dependency)."""
+    dest, _, typecode = entry
+    name = PurePath(_posix(dest)).name.lower()
+    return (
+        typecode in {"EXTENSION", "EXECUTABLE"}
+        or "/plugins/" in _posix(dest)
+        or name.startswith(("libpython", "python3"))
+    )
+
+
+def _reachable(roots: Iterable[TocEntry], by_name: dict[str, list[TocEntry]],
+               imports_of: Callable[[str], set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        _, src, typecode = stack.pop()
+        if typecode == "SYMLINK":
+            continue
+        for needed in imports_of(src):
+            if needed not in seen and needed in by_name:
+                seen.add(needed)
+                stack.extend(by_name[needed])
+    return seen
+
+
+def default_imports_of(src: str) -> set[str]:
+    from PyInstaller.depend.bindepend import get_imports  # type: ignore[import-untyped]
+
+    return {PurePath(name).name for name, _ in get_imports(src)}
+
+
+def prune_binaries(
+    binaries: Iterable[TocEntry],
+    *,
+    imports_of: Callable[[str], set[str]] = default_imports_of,
+) -> list[TocEntry]:
+    """The binaries TOC without the unused Qt plugins and without the libraries
+    that only those plugins needed.
+
+    A library is dropped only when it was reachable (by link-time imports) from
+    the full set of roots and is not reachable from the kept ones; libraries
+    PyInstaller collected for other reasons (ctypes, hooks) stay.
+    """
+    toc = list(binaries)
+    kept = [e for e in toc if not is_unused_qt_file(e[0])]
+    by_name: dict[str, list[TocEntry]] = {}
+    for entry in toc:
+        if not _is_root(entry):
+            by_name.setdefault(PurePath(_posix(entry[0])).name, []).append(entry)
+    before = _reachable([e for e in toc if _is_root(e)], by_name, imports_of)
+    after = _reachable([e for e in kept if _is_root(e)], by_name, imports_of)
+    orphans = before - after
+    return [e for e in kept if _is_root(e) or PurePath(_posix(e[0])).name not in orphans]
+
+
+def prune_datas(datas: Iterable[TocEntry], binaries: Iterable[TocEntry]) -> list[TocEntry]:
+    """A datas TOC without Qt translations, unused plugins, and the symlinks
+    (PyInstaller keeps them in datas) whose target binary was pruned."""
+    present = {_posix(e[0]) for e in binaries}
+    kept = [e for e in datas if not is_unused_qt_file(e[0])]
+    present |= {_posix(e[0]) for e in kept if e[2] != "SYMLINK"}
+    out: list[TocEntry] = []
+    for dest, src, typecode in kept:
+        if typecode == "SYMLINK":
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(_posix(dest)), _posix(src)))
+            if target not in present:
+                continue
+        out.append((dest, src, typecode))
+    return out
 
 
 def make_icons(out_dir: Path) -> dict[str, Path]:
