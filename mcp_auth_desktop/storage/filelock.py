@@ -22,6 +22,8 @@ from types import TracebackType
 
 from mcp_auth_desktop.core.errors import StorageError, StorageWriteError
 
+from .paths import ensure_private_dir
+
 __all__ = ["FileLock", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 30.0
@@ -84,8 +86,13 @@ class FileLock:
         return f"FileLock({str(self.path)!r}, held={self._fd is not None})"
 
     def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW, 0o600)
+            try:
+                return os.open(self.path, flags, 0o600)
+            except FileNotFoundError:
+                ensure_private_dir(self.path.parent)  # e.g. the per-entry lock folder
+                return os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise StorageWriteError(f"Cannot open lock file {self.path}: {exc.strerror}") from None
 

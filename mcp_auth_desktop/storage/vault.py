@@ -315,6 +315,7 @@ class FileVault:
         A damaged vault is moved aside here and :attr:`corruption` set; this
         does not raise for it so the app can start and say what happened.
         """
+        self._paths.ensure()
         with self._vault_lock().hold_sync():
             try:
                 self._load_sync()

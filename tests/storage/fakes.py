@@ -12,7 +12,9 @@ from keyring.errors import KeyringLocked, PasswordDeleteError
 class DictKeyring(KeyringBackend):
     """A working keyring in a dict that counts every call."""
 
-    priority = 1  # type: ignore[assignment]
+    # Below zero: keyring registers every subclass, and the auto-detected (chained)
+    # backend must never pick up a fake.
+    priority = -1  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
