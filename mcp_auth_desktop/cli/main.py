@@ -1,0 +1,495 @@
+"""``mcp-auth``: the command line of MCP Auth Desktop.
+
+Every command opens the same storage as the GUI (``MCP_AUTH_DESKTOP_HOME``
+or the platform default), runs one manager operation without a background
+loop, and exits with a documented code. It is safe to run while the GUI
+runs: both go through the vault's cross-process locks, so a token is
+refreshed once however many processes ask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from mcp_auth_desktop.cli.render import (
+    dumps,
+    format_list,
+    format_status,
+    format_when,
+    report_to_dict,
+    view_to_dict,
+)
+from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.state import RevocationReport
+
+__all__ = ["main", "build_parser", "exit_code_for", "EXIT_CODES"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_SIGN_IN = 3
+EXIT_NOT_FOUND = 4
+EXIT_TRANSIENT = 5
+EXIT_STORAGE = 6
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_ERROR: "an error not covered below (the message says what happened)",
+    EXIT_USAGE: "wrong usage or unusable input (bad URL, duplicate name, bad JSON)",
+    EXIT_SIGN_IN: "sign-in needed: not signed in, the grant expired or was revoked, "
+    "or the sign-in was not completed",
+    EXIT_NOT_FOUND: "no server with that name, id or URL",
+    EXIT_TRANSIENT: "network or server temporarily unavailable: try again later",
+    EXIT_STORAGE: "secrets or settings could not be read or written (keyring, vault, disk)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+log = logging.getLogger("mcp_auth_desktop.cli")
+
+
+class UsageError(Exception):
+    """Bad command-line input found after argparse (exit code 2)."""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit code for an error."""
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, errors.ServerNotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(
+        exc,
+        errors.SignInRequiredError
+        | errors.InvalidGrantError
+        | errors.AuthorizationError
+        | errors.InvalidTokenError
+        | errors.InsufficientScopeError,
+    ):
+        return EXIT_SIGN_IN
+    if isinstance(exc, errors.StorageError):
+        return EXIT_STORAGE
+    if isinstance(exc, errors.ConfigurationError | errors.DuplicateServerError):
+        return EXIT_USAGE
+    if isinstance(exc, errors.McpAuthError) and exc.transient:
+        return EXIT_TRANSIENT
+    return EXIT_ERROR
+
+
+def _epilog() -> str:
+    codes = "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES.items())
+    return (
+        "A server can be named by its name, its id or its URL wherever a command takes one.\n"
+        "Data lives in $MCP_AUTH_DESKTOP_HOME (default: the platform's data directory) and is\n"
+        "shared with the desktop app, which may run at the same time.\n\n"
+        f"exit codes:\n{codes}\n\n"
+        "examples:\n"
+        "  mcp-auth add https://mcp.example.com/mcp --name example\n"
+        "  mcp-auth login example\n"
+        '  curl -H "Authorization: Bearer $(mcp-auth token example)" ...\n'
+        "  mcp-auth call example tools/list\n"
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="a short name to refer to the server by")
+    p.add_argument("--client-id", help="a pre-registered client id (skips registration)")
+    p.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the pre-registered client's secret from standard input",
+    )
+    p.add_argument(
+        "--client-auth-method",
+        choices=("none", "client_secret_basic", "client_secret_post"),
+        help="how a pre-registered client authenticates (default: basic with a secret, else none)",
+    )
+    p.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="S",
+        help="a scope to request (repeat, or give several separated by spaces)",
+    )
+    p.add_argument("--resource", help="send this RFC 8707 resource instead of the server URL")
+    p.add_argument(
+        "--omit-resource",
+        action="store_true",
+        help="send no resource parameter (for authorization servers that reject it)",
+    )
+    p.add_argument("--callback-port", type=int, help="a fixed loopback callback port")
+    p.add_argument(
+        "--auth-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an extra authorization request parameter (repeatable), e.g. prompt=consent",
+    )
+    p.add_argument(
+        "--allow-insecure-loopback",
+        action="store_true",
+        help="allow plain http to 127.0.0.1 / [::1] (development servers)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mcp-auth",
+        description="Sign in to MCP servers, keep their tokens fresh and hand them to scripts.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def cmd(name: str, help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print JSON instead of text")
+        return p
+
+    p = cmd("add", "add an MCP server and discover its authorization server")
+    p.add_argument("url", metavar="URL")
+    _add_server_options(p)
+    p.add_argument("--no-discover", action="store_true", help="do not contact the server now")
+
+    p = cmd("login", "sign in (adds the server first when given a URL never added)")
+    p.add_argument("server", metavar="NAME|URL")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the authorization URL on stderr instead of opening a browser, and wait",
+    )
+    _add_server_options(p)
+
+    p = cmd("token", "print a valid access token and nothing else (refreshing first if needed)")
+    p.add_argument("server", metavar="NAME|URL")
+    p.add_argument(
+        "--min-ttl",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="refresh first when the token expires within this many seconds (default 60)",
+    )
+
+    cmd("list", "list the servers, their state and where secrets are kept")
+
+    p = cmd("status", "show everything known about one server")
+    p.add_argument("server", metavar="NAME|URL")
+
+    p = cmd("refresh", "refresh the server's tokens now")
+    p.add_argument("server", metavar="NAME|URL")
+
+    p = cmd("revoke", "revoke the tokens at the server (RFC 7009), then delete them here")
+    p.add_argument("server", metavar="NAME|URL")
+
+    p = cmd("remove", "revoke, delete the client registration where possible, forget the server")
+    p.add_argument("server", metavar="NAME|URL")
+
+    p = cmd("rename", "give a server a new name")
+    p.add_argument("server", metavar="NAME|URL")
+    p.add_argument("new_name", metavar="NEW_NAME")
+
+    p = cmd("call", "send one authenticated MCP request and print its JSON result", json_flag=False)
+    p.add_argument("server", metavar="NAME|URL")
+    p.add_argument("method", metavar="METHOD", help="e.g. tools/list")
+    p.add_argument("params", metavar="PARAMS_JSON", nargs="?", help="the params object as JSON")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--sign-in",
+        dest="sign_in",
+        action="store_true",
+        default=None,
+        help="sign in (or step up) in the browser when needed (default when run in a terminal)",
+    )
+    group.add_argument(
+        "--no-sign-in",
+        dest="sign_in",
+        action="store_false",
+        help="never open a browser: exit with code 3 when a sign-in is needed",
+    )
+    p.add_argument("--no-browser", action="store_true", help="print the URL instead of opening it")
+    p.add_argument("--json", action="store_true", help="accepted for symmetry; output is JSON")
+    return parser
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _options_from(args: argparse.Namespace) -> ServerOptions:
+    params: list[tuple[str, str]] = []
+    for item in args.auth_param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--auth-param needs KEY=VALUE, not {item!r}")
+        params.append((key, value))
+    if args.resource and args.omit_resource:
+        raise UsageError("--resource and --omit-resource exclude each other")
+    return ServerOptions(
+        resource_override=args.resource or None,
+        omit_resource=bool(args.omit_resource),
+        callback_port=args.callback_port,
+        extra_authorize_params=tuple(params),
+        allow_insecure_loopback=bool(args.allow_insecure_loopback),
+    )
+
+
+def _scopes_from(args: argparse.Namespace) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in args.scope:
+        out.extend(s for s in item.split() if s not in out)
+    return tuple(out)
+
+
+def _read_secret_stdin() -> str:
+    secret = sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        raise UsageError("--client-secret-stdin: nothing was read from standard input")
+    return secret
+
+
+def _print_url(url: str) -> None:
+    print(
+        "Open this URL in a browser to sign in, then come back here:\n"
+        f"{url}\nWaiting for the sign-in to complete…",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _passphrase_provider() -> Callable[[], str | None]:
+    def ask() -> str | None:
+        if not sys.stdin.isatty():
+            return None
+        return getpass.getpass("Passphrase for the MCP Auth Desktop vault: ") or None
+
+    return ask
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mcp-auth: %(levelname)s: %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # httpcore's DEBUG trace is wire-level noise; httpx's own lines name only URLs.
+    logging.getLogger("httpcore").setLevel(logging.INFO)
+
+
+def _report_text(report: RevocationReport, what: str) -> str:
+    text = f"{what}: {report.summary()}"
+    if report.errors and report.supported:
+        text += (
+            "\nThe tokens were deleted here; revocation at the server will be retried "
+            "(by the desktop app, or the next `mcp-auth revoke`)."
+        )
+    return text
+
+
+# ---------------------------------------------------------------- commands
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from mcp_auth_desktop.core.http import make_http_client
+    from mcp_auth_desktop.core.manager import TokenManager
+    from mcp_auth_desktop.storage import open_storage_async
+
+    client_secret = _read_secret_stdin() if getattr(args, "client_secret_stdin", False) else None
+    vault, settings = await open_storage_async(passphrase_provider=_passphrase_provider())
+    browser = None
+    if not getattr(args, "no_browser", False) and args.command in ("login", "call"):
+        from mcp_auth_desktop.core.browser import SystemBrowser
+
+        browser = SystemBrowser()
+    http = make_http_client()
+    manager = TokenManager(http=http, vault=vault, settings=settings, browser=browser)
+    try:
+        await manager.start(background=False)
+        return await _dispatch(manager, args, client_secret)
+    finally:
+        await manager.aclose()
+        await http.aclose()
+        await vault.aclose()
+
+
+async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str | None) -> int:
+    storage = manager.storage_location.describe()
+    command = args.command
+    on_url = _print_url if getattr(args, "no_browser", False) else None
+
+    if command == "add":
+        try:
+            view = await manager.add_server(
+                args.url,
+                name=args.name,
+                client_id=args.client_id,
+                client_secret=client_secret,
+                client_auth_method=args.client_auth_method,
+                scopes=_scopes_from(args),
+                options=_options_from(args),
+                discover=not args.no_discover,
+            )
+        except errors.McpAuthError as exc:
+            if not isinstance(exc, errors.ConfigurationError | errors.DuplicateServerError):
+                print(
+                    "mcp-auth: the server was added, but discovery failed; "
+                    "`mcp-auth login` will try again.",
+                    file=sys.stderr,
+                )
+            raise
+        if args.json:
+            print(dumps(view_to_dict(view)))
+        else:
+            print(f"Added {view.name} ({view.url}): {view.state.value}.")
+            if view.issuer:
+                print(f"Authorization server: {view.issuer}")
+            print(f"Next: mcp-auth login {view.name}")
+        return EXIT_OK
+
+    if command == "login":
+        try:
+            ref = manager.get(args.server).id
+        except errors.ServerNotFoundError:
+            if "://" not in args.server:
+                raise
+            view = await manager.add_server(
+                args.server,
+                name=args.name,
+                client_id=args.client_id,
+                client_secret=client_secret,
+                client_auth_method=args.client_auth_method,
+                scopes=_scopes_from(args),
+                options=_options_from(args),
+            )
+            ref = view.id
+        if not on_url:
+            print("Opening your browser to sign in…", file=sys.stderr, flush=True)
+        view = await manager.sign_in(ref, on_authorization_url=on_url, scopes=_scopes_from(args))
+        if args.json:
+            print(dumps(view_to_dict(view)))
+        else:
+            print(f"Signed in to {view.name}; token valid until {format_when(view.expires_at)}.")
+        return EXIT_OK
+
+    if command == "token":
+        tokens = await manager.token_info(args.server, min_ttl=args.min_ttl)
+        if args.json:
+            print(
+                dumps(
+                    {
+                        "access_token": tokens.access_token,
+                        "token_type": tokens.token_type,
+                        "expires_at": tokens.expires_at,
+                        "scope": list(tokens.scope),
+                        "resource": tokens.resource,
+                    }
+                )
+            )
+        else:
+            sys.stdout.write(tokens.access_token + "\n")
+        return EXIT_OK
+
+    if command == "list":
+        views = manager.servers()
+        if args.json:
+            print(dumps({"storage": storage, "servers": [view_to_dict(v) for v in views]}))
+        else:
+            print(format_list(views, storage))
+        return EXIT_OK
+
+    if command == "status":
+        view = manager.get(args.server)
+        if args.json:
+            print(dumps({**view_to_dict(view), "storage": storage}))
+        else:
+            print(format_status(view, storage))
+        return EXIT_OK
+
+    if command == "refresh":
+        view = await manager.refresh(args.server, force=True)
+        if args.json:
+            print(dumps(view_to_dict(view)))
+        else:
+            print(f"Refreshed {view.name}; token valid until {format_when(view.expires_at)}.")
+        return EXIT_OK
+
+    if command in ("revoke", "remove"):
+        name = manager.get(args.server).name
+        # Earlier revocations that failed get another chance first.
+        await manager.retry_pending_revocations()
+        report = await (manager.revoke if command == "revoke" else manager.remove)(args.server)
+        if args.json:
+            print(dumps({"server": name, **report_to_dict(report)}))
+        else:
+            print(_report_text(report, ("Revoked " if command == "revoke" else "Removed ") + name))
+        return EXIT_TRANSIENT if report.errors and report.supported else EXIT_OK
+
+    if command == "rename":
+        view = await manager.rename(args.server, args.new_name)
+        print(dumps(view_to_dict(view)) if args.json else f"Renamed to {view.name}.")
+        return EXIT_OK
+
+    if command == "call":
+        params: dict[str, Any] | None = None
+        if args.params:
+            try:
+                parsed = json.loads(args.params)
+            except ValueError as exc:
+                raise UsageError(f"PARAMS_JSON is not valid JSON: {exc}") from None
+            if not isinstance(parsed, dict):
+                raise UsageError("PARAMS_JSON must be a JSON object")
+            params = parsed
+        interactive = args.sign_in if args.sign_in is not None else sys.stderr.isatty()
+        result = await manager.call(
+            args.server,
+            args.method,
+            params,
+            interactive=interactive,
+            on_authorization_url=on_url,
+        )
+        print(dumps(result))
+        return EXIT_OK
+
+    raise UsageError(f"unknown command {command!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        print("mcp-auth: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except UsageError as exc:
+        print(f"mcp-auth: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except errors.McpAuthError as exc:
+        print(f"mcp-auth: {exc.user_message}", file=sys.stderr)
+        return exit_code_for(exc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

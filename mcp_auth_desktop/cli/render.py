@@ -1,0 +1,110 @@
+"""Turning manager results into text and JSON for ``mcp-auth`` (no secrets, ever).
+
+The one exception is ``mcp-auth token``, whose whole purpose is to print the
+access token; it does that itself and nothing here touches a token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from typing import Any
+
+from mcp_auth_desktop.core.state import RevocationReport, ServerView
+
+__all__ = ["view_to_dict", "report_to_dict", "format_when", "format_list", "format_status", "dumps"]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False)
+
+
+def view_to_dict(view: ServerView, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    d = dataclasses.asdict(view)
+    d["state"] = view.state.value
+    for k, v in d.items():
+        if isinstance(v, tuple):
+            d[k] = list(v)
+    d["expires_in"] = None if view.expires_at is None else round(view.expires_at - now, 1)
+    return d
+
+
+def report_to_dict(report: RevocationReport) -> dict[str, Any]:
+    d = dataclasses.asdict(report)
+    d["errors"] = list(report.errors)
+    d["summary"] = report.summary()
+    return d
+
+
+def _duration(seconds: float) -> str:
+    s = abs(int(seconds))
+    if s < 90:
+        text = f"{s} s"
+    elif s < 90 * 60:
+        text = f"{round(s / 60)} min"
+    elif s < 48 * 3600:
+        text = f"{s / 3600:.1f} h"
+    else:
+        text = f"{s / 86400:.1f} days"
+    return f"in {text}" if seconds >= 0 else f"{text} ago"
+
+
+def format_when(at: float | None, now: float | None = None) -> str:
+    if at is None:
+        return "-"
+    now = time.time() if now is None else now
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+    return f"{stamp} ({_duration(at - now)})"
+
+
+def format_list(views: list[ServerView], storage: str, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    if not views:
+        body = "No servers yet: add one with `mcp-auth add URL`."
+    else:
+        rows = [("NAME", "STATE", "TOKEN EXPIRES", "URL")]
+        for v in views:
+            expires = "-" if v.expires_at is None else _duration(v.expires_at - now)
+            state = v.state.value + (" (revocation pending)" if v.pending_revocation else "")
+            rows.append((v.name, state, expires, v.url))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        body = "\n".join(
+            f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows
+        )
+    return f"{body}\n\nSecrets: {storage}"
+
+
+def format_status(view: ServerView, storage: str, now: float | None = None) -> str:
+    lines = [
+        ("Name", view.name),
+        ("Id", view.id),
+        ("URL", view.url),
+        ("State", view.state.value),
+        ("Authorization server", view.issuer or "-"),
+        ("Resource", view.resource or "-"),
+        ("Client", f"{view.client_id or '-'} ({view.registration_method or 'not registered'})"),
+        ("Redirect URI", view.redirect_uri or "-"),
+        ("Requested scopes", " ".join(view.requested_scopes) or "-"),
+        ("Granted scopes", " ".join(view.granted_scopes) or "-"),
+        ("Token expires", format_when(view.expires_at, now)),
+        ("Refresh token", "yes" if view.has_refresh_token else "no"),
+        (
+            "Last refresh",
+            f"{format_when(view.last_refresh_at, now)} {view.last_refresh_result or ''}".strip(),
+        ),
+        (
+            "Revocation",
+            "-"
+            if view.revocation_supported is None
+            else (
+                "supported" if view.revocation_supported else "not offered (removal is local only)"
+            ),
+        ),
+        ("Revocation pending", "yes" if view.pending_revocation else "no"),
+        ("Last error", view.last_error or "-"),
+        ("Secrets", storage),
+    ]
+    width = max(len(k) for k, _ in lines)
+    return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in lines)
