@@ -1,0 +1,40 @@
+"""HTML pages (consent, error) rendered from resources/templates with every value escaped."""
+
+from __future__ import annotations
+
+import html
+import secrets
+import string
+from pathlib import Path
+
+from starlette.responses import HTMLResponse
+
+
+def page_headers(nonce: str, form_targets: tuple[str, ...] = ()) -> dict[str, str]:
+    """Headers every HTML page of the AS sends: no framing, no caching, no referrer, no script."""
+    form_action = " ".join(("'self'", *form_targets))
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'nonce-{nonce}'; form-action {form_action}; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        ),
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def render(templates_dir: Path, name: str, values: dict[str, str], raw: dict[str, str] | None = None) -> str:
+    """Substitute `values` (HTML-escaped) and `raw` (already-safe HTML fragments)."""
+    text = (templates_dir / name).read_text(encoding="utf-8")
+    mapping = {k: html.escape(v, quote=True) for k, v in values.items()}
+    mapping.update(raw or {})
+    return string.Template(text).substitute(mapping)
+
+
+def error_page(templates_dir: Path, title: str, message: str, status: int = 400) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    body = render(templates_dir, "mock_error.html", {"title": title, "message": message, "nonce": nonce})
+    return HTMLResponse(body, status_code=status, headers=page_headers(nonce))
