@@ -70,5 +70,30 @@ class LockedKeyring(DictKeyring):
 class LeakyErrorKeyring(DictKeyring):
     """Fails with the stored value in its exception message (a badly written backend)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempted: list[str] = []
+
     def set_password(self, service: str, username: str, password: str) -> None:
+        self.attempted.append(password)
         raise RuntimeError(f"could not store {password!r} for {username}")
+
+
+class CountingProxy:
+    """Wraps a real backend and counts the calls made through it."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.calls["get"] += 1
+        return self.inner.get_password(service, username)  # type: ignore[attr-defined, no-any-return]
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.calls["set"] += 1
+        self.inner.set_password(service, username, password)  # type: ignore[attr-defined]
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.calls["delete"] += 1
+        self.inner.delete_password(service, username)  # type: ignore[attr-defined]
