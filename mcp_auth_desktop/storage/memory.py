@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -43,6 +43,10 @@ class MemoryVault:
     async def put(self, name: str, value: JsonObject) -> None:
         validate_name(name)
         self._entries[name] = _normalise(value)
+
+    async def put_many(self, items: Mapping[str, JsonObject]) -> None:
+        clean = {validate_name(n): _normalise(v) for n, v in items.items()}
+        self._entries.update(clean)
 
     async def delete(self, name: str) -> None:
         validate_name(name)

@@ -265,6 +265,16 @@ class FileVault:
 
         await self._modify(change)
 
+    async def put_many(self, items: Mapping[str, JsonObject]) -> None:
+        """Set several entries in one locked write (imports, benchmarks)."""
+        clean = {validate_name(n): _normalise(v) for n, v in items.items()}
+
+        def change(entries: dict[str, JsonObject]) -> bool:
+            entries.update(clean)
+            return bool(clean)
+
+        await self._modify(change)
+
     async def delete(self, name: str) -> None:
         validate_name(name)
 

@@ -363,3 +363,14 @@ async def test_forget_everything_deletes_file_and_keyring_items(
     assert list(paths.data_dir.glob("vault.bin*")) == []
     await v2.put("b", {"v": 2})  # a new vault, new key
     assert len(ring.items) == 1
+
+
+async def test_put_many_is_one_write(paths: AppPaths, key: bytes) -> None:
+    v = _open(paths, key)
+    await v.put("keep", {"v": 0})
+    inode = paths.vault_file.stat().st_ino
+    await v.put_many({f"t/{i}": {"i": i} for i in range(10)})
+    assert paths.vault_file.stat().st_ino != inode
+    assert await _open(paths, key).names() == ["keep", *sorted(f"t/{i}" for i in range(10))]
+    with pytest.raises(ValueError):
+        await v.put_many({"": {}})
