@@ -153,6 +153,19 @@ def _fingerprint(tokens: TokenSet | None) -> str | None:
     return hashlib.sha256(tokens.access_token.encode()).hexdigest()[:16]
 
 
+def _revocation_incomplete(report: RevocationReport, tokens: TokenSet) -> bool:
+    """Whether the long-lived secret may still be alive at the server (worth a retry).
+
+    Revoking the refresh token kills the grant; an access token that could not
+    be revoked after that dies with it or expires soon, so it is not retried.
+    """
+    if not report.supported:
+        return False
+    if tokens.refresh_token:
+        return not report.refresh_token_revoked
+    return not report.access_token_revoked
+
+
 def _is_loopback_host(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -887,7 +900,11 @@ class TokenManager:
             raise errors.SignInRequiredError(
                 f"The sign-in for {s.config.name} has expired or was revoked: sign in again."
             ) from exc
-        except (errors.InvalidClientError, errors.UnauthorizedClientError) as exc:
+        except (
+            errors.InvalidClientError,
+            errors.UnauthorizedClientError,
+            errors.SignInRequiredError,
+        ) as exc:
             # The registration is unusable; keep the access token until it expires.
             s.last_refresh_at, s.last_refresh_result = now, "sign-in needed"
             s.due_at = None
@@ -1071,7 +1088,7 @@ class TokenManager:
             # Local deletion happens whatever the server said.
             await self._registry.delete_tokens(key)
         s.forget_tokens()
-        pending = bool(report.supported and report.errors and registration is not None)
+        pending = registration is not None and _revocation_incomplete(report, tokens)
         if pending and registration is not None:
             name = await self._registry.add_pending_revocation(
                 s.config.id, s.config.name, discovery, registration, tokens
@@ -1132,7 +1149,7 @@ class TokenManager:
                 continue
             report = await self._revoke_at_server(item.discovery, item.registration, item.tokens)
             reports.append(report)
-            if report.errors:
+            if _revocation_incomplete(report, item.tokens):
                 await self._registry.bump_pending_revocation(item)
                 delay = min(REVOCATION_RETRY_CAP, REVOCATION_RETRY_BASE * 2.0**item.attempts)
                 self._revocation_next_try[item.name] = now + delay
