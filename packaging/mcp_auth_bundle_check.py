@@ -140,10 +140,14 @@ def checks_for(gui: bool) -> list[tuple[str, Callable[[], str]]]:
         ("keyring", check_keyring),
         ("tls", check_tls),
         ("crypto", check_crypto),
-        ("mock_server", check_mock_server),
     ]
     if gui:
-        return [*common, ("qt", check_qt), ("modules", check_app_modules)]
+        return [
+            *common,
+            ("qt", check_qt),
+            ("modules", check_app_modules),
+            ("mock_server", check_mock_server),
+        ]
     return [*common, ("modules", check_cli_modules)]
 
 

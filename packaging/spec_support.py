@@ -46,6 +46,19 @@ OTHER_EXCLUDES = (
     "playwright",
     "mypy",
     "pytestqt",
+    # httpx's own command-line tool, which alone pulls in pygments (~4 MB).
+    "httpx._main",
+    "pygments",
+)
+# The command line needs neither Qt nor the mock server.
+CLI_EXCLUDES = (
+    "PySide6",
+    "shiboken6",
+    "qasync",
+    "mcp_auth_desktop.gui",
+    "mock_server",
+    "uvicorn",
+    "starlette",
 )
 # Qt plugins the app never loads, as "<folder>/<name>" without "lib" prefix and
 # file extension so one list serves Linux, Windows and macOS: image formats other
