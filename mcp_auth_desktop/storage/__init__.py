@@ -53,6 +53,7 @@ __all__ = [
     "open_storage_async",
     "HOME_ENV",
     "KEYRING_ENV",
+    "KeyringVaultUnavailableError",
     "PASSPHRASE_ENV",
 ]
 
@@ -61,6 +62,14 @@ log = logging.getLogger(__name__)
 KEYRING_ENV = "MCP_AUTH_DESKTOP_KEYRING"
 PASSPHRASE_ENV = "MCP_AUTH_DESKTOP_PASSPHRASE"
 _MODES = ("auto", "keyring", "passphrase", "memory")
+
+
+class KeyringVaultUnavailableError(KeyringUnavailableError):
+    """The existing vault's key is in the OS keyring, which is unusable now.
+
+    Unlike a plain KeyringUnavailableError from :func:`open_storage` (no vault
+    yet: a passphrase would do), asking for a passphrase cannot help here.
+    """
 
 
 def _passphrase_source(
@@ -97,8 +106,11 @@ def open_storage(
     needed and ``MCP_AUTH_DESKTOP_PASSPHRASE`` is not set.
     ``keyring_backend`` replaces ``keyring.get_keyring()`` (tests).
 
-    Raises KeyringUnavailableError (no usable keyring and no passphrase),
-    VaultLockedError (passphrase missing or wrong), UnsafePathError,
+    Raises KeyringUnavailableError (no vault yet, no usable keyring and no
+    passphrase: ask for one and call again), KeyringVaultUnavailableError (its
+    subclass: the existing vault's key is in a keyring that is unusable now;
+    a passphrase cannot help), VaultLockedError (passphrase missing or wrong:
+    ask and call again), UnsafePathError,
     StorageWriteError. A damaged vault does not raise: it is moved aside and
     ``vault.corruption`` says so.
     """
@@ -132,7 +144,14 @@ def open_storage(
             # A memory-key vault cannot be opened by a new process: it is moved aside.
             provider = MemoryKeyProvider()
         vault = FileVault(paths, provider)
-        vault.open_sync()
+        try:
+            vault.open_sync()
+        except KeyringUnavailableError as exc:
+            raise KeyringVaultUnavailableError(
+                f"{exc.message} Your secrets are in {paths.vault_file}, whose key is kept in the "
+                f"OS keyring, so a passphrase cannot open it: make the keyring available and try "
+                f"again (or delete that file to start over; servers then need to sign in again)."
+            ) from None
         return vault, settings
 
     if mode == "passphrase":

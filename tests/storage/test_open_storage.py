@@ -16,6 +16,7 @@ from mcp_auth_desktop.storage import (
     KEYRING_ENV,
     PASSPHRASE_ENV,
     FileVault,
+    KeyringVaultUnavailableError,
     MemoryVault,
     open_storage,
     open_storage_async,
@@ -47,6 +48,7 @@ def test_no_keyring_no_passphrase_is_an_explicit_error(home: Path, ring_cls: typ
         open_storage(keyring_backend=ring_cls())
     msg = str(info.value)
     assert PASSPHRASE_ENV in msg and "never stored in plain text" in msg
+    assert not isinstance(info.value, KeyringVaultUnavailableError)  # a passphrase would help
     assert not (home / "vault.bin").exists()
     assert [p.name for p in home.iterdir() if p.name.startswith("vault.bin")] == []
 
@@ -94,8 +96,9 @@ async def test_keyring_vault_never_switches_silently(home: Path, monkeypatch: py
     await vault.put("a", {"v": 1})
     before = (home / "vault.bin").read_bytes()
     monkeypatch.setenv(PASSPHRASE_ENV, "a passphrase")
-    with pytest.raises(KeyringUnavailableError):
+    with pytest.raises(KeyringVaultUnavailableError) as info:
         open_storage(keyring_backend=LockedKeyring())
+    assert "a passphrase cannot open it" in str(info.value)
     assert (home / "vault.bin").read_bytes() == before
 
 
