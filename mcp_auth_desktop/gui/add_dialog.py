@@ -104,7 +104,8 @@ class AddServerDialog(QDialog):
         adv.addRow("Resource override:", self.resource_override)
         adv.addRow("Callback port:", self.callback_port)
         adv.addRow("Authorization params:", self.extra_params)
-        self._advanced_fields = [adv.itemAt(i).widget() for i in range(adv.count())]
+        items = (adv.itemAt(i) for i in range(adv.count()))
+        self._advanced_fields = [item.widget() for item in items if item is not None]
         self.advanced.toggled.connect(self._on_advanced_toggled)
         self._on_advanced_toggled(False)
 
@@ -137,7 +138,7 @@ class AddServerDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
 
-        for line in (self.url, self.client_id, self.client_metadata_url,
+        for line in (self.url, self.client_id, self.client_secret, self.client_metadata_url,
                      self.resource_override, self.callback_port):
             line.textChanged.connect(self.revalidate)
         self.extra_params.textChanged.connect(self.revalidate)
@@ -225,7 +226,10 @@ class AddServerDialog(QDialog):
         if working:
             self.problem.setText("Looking the server up…")
             self.problem.setStyleSheet("")
-        self.revalidate() if not working else self.add_button.setEnabled(False)
+        if working:
+            self.add_button.setEnabled(False)
+        else:
+            self.revalidate()
 
     def show_error(self, message: str) -> None:
         self.set_working(False)

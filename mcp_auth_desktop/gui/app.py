@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -280,24 +280,29 @@ class DesktopApp:
         if self._shut_down:
             return
         self._shut_down = True
-        steps: list[tuple[str, Callable[[], Any]]] = [
-            ("tray", lambda: self.tray.hide() if self.tray else None),
-            ("window", lambda: (self.window.model.stop(), self.window.hide()) if self.window else None),
-            ("clipboard", lambda: self.clipboard.clear_if_ours() if self.clipboard else None),
-            ("bridge", lambda: self.bridge.aclose() if self.bridge else None),
-            ("manager", lambda: self.manager.aclose() if self.manager else None),
-            ("http", lambda: self.http.aclose() if self.http else None),
-            ("vault", lambda: self.vault.aclose() if self.vault else None),
-            ("demo", lambda: self.demo.stop() if self.demo else None),
-            ("instance", lambda: self.instance.close() if self.instance else None),
+        if self.tray is not None:
+            self.tray.hide()
+        if self.window is not None:
+            self.window.model.stop()
+            self.window.hide()
+        if self.clipboard is not None:
+            self.clipboard.clear_if_ours()
+        closers: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [
+            ("bridge", self.bridge.aclose if self.bridge else None),
+            ("manager", self.manager.aclose if self.manager else None),
+            ("http client", self.http.aclose if self.http else None),
+            ("vault", self.vault.aclose if self.vault else None),
+            ("demo server", self.demo.stop if self.demo else None),
         ]
-        for name, step in steps:
+        for name, close in closers:
+            if close is None:
+                continue
             try:
-                result = step()
-                if asyncio.iscoroutine(result):
-                    await asyncio.wait_for(result, 10.0)
+                await asyncio.wait_for(close(), 10.0)
             except (Exception, asyncio.CancelledError):
-                log.exception("shutting down %s failed", name)
+                log.exception("closing the %s failed", name)
+        if self.instance is not None:
+            self.instance.close()
         if self._saved_hook is not None:
             sys.excepthook = self._saved_hook
             self._saved_hook = None
@@ -331,9 +336,14 @@ class DesktopApp:
         box = QMessageBox(QMessageBox.Icon.Critical, "MCP Auth Desktop cannot start", text,
                           QMessageBox.StandardButton.Close)
         done = asyncio.get_running_loop().create_future()
-        box.finished.connect(lambda _r: done.done() or done.set_result(None))
         if self.args.exit_after_start or QGuiApplication.platformName() == "offscreen":
             return
+
+        def on_finished(_result: int) -> None:
+            if not done.done():
+                done.set_result(None)
+
+        box.finished.connect(on_finished)
         box.open()
         await done
 
@@ -393,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from mcp_auth_desktop.gui.self_test import run_self_test
 
-        return run_self_test()
+        return int(run_self_test())
 
     import qasync
 

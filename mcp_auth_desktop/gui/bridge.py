@@ -60,7 +60,7 @@ class ManagerLike(Protocol):
         client_secret: str | None = None,
         client_auth_method: str | None = None,
         scopes: tuple[str, ...] = (),
-        options: ServerOptions = ServerOptions(),
+        options: ServerOptions = ...,
         discover: bool = True,
     ) -> ServerView: ...
     async def sign_in(
@@ -322,7 +322,7 @@ class ManagerBridge(QObject):
         server_id: str,
         action: str,
         coro: Awaitable[T],
-        success: Callable[[T], str] | None,
+        success: Callable[[Any], str] | None,
     ) -> T | None:
         self._set_busy(server_id, +1)
         try:

@@ -40,7 +40,8 @@ class DemoServer:
 
     async def start(self) -> str:
         # The blocking parts (spawn, first line) run in a worker thread.
-        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        self._proc = await asyncio.to_thread(
+            subprocess.Popen,  # fixed argv, no shell
             self._command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

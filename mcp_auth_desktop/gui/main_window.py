@@ -125,14 +125,16 @@ class MainWindow(QMainWindow):
 
     # --- construction --------------------------------------------------------------
 
-    def _action(self, name: str, text: str, tip: str, shortcut: QKeySequence | str | None,
+    def _action(self, name: str, text: str, tip: str,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
                 slot: Callable[[], object]) -> QAction:
         action = QAction(icon(name), text, self)
-        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-                          if shortcut else tip)
+        seq = QKeySequence(shortcut) if shortcut else QKeySequence()
+        keys = seq.toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})" if keys else tip)
         action.setStatusTip(tip)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
+        if keys:
+            action.setShortcut(seq)
         action.triggered.connect(lambda _=False: slot())
         return action
 
@@ -152,7 +154,7 @@ class MainWindow(QMainWindow):
         self.act_remove = self._action("remove", "Re&move…", "Revoke, then forget the selected server",
                                        QKeySequence.StandardKey.Delete, self.remove_selected)
         self.act_settings = self._action("settings", "Se&ttings…", "Clipboard, refresh, start-at-login, notifications",
-                                         QKeySequence.StandardKey.Preferences, self.open_settings)
+                                         "Ctrl+,", self.open_settings)
         self.act_quit = self._action("quit", "&Quit", "Quit MCP Auth Desktop (stops background refresh)",
                                      QKeySequence.StandardKey.Quit, self._on_quit)
         self.server_action_list = [self.act_sign_in, self.act_refresh, self.act_copy, self.act_test,
@@ -331,7 +333,7 @@ class MainWindow(QMainWindow):
         if self.report_box is not None:
             self.report_box.close()
         self.report_box = box
-        box.open()
+        box.show()  # non-modal: a report must not block the window
 
     def _on_tools_listed(self, server_id: str, tools: list[Tool]) -> None:
         self.details.set_tools(server_id, tools)
@@ -420,7 +422,7 @@ class MainWindow(QMainWindow):
             box.setWindowModality(Qt.WindowModality.NonModal)
             box.finished.connect(self._on_error_box_finished)
             self.error_box = box
-            box.open()
+            box.show()  # non-modal; open() would make it window-modal
         else:
             box.setWindowTitle(title)
             box.setText(text)

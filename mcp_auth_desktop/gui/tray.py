@@ -137,7 +137,7 @@ class TrayIcon(QSystemTrayIcon):
         """The actions of one server's submenu, by text (for tests and scripting)."""
         for action in self.menu.actions():
             sub = action.menu()
-            if sub is not None and action.text() == name:
+            if isinstance(sub, QMenu) and action.text() == name:
                 return {a.text(): a for a in sub.actions() if not a.isSeparator()}
         raise KeyError(name)
 

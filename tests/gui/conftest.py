@@ -72,9 +72,9 @@ def run(loop: asyncio.AbstractEventLoop, aw: Awaitable[T], timeout: float = 10.0
     return loop.run_until_complete(bounded())
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:
-    """Wait (pumping the loop) until ``predicate()`` is true, or fail after ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def until(predicate: Callable[[], Any], within: float = 5.0, what: str = "") -> None:
+    """Wait (pumping the loop) until ``predicate()`` is true, or fail after ``within`` s."""
+    deadline = asyncio.get_running_loop().time() + within
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
