@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issuer-path", default="", help='path part of the issuer, e.g. "/tenant1"')
     p.add_argument("--public-host", default=None,
                    help="host name to put in URLs when binding 0.0.0.0 (default: the bind address)")
+    p.add_argument("--public-url", default=None,
+                   help="scheme://host:port clients use to reach this server (e.g. behind a proxy); "
+                        "overrides the URL derived from the bound socket")
     p.add_argument("--allowed-host", action="append", default=[],
                    help="extra accepted Host header value (repeatable)")
     tls = p.add_argument_group("TLS")
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    # Lets a restarted server take its old port while old connections sit in TIME_WAIT;
+    # Linux still refuses a second live listener on the port.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     sock.listen(128)
     sock.set_inheritable(True)
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     host = args.public_host or args.host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    base_url = f"{scheme}://{host}:{port}"
+    base_url = args.public_url.rstrip("/") if args.public_url else f"{scheme}://{host}:{port}"
     config = MockConfig(
         base_url=base_url,
         issuer_path=args.issuer_path,

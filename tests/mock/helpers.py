@@ -59,10 +59,13 @@ class MockProcess:
             path = self.args[self.args.index("--issuer-path") + 1]
         return self.base_url + path
 
-    def control(self, **body: Any) -> dict[str, Any]:
-        """POST /__mock__/control, e.g. ``control(knobs={"fail_next": 2})`` or ``control(advance_clock=600)``."""
+    def control(self, *, via: str | None = None, **body: Any) -> dict[str, Any]:
+        """POST /__mock__/control, e.g. ``control(knobs={"fail_next": 2})`` or ``control(advance_clock=600)``.
+
+        ``via`` is the base URL to connect to when it differs from the advertised one.
+        """
         request = urllib.request.Request(
-            self.base_url + "/__mock__/control",
+            (via or self.base_url) + "/__mock__/control",
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json", "X-Mock-Control-Token": self.control_token},
             method="POST",
