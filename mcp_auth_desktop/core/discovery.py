@@ -1,0 +1,216 @@
+"""Discovery: from an MCP server URL (and maybe a 401 challenge) to a :class:`Discovery`.
+
+Order, per MCP 2026-07-28 "Authorization Server Discovery":
+
+1. Protected resource metadata (RFC 9728): the challenge's
+   ``resource_metadata`` URL, then the path-inserted well-known URL, then the
+   root one. A document whose ``resource`` does not cover the server stops
+   everything (no authorization request may follow).
+2. Authorization server metadata for each listed issuer, from the 3 (issuer
+   with a path) or 2 (without) well-known URLs; the first valid document wins.
+3. No PRM at all (only 4xx answers): the 2025-03-26 rules, i.e. AS
+   metadata at the MCP server's origin, else the default ``/authorize``,
+   ``/token`` and ``/register`` endpoints there.
+
+Every URL goes through :func:`~.http.fetch_json` with the server's
+:class:`~.urls.UrlGuard`. The ``trail`` records what was tried, for the
+GUI's details pane and bug reports; it holds URLs without queries and never
+a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import httpx
+
+from .errors import (
+    DiscoveryError,
+    InsecureUrlError,
+    MetadataError,
+    NetworkError,
+    ProtocolError,
+)
+from .http import fetch_json
+from .metadata import (
+    as_metadata_urls,
+    legacy_as_metadata,
+    parse_as_metadata,
+    parse_protected_resource_metadata,
+    prm_urls,
+)
+from .models import (
+    AuthServerMetadata,
+    Clock,
+    Discovery,
+    ProtectedResourceMetadata,
+    ServerConfig,
+    SystemClock,
+)
+from .urls import Resolver, UrlGuard, canonical_resource_uri, origin_of, redact_url
+
+__all__ = ["ChallengeLike", "challenge_fields", "discover", "fetch_as_metadata"]
+
+log = logging.getLogger(__name__)
+
+
+class ChallengeLike(Protocol):
+    """What discovery reads from a parsed ``WWW-Authenticate: Bearer`` challenge."""
+
+    @property
+    def resource_metadata(self) -> str | None: ...
+
+    @property
+    def scope(self) -> tuple[str, ...] | None: ...
+
+
+def challenge_fields(challenge: Any) -> tuple[str | None, tuple[str, ...] | None]:
+    """``(resource_metadata, scopes)`` from a BearerChallenge or a raw Challenge (or None)."""
+    if challenge is None:
+        return None, None
+    if hasattr(challenge, "resource_metadata"):
+        rm = challenge.resource_metadata
+        scope = getattr(challenge, "scope", None)
+        if isinstance(scope, str):
+            scope = tuple(s for s in scope.split(" ") if s)
+        return (rm if isinstance(rm, str) and rm else None), (tuple(scope) if scope else None)
+    params = getattr(challenge, "params", None)
+    if isinstance(params, dict):
+        rm = params.get("resource_metadata")
+        sc = params.get("scope")
+        scopes = tuple(s for s in sc.split(" ") if s) if isinstance(sc, str) else None
+        return (rm if isinstance(rm, str) and rm else None), (scopes or None)
+    return None, None
+
+
+async def discover(
+    http: httpx.AsyncClient,
+    server: ServerConfig,
+    *,
+    challenge: Any = None,
+    clock: Clock | None = None,
+    resolver: Resolver | None = None,
+) -> Discovery:
+    """Run discovery for one server; raise a typed error when no usable metadata exists."""
+    clock = clock or SystemClock()
+    guard = UrlGuard.for_server(server.url, server.options, resolver=resolver)
+    guard.check_server_url()
+    header_url, challenge_scopes = challenge_fields(challenge)
+    trail: list[str] = []
+
+    prm = await _fetch_prm(http, server.url, header_url, guard, trail)
+    meta: AuthServerMetadata | None = None
+    if prm is not None:
+        last_error: Exception | None = None
+        for issuer in prm.authorization_servers:
+            try:
+                meta = await fetch_as_metadata(http, issuer, guard, trail)
+            except (MetadataError, NetworkError, InsecureUrlError) as exc:
+                last_error = exc
+                continue
+            if meta is not None:
+                break
+            trail.append(f"no metadata found for authorization server {redact_url(issuer)}")
+        if meta is None:
+            if last_error is not None:
+                raise last_error
+            raise DiscoveryError(
+                "The MCP server names an authorization server, but no authorization server "
+                "metadata was found for it."
+            )
+        resource = prm.resource
+    else:
+        # 2025-03-26 servers: no PRM; the MCP origin is the authorization server.
+        origin = origin_of(server.url)
+        trail.append("no protected resource metadata; trying 2025-03-26 rules at the server origin")
+        meta = await fetch_as_metadata(http, origin, guard, trail)
+        if meta is None:
+            meta = legacy_as_metadata(server.url)
+            trail.append("no authorization server metadata; using default /authorize, /token, /register")
+        resource = canonical_resource_uri(server.url)
+    trail.append(f"authorization server: {meta.issuer}")
+    return Discovery(
+        resource=resource,
+        auth_server=meta,
+        protected_resource=prm,
+        challenge_scopes=challenge_scopes,
+        trail=tuple(trail),
+        discovered_at=clock.time(),
+    )
+
+
+async def _fetch_prm(
+    http: httpx.AsyncClient,
+    server_url: str,
+    header_url: str | None,
+    guard: UrlGuard,
+    trail: list[str],
+) -> ProtectedResourceMetadata | None:
+    """The first valid PRM, or None when every URL answered "not here".
+
+    Network failures on every URL raise instead of falling through to the
+    legacy defaults: an unreachable server must not look like an old one.
+    """
+    network_failures = 0
+    urls = prm_urls(server_url, header_url)
+    for url in urls:
+        try:
+            response, body = await fetch_json(
+                http, "GET", url, guard=guard, purpose="protected resource metadata"
+            )
+        except InsecureUrlError as exc:
+            trail.append(f"GET {redact_url(url)}: blocked ({exc.user_message})")
+            if url == header_url:
+                continue
+            raise
+        except NetworkError as exc:
+            network_failures += 1
+            trail.append(f"GET {redact_url(url)}: {exc.user_message}")
+            continue
+        except ProtocolError as exc:
+            trail.append(f"GET {redact_url(url)}: unusable answer ({exc.user_message})")
+            continue
+        trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
+        if response.status_code == 200 and body is not None:
+            # A mismatched resource stops discovery here (MetadataError propagates).
+            return parse_protected_resource_metadata(body, server_url, guard=guard)
+    if network_failures == len(urls):
+        raise NetworkError(f"Could not reach the MCP server at {redact_url(server_url)}.")
+    return None
+
+
+async def fetch_as_metadata(
+    http: httpx.AsyncClient, issuer: str, guard: UrlGuard, trail: list[str]
+) -> AuthServerMetadata | None:
+    """First valid AS metadata for ``issuer``; None if none exists; raises the last
+    validation error when documents were found but none could be used."""
+    guard.check_syntax(issuer, "authorization server")
+    last_error: MetadataError | None = None
+    network_error: NetworkError | None = None
+    for url in as_metadata_urls(issuer):
+        try:
+            response, body = await fetch_json(
+                http, "GET", url, guard=guard, purpose="authorization server metadata"
+            )
+        except NetworkError as exc:
+            network_error = exc
+            trail.append(f"GET {redact_url(url)}: {exc.user_message}")
+            continue
+        except ProtocolError as exc:
+            trail.append(f"GET {redact_url(url)}: unusable answer ({exc.user_message})")
+            continue
+        trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
+        if response.status_code != 200 or body is None:
+            continue
+        try:
+            return parse_as_metadata(body, issuer, guard=guard)
+        except MetadataError as exc:
+            # RFC 8414 §3.3: a document for another issuer is not used; try the next URL.
+            last_error = exc
+            trail.append(f"  rejected: {exc.user_message}")
+    if last_error is not None:
+        raise last_error
+    if network_error is not None:
+        raise network_error
+    return None

@@ -1,0 +1,485 @@
+"""``OAuthClient``: the thin async orchestration over the pure protocol modules.
+
+It owns no state worth persisting: the manager passes in what it stored
+(discovery, registration, tokens) and stores what comes back. Collaborators
+(HTTP client, clock, browser opener, loopback listener factory, resolver)
+are constructor arguments so tests can replace each of them.
+
+One sign-in (see docs/ARCHITECTURE.md)::
+
+    LoopbackListener (ephemeral port) ─▶ redirect_uri from the bound address
+    ensure_client (reuse / pre-registered / CIMD / DCR with that redirect_uri)
+    PendingAuthorization {state, verifier, issuer, resource}   (C59: one record)
+    browser ─▶ AS ─▶ listener.wait() ─▶ parse_callback (state, then iss, then error)
+    token request (code + verifier + resource) ─▶ TokenSet
+    invalid_client at the token endpoint ─▶ one re-registration and a new authorization
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import registration as reg_mod
+from .discovery import discover as run_discovery
+from .errors import (
+    InvalidClientError,
+    McpAuthError,
+    OAuthError,
+    SignInRequiredError,
+)
+from .http import fetch_json
+from .models import (
+    ClientRegistration,
+    Clock,
+    Discovery,
+    ServerConfig,
+    ServerOptions,
+    SystemClock,
+    TokenSet,
+)
+from .oauth import (
+    HttpRequest,
+    build_authorization_url,
+    build_code_token_request,
+    build_refresh_token_request,
+    build_revocation_request,
+    check_revocation_response,
+    parse_callback,
+    parse_token_response,
+    select_scopes,
+    union_scopes,
+)
+from .pkce import make_state, make_verifier, s256_challenge
+from .state import RevocationReport
+from .urls import Resolver, UrlGuard
+
+__all__ = [
+    "OAuthClient",
+    "CallbackListener",
+    "ListenerFactory",
+    "Opener",
+    "PendingAuthorization",
+    "AuthorizationBudget",
+    "step_up_scopes",
+]
+
+log = logging.getLogger(__name__)
+
+
+class CallbackListener(Protocol):
+    """What the flow needs from ``core.loopback.LoopbackListener``."""
+
+    @property
+    def redirect_uri(self) -> str: ...
+
+    def expect_state(self, state: str) -> None: ...
+
+    async def wait(self) -> dict[str, str]: ...
+
+    def report(self, ok: bool, message: str) -> None: ...
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any: ...
+
+
+#: Called as ``factory(port=..., timeout=...)``; returns an un-entered listener.
+ListenerFactory = Callable[..., CallbackListener]
+
+
+class Opener(Protocol):
+    """``core.browser.BrowserOpener``."""
+
+    async def open(self, url: str) -> None: ...
+
+
+def _default_listener(*, port: int, timeout: float) -> CallbackListener:
+    loopback = importlib.import_module(f"{__package__}.loopback")
+    return cast(CallbackListener, loopback.LoopbackListener(port=port, timeout=timeout))
+
+
+def _default_browser() -> Opener:
+    browser = importlib.import_module(f"{__package__}.browser")
+    return cast(Opener, browser.SystemBrowser())
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """Everything one authorization request must be checked against (MCP C59)."""
+
+    state: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+    issuer: str
+    iss_supported: bool
+    redirect_uri: str
+    resource: str | None
+    scopes: tuple[str, ...]
+
+    @classmethod
+    def new(
+        cls,
+        discovery: Discovery,
+        redirect_uri: str,
+        resource: str | None,
+        scopes: tuple[str, ...],
+    ) -> PendingAuthorization:
+        meta = discovery.auth_server
+        return cls(
+            state=make_state(),
+            code_verifier=make_verifier(),
+            issuer=meta.issuer,
+            iss_supported=meta.authorization_response_iss_parameter_supported,
+            redirect_uri=redirect_uri,
+            resource=resource,
+            scopes=scopes,
+        )
+
+    @property
+    def code_challenge(self) -> str:
+        return s256_challenge(self.code_verifier)
+
+
+def step_up_scopes(previous: tuple[str, ...], challenged: tuple[str, ...]) -> tuple[str, ...]:
+    """Scopes for a step-up authorization: previous ones plus the challenged ones (MCP A:386)."""
+    return union_scopes(previous, challenged)
+
+
+@dataclass
+class AuthorizationBudget:
+    """Counts authorization requests for one operation (MCP A:401: bounded retries)."""
+
+    limit: int = 3
+    used: int = 0
+
+    def take(self) -> None:
+        if self.used >= self.limit:
+            raise SignInRequiredError(
+                f"The server still refuses access after {self.limit} sign-in attempts; giving up."
+            )
+        self.used += 1
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.limit
+
+
+class OAuthClient:
+    """Discovery, client identity, sign-in, refresh and revocation for MCP servers."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        clock: Clock | None = None,
+        browser: Opener | None = None,
+        client_name: str = "MCP Auth Desktop",
+        authorization_timeout: float = 300.0,
+        listener_factory: ListenerFactory | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._http = http
+        self._clock: Clock = clock or SystemClock()
+        self._browser = browser
+        self._client_name = client_name
+        self._authorization_timeout = authorization_timeout
+        self._listener_factory: ListenerFactory = listener_factory or _default_listener
+        self._resolver = resolver
+        # Options seen per resource, so refresh/revoke (which get no ServerConfig)
+        # apply the user's URL rules when they are known.
+        self._options: dict[str, ServerOptions] = {}
+
+    # ------------------------------------------------------------ guards
+
+    def _guard(self, server: ServerConfig) -> UrlGuard:
+        return UrlGuard.for_server(server.url, server.options, resolver=self._resolver)
+
+    def _stored_guard(self, discovery: Discovery, *urls: str | None) -> UrlGuard:
+        opts = self._options.get(discovery.resource)
+        if opts is None:
+            # After a restart: these endpoints passed the user's rules when they
+            # were discovered; keep the https and "forbidden address" checks and
+            # allow what the stored endpoints needed back then.
+            insecure = any(u and urlsplit(u).scheme == "http" for u in urls)
+            opts = ServerOptions(allow_insecure_loopback=bool(insecure), allow_private_network=True)
+        return UrlGuard.for_server(discovery.resource, opts, resolver=self._resolver)
+
+    # ------------------------------------------------------------ discovery & client
+
+    async def discover(self, server: ServerConfig, *, challenge: Any = None) -> Discovery:
+        discovery = await run_discovery(
+            self._http, server, challenge=challenge, clock=self._clock, resolver=self._resolver
+        )
+        self._options[discovery.resource] = server.options
+        return discovery
+
+    async def ensure_client(
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        existing: ClientRegistration | None,
+        *,
+        client_secret: str | None = None,
+        redirect_uri: str | None = None,
+    ) -> ClientRegistration:
+        self._options[discovery.resource] = server.options
+        return await reg_mod.ensure_client(
+            self._http,
+            server,
+            discovery,
+            existing,
+            guard=self._guard(server),
+            clock=self._clock,
+            client_name=self._client_name,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+        )
+
+    def select_scopes(
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        previous: tuple[str, ...] = (),
+        challenged: tuple[str, ...] = (),
+    ) -> tuple[str, ...]:
+        prm = discovery.protected_resource
+        return select_scopes(
+            challenged or discovery.challenge_scopes,
+            prm.scopes_supported if prm else None,
+            discovery.auth_server.scopes_supported,
+            server.scopes,
+            previous,
+        )
+
+    def resource_for(self, server: ServerConfig, discovery: Discovery) -> str | None:
+        if server.options.omit_resource:
+            return None
+        return server.options.resource_override or discovery.resource
+
+    # ------------------------------------------------------------ sign-in
+
+    async def sign_in(
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        registration: ClientRegistration | None,
+        *,
+        scopes: tuple[str, ...],
+        client_secret: str | None = None,
+        on_authorization_url: Callable[[str], None] | None = None,
+    ) -> tuple[ClientRegistration, TokenSet]:
+        guard = self._guard(server)
+        guard.check_server_url()
+        self._options[discovery.resource] = server.options
+        resource = self.resource_for(server, discovery)
+        listener = self._listener_factory(
+            port=server.options.callback_port or 0, timeout=self._authorization_timeout
+        )
+        async with listener:
+            redirect_uri = listener.redirect_uri
+            reg = await self.ensure_client(
+                server, discovery, registration, client_secret=client_secret, redirect_uri=redirect_uri
+            )
+            reregistered = False
+            while True:
+                pending = PendingAuthorization.new(discovery, redirect_uri, resource, scopes)
+                code = await self._authorize(
+                    server, discovery, reg, pending, listener, on_authorization_url
+                )
+                try:
+                    tokens = await self._exchange_code(
+                        discovery, reg, pending, code, guard, client_secret
+                    )
+                except InvalidClientError:
+                    if reregistered or reg.method != "dcr":
+                        raise
+                    # The AS forgot our dynamic client: register once more and
+                    # authorize again (the code is bound to the old client).
+                    log.info("token endpoint rejected the client; registering again")
+                    reregistered = True
+                    reg = await reg_mod.register_dynamic(
+                        self._http,
+                        discovery,
+                        guard=guard,
+                        redirect_uri=redirect_uri,
+                        client_name=self._client_name,
+                        clock=self._clock,
+                    )
+                    continue
+                return reg, tokens
+
+    async def _authorize(
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        reg: ClientRegistration,
+        pending: PendingAuthorization,
+        listener: CallbackListener,
+        on_authorization_url: Callable[[str], None] | None,
+    ) -> str:
+        url = build_authorization_url(
+            discovery.auth_server,
+            reg.client_id,
+            pending.redirect_uri,
+            state=pending.state,
+            code_challenge=pending.code_challenge,
+            scopes=pending.scopes,
+            resource=pending.resource,
+            extra_params=server.options.extra_authorize_params,
+            allow_insecure_loopback=server.options.allow_insecure_loopback,
+        )
+        listener.expect_state(pending.state)
+        if on_authorization_url is not None:
+            on_authorization_url(url)
+        else:
+            browser = self._browser or _default_browser()
+            await browser.open(url)
+        params = await listener.wait()
+        try:
+            code = parse_callback(
+                params,
+                expected_state=pending.state,
+                expected_issuer=pending.issuer,
+                iss_supported=pending.iss_supported,
+            )
+        except McpAuthError as exc:
+            listener.report(False, exc.user_message)
+            raise
+        listener.report(True, "Signed in. You can close this tab and return to MCP Auth Desktop.")
+        return code
+
+    async def _send(
+        self, request: HttpRequest, guard: UrlGuard, purpose: str
+    ) -> tuple[httpx.Response, dict[str, Any] | None]:
+        return await fetch_json(
+            self._http, request.method, request.url, guard=guard, purpose=purpose, **request.httpx_kwargs()
+        )
+
+    async def _exchange_code(
+        self,
+        discovery: Discovery,
+        reg: ClientRegistration,
+        pending: PendingAuthorization,
+        code: str,
+        guard: UrlGuard,
+        client_secret: str | None,
+    ) -> TokenSet:
+        request = build_code_token_request(
+            discovery.auth_server.token_endpoint,
+            reg,
+            code=code,
+            redirect_uri=pending.redirect_uri,
+            code_verifier=pending.code_verifier,
+            resource=pending.resource,
+            client_secret=client_secret if reg.method == "preregistered" else None,
+        )
+        response, body = await self._send(request, guard, "token endpoint")
+        return parse_token_response(
+            response.status_code,
+            response.headers,
+            body,
+            now=self._clock.time(),
+            requested_scopes=pending.scopes,
+            resource=pending.resource or discovery.resource,
+        )
+
+    # ------------------------------------------------------------ refresh & revoke
+
+    async def refresh(
+        self,
+        discovery: Discovery,
+        registration: ClientRegistration,
+        tokens: TokenSet,
+        *,
+        resource: str | None,
+    ) -> TokenSet:
+        meta = discovery.auth_server
+        if registration.issuer != meta.issuer:
+            raise SignInRequiredError(
+                "The stored client belongs to a different authorization server; sign in again."
+            )
+        if not tokens.refresh_token:
+            raise SignInRequiredError("There is no refresh token; sign in again.")
+        request = build_refresh_token_request(
+            meta.token_endpoint, registration, refresh_token=tokens.refresh_token, resource=resource
+        )
+        guard = self._stored_guard(discovery, meta.token_endpoint)
+        response, body = await self._send(request, guard, "token endpoint")
+        new = parse_token_response(
+            response.status_code,
+            response.headers,
+            body,
+            now=self._clock.time(),
+            requested_scopes=tokens.scope,
+            resource=tokens.resource or resource or discovery.resource,
+        )
+        return tokens.with_refresh(new)
+
+    async def revoke(
+        self, discovery: Discovery, registration: ClientRegistration, tokens: TokenSet
+    ) -> RevocationReport:
+        endpoint = discovery.auth_server.revocation_endpoint
+        if not endpoint:
+            return RevocationReport(supported=False)
+        if registration.issuer != discovery.auth_server.issuer:
+            return RevocationReport(
+                supported=True,
+                errors=("the stored client belongs to another authorization server",),
+            )
+        guard = self._stored_guard(discovery, endpoint)
+        problems: list[str] = []
+        done = {"refresh_token": False, "access_token": False}
+        # Refresh token first: revoking it usually takes the access tokens with it,
+        # and it is the long-lived secret (RFC 7009 §2.1).
+        for hint, token in (("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token)):
+            if not token:
+                continue
+            request = build_revocation_request(endpoint, registration, token, hint)
+            try:
+                response, body = await fetch_json(
+                    self._http,
+                    request.method,
+                    request.url,
+                    guard=guard,
+                    purpose="revocation endpoint",
+                    json_required=False,
+                    **request.httpx_kwargs(),
+                )
+                check_revocation_response(response.status_code, response.headers, body, now=self._clock.time())
+                done[hint] = True
+            except McpAuthError as exc:
+                what = "refresh token" if hint == "refresh_token" else "access token"
+                if isinstance(exc, OAuthError) and exc.error == "unsupported_token_type":
+                    problems.append(f"the server cannot revoke the {what}")
+                else:
+                    problems.append(f"{what}: {exc.user_message}")
+        return RevocationReport(
+            supported=True,
+            refresh_token_revoked=done["refresh_token"],
+            access_token_revoked=done["access_token"],
+            errors=tuple(problems),
+        )
+
+    async def delete_registration(self, registration: ClientRegistration) -> bool:
+        uri = registration.registration_client_uri
+        if not uri:
+            return False
+        insecure = urlsplit(uri).scheme == "http"
+        guard = UrlGuard.for_server(
+            registration.issuer,
+            ServerOptions(allow_insecure_loopback=insecure, allow_private_network=True),
+            resolver=self._resolver,
+        )
+        return await reg_mod.delete_registration(self._http, registration, guard=guard)
