@@ -36,7 +36,7 @@ import logging
 import os
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,10 @@ def _normalise(value: object) -> JsonObject:
     return out
 
 
+#: Applies one change to a copy of the entries; returns whether anything changed.
+_Change = Callable[[dict[str, JsonObject]], bool]
+
+
 @dataclass
 class _State:
     nonce: bytes
@@ -351,11 +355,11 @@ class FileVault:
             except _Corrupt as exc:
                 raise await asyncio.to_thread(self._quarantine_sync, exc) from None
 
-    async def _modify(self, change: Any) -> None:
+    async def _modify(self, change: _Change) -> None:
         async with self._vault_lock():
             await asyncio.to_thread(self._modify_sync, change)
 
-    def _modify_sync(self, change: Any) -> None:
+    def _modify_sync(self, change: _Change) -> None:
         try:
             current = self._load_sync()
         except _Corrupt as exc:
