@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ManagerEvent
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.manager.fakes import FakeClock, FakeOAuth
+from tests.mock.helpers import MockProcess, start_mock_process
 
 URL = "https://mcp.example/mcp"
 
@@ -61,3 +62,13 @@ async def signed_in(h: Harness) -> AsyncIterator[tuple[Harness, TokenManager, st
     view = await m.add_server(URL, name="alpha", options=ServerOptions())
     await m.sign_in("alpha")
     yield h, m, view.id
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockProcess]:
+    """The mock server as a real process (auto-approve), shared by a test module."""
+    proc = start_mock_process("--auto-approve", "--access-token-ttl", "600")
+    try:
+        yield proc
+    finally:
+        proc.stop()

@@ -11,7 +11,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,7 @@ from mcp_auth_desktop.core.models import CredentialKey, ServerOptions, TokenSet
 from mcp_auth_desktop.core.state import RefreshFailed, ServerState, SignInNeeded
 from mcp_auth_desktop.storage import open_storage
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "integration test passphrase"
@@ -44,15 +44,6 @@ class HeadlessApprover:
                 await c.get(r.headers["location"])
 
         self.tasks.append(asyncio.create_task(go()))
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve", "--access-token-ttl", "600")
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 def stats(mock: MockProcess) -> dict[str, int]:
@@ -123,7 +114,10 @@ async def test_revoke_kills_the_token_at_the_server(manager: TokenManager, mock:
     async with httpx.AsyncClient(trust_env=False) as c:
         r = await c.post(
             mock.mcp_url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+            },
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
         )
     assert r.status_code == 401
