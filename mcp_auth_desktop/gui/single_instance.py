@@ -40,6 +40,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.key = key or instance_key()
         self._server: QLocalServer | None = None
+        self._clients: set[QLocalSocket] = set()
 
     def ask_running_instance(self, timeout_ms: int = 1000) -> bool:
         """True if another instance answered (and was asked to show itself)."""
@@ -54,7 +55,7 @@ class SingleInstance(QObject):
         return True
 
     def listen(self) -> bool:
-        server = QLocalServer(self)
+        server = QLocalServer()
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         if not server.listen(self.key):
             # A stale socket from a crashed run: nobody answered above, so remove it.
@@ -66,20 +67,44 @@ class SingleInstance(QObject):
         return True
 
     def _on_new_connection(self) -> None:
-        assert self._server is not None
-        while self._server.hasPendingConnections():
-            sock = self._server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._on_ready_read(s))
-            sock.disconnected.connect(sock.deleteLater)
+        server = self._server
+        while server is not None and server.hasPendingConnections():
+            sock = server.nextPendingConnection()
+            if sock is None:
+                break
+            # Ours to delete (not the server's), so closing the server cannot
+            # leave a dangling socket behind a queued signal.
+            sock.setParent(None)
+            self._clients.add(sock)
+            sock.readyRead.connect(self._on_ready_read)
+            sock.disconnected.connect(self._on_client_disconnected)
             if sock.bytesAvailable():
-                self._on_ready_read(sock)
+                self._read(sock)
 
-    def _on_ready_read(self, sock: QLocalSocket) -> None:
+    def _on_ready_read(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket):
+            self._read(sock)
+
+    def _read(self, sock: QLocalSocket) -> None:
         data = bytes(sock.readAll().data())
         if b"show" in data:
             self.showRequested.emit()
 
+    def _on_client_disconnected(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket) and sock in self._clients:
+            self._clients.discard(sock)
+            sock.deleteLater()
+
     def close(self) -> None:
+        for sock in list(self._clients):
+            sock.readyRead.disconnect(self._on_ready_read)
+            sock.disconnected.disconnect(self._on_client_disconnected)
+            sock.abort()
+            sock.deleteLater()
+        self._clients.clear()
         if self._server is not None:
             self._server.close()
+            self._server.deleteLater()
             self._server = None

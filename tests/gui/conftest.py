@@ -48,6 +48,8 @@ def _isolated_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    # As in the app: closing the last window must not stop the loop under a test.
+    qapp.setQuitOnLastWindowClosed(False)
     ev = qasync.QEventLoop(qapp)
     hook = sys.excepthook
     try:
