@@ -38,7 +38,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -71,9 +71,6 @@ from mcp_auth_desktop.core.state import (
     TokensRefreshed,
 )
 from mcp_auth_desktop.storage.base import JsonObject, SecretVault, SettingsStore, StorageLocation
-
-if TYPE_CHECKING:
-    from mcp_auth_desktop.core.browser import BrowserOpener
 
 __all__ = ["TokenManager", "OAuthClientLike", "McpClientLike", "McpClientFactory"]
 
@@ -132,6 +129,12 @@ class OAuthClientLike(Protocol):
     async def delete_registration(self, registration: ClientRegistration) -> bool: ...
 
     def resource_for(self, server: ServerConfig, discovery: Discovery) -> str | None: ...
+
+
+class BrowserOpener(Protocol):
+    """``core.browser.BrowserOpener``: opens the authorization URL for the user."""
+
+    async def open(self, url: str) -> None: ...
 
 
 class McpClientLike(Protocol):
@@ -580,11 +583,17 @@ class TokenManager:
             options=options,
             added_at=self._clock.time(),
         )
-        if client_secret:
-            await self._registry.put_client_secret(config.id, client_secret)
-        await self._registry.put_server(config)
+        # In the registry before the settings write, so a settings watch that
+        # fires in between finds it and does not announce it a second time.
         s = _Server(config=config)
         self._servers[config.id] = s
+        try:
+            if client_secret:
+                await self._registry.put_client_secret(config.id, client_secret)
+            await self._registry.put_server(config)
+        except BaseException:
+            self._servers.pop(config.id, None)
+            raise
         self._emit(ServerAdded(config.id, self._clock.time(), name=config.name))
         log.info("added server %s (%s)", config.name, config.url)
         if discover:

@@ -441,3 +441,26 @@ async def test_settings_change_by_another_process_is_picked_up(h: Harness):
             break
         await asyncio.sleep(0.01)
     assert gui.servers() == []
+
+
+async def test_refresh_concurrency_is_bounded_across_servers(h: Harness):
+    active = peak = 0
+
+    async def track() -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.01)
+        active -= 1
+
+    m = h.manager(refresh_concurrency=3)
+    await m.start(background=False)
+    for i in range(12):
+        await m.add_server(f"https://s{i}.example/mcp")
+        await m.sign_in(f"s{i}.example")
+    h.oauth.on_refresh = track
+    h.clock.advance(3600 - 10)
+    await m.run_due()
+    assert h.oauth.refresh_calls == 12
+    assert peak == 3
+    assert all(v.state is ServerState.SIGNED_IN for v in m.servers())
