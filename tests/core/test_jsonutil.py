@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcp_auth_desktop.core import jsonutil
@@ -93,11 +93,13 @@ _json = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(_json)
 def test_property_round_trip_of_valid_json(value: object) -> None:
     assert jsonutil.loads(json.dumps(value)) == value
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_property_arbitrary_text_never_raises_anything_else(text: str) -> None:
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcp_auth_desktop.core.errors import InsecureUrlError, MetadataError
@@ -218,6 +218,7 @@ def _mutations(doc: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+@settings(deadline=None)
 @given(_mutations(as_doc()))
 def test_property_as_metadata_invariants_or_metadata_error(doc: dict[str, Any]) -> None:
     try:
@@ -230,6 +231,7 @@ def test_property_as_metadata_invariants_or_metadata_error(doc: dict[str, Any]) 
         assert url is None or url.startswith("https://")
 
 
+@settings(deadline=None)
 @given(st.one_of(_mutations(prm_doc()), st.dictionaries(st.text(max_size=10), _json, max_size=4)))
 def test_property_prm_invariants_or_metadata_error(doc: dict[str, Any]) -> None:
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote_plus, urlsplit
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mcp_auth_desktop.core import oauth
@@ -150,6 +150,7 @@ _variants = st.sampled_from([
 ])
 
 
+@settings(deadline=None)
 @given(_variants, st.booleans())
 def test_property_issuer_comparison_rejects_every_normalisation_variant(variant: Any, supported: bool) -> None:
     other = variant(ISSUER)
@@ -158,6 +159,7 @@ def test_property_issuer_comparison_rejects_every_normalisation_variant(variant:
         _cb({"code": "c", "state": "S" * 32, "iss": other}, supported=supported)
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1, max_size=60), st.booleans())
 @example(ISSUER, True)
 def test_property_issuer_accepted_iff_identical(iss: str, supported: bool) -> None:
@@ -312,6 +314,7 @@ def test_error_description_is_sanitised() -> None:
 _expires = st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=12), st.booleans(), st.lists(st.integers(), max_size=2))
 
 
+@settings(deadline=None)
 @given(_expires, st.sampled_from(["Bearer", "bearer", "BEARER", "bEaReR"]), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
 def test_property_token_expiry_is_finite_and_bounded(expires_in: Any, token_type: str, extra: dict[str, Any]) -> None:
     body: dict[str, Any] = {**extra, "access_token": "AT", "token_type": token_type, "expires_in": expires_in}
@@ -322,6 +325,7 @@ def test_property_token_expiry_is_finite_and_bounded(expires_in: Any, token_type
         assert NOW + 1 <= ts.expires_at <= NOW + oauth.MAX_EXPIRES_IN
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from(["error", "access_token", "token_type", "refresh_token", "scope", "expires_in"]),
                        st.one_of(st.text(max_size=10), st.integers(), st.none()), max_size=6), st.sampled_from([200, 400, 401, 500]))
 def test_property_errors_are_never_stored(body: dict[str, Any], status: int) -> None:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mcp_auth_desktop.core import pkce
@@ -45,6 +45,7 @@ def test_invalid_verifiers_are_refused(bad: str) -> None:
         pkce.s256_challenge(bad)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=43, max_size=128))
 @example(RFC7636_VERIFIER)
 def test_property_challenge_is_b64url_sha256(verifier: str) -> None:

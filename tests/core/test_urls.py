@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcp_auth_desktop.core.errors import InsecureUrlError, NetworkError
@@ -107,12 +107,14 @@ def _encodings(ip: ipaddress.IPv4Address) -> list[str]:
     ]
 
 
+@settings(deadline=None)
 @given(st.ip_addresses(v=4))
 def test_property_ssrf_decision_is_the_same_in_every_encoding(ip: ipaddress.IPv4Address) -> None:
     kinds = {classify_address(e) for e in _encodings(ip)}
     assert len(kinds) == 1
 
 
+@settings(deadline=None)
 @given(st.ip_addresses())
 def test_property_public_implies_global_after_unmapping(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
     if classify_address(ip) == "public":
