@@ -109,6 +109,17 @@ async def _approve(url: str, counter: Counter, deliver: bool) -> httpx.URL:
 
 # ----------------------------------------------------------- ours vs the SDK
 
+_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "0"},
+    },
+}
+
 
 async def _ours_sign_in(server: MockServer) -> tuple[int, float]:
     from mcp_auth_desktop.core.http import make_http_client
@@ -135,8 +146,19 @@ async def _ours_sign_in(server: MockServer) -> tuple[int, float]:
             server.mcp_url, options=ServerOptions(allow_insecure_loopback=True)
         )
         await manager.sign_in(view.id)
-        await manager.call(view.id, "initialize")
+        # The same authenticated request the SDK ends with (its retried initialize).
+        token = await manager.get_token(view.id)
+        response = await http.post(
+            server.mcp_url,
+            json=_INITIALIZE,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+            },
+        )
         elapsed = time.perf_counter() - t0
+        if response.status_code != 200:
+            raise RuntimeError(f"our sign-in ended with HTTP {response.status_code}")
     finally:
         await manager.aclose()
         await http.aclose()
@@ -201,16 +223,7 @@ async def _sdk_sign_in(server: MockServer) -> tuple[int, float]:
     async with httpx2.AsyncClient(auth=provider, event_hooks=hooks, timeout=10) as client:  # type: ignore[arg-type]
         response = await client.post(
             server.mcp_url,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "bench", "version": "0"},
-                },
-            },
+            json=_INITIALIZE,
             headers={"Accept": "application/json, text/event-stream"},
         )
         elapsed = time.perf_counter() - t0
