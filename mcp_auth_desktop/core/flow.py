@@ -36,6 +36,7 @@ from .errors import (
     SignInRequiredError,
 )
 from .http import fetch_json
+from .loopback import LoopbackListener
 from .models import (
     ClientRegistration,
     Clock,
@@ -107,8 +108,7 @@ class Opener(Protocol):
 
 
 def _default_listener(*, port: int, timeout: float) -> CallbackListener:
-    loopback = importlib.import_module(f"{__package__}.loopback")
-    return cast(CallbackListener, loopback.LoopbackListener(port=port, timeout=timeout))
+    return LoopbackListener(port=port, timeout=timeout)
 
 
 def _default_browser() -> Opener:
@@ -302,8 +302,9 @@ class OAuthClient:
                     tokens = await self._exchange_code(
                         discovery, reg, pending, code, guard, client_secret
                     )
-                except InvalidClientError:
-                    if reregistered or reg.method != "dcr":
+                except McpAuthError as exc:
+                    listener.report(False, exc.user_message)
+                    if not isinstance(exc, InvalidClientError) or reregistered or reg.method != "dcr":
                         raise
                     # The AS forgot our dynamic client: register once more and
                     # authorize again (the code is bound to the old client).
@@ -318,6 +319,9 @@ class OAuthClient:
                         clock=self._clock,
                     )
                     continue
+                listener.report(
+                    True, "Signed in. You can close this tab and return to MCP Auth Desktop."
+                )
                 return reg, tokens
 
     async def _authorize(
@@ -355,9 +359,9 @@ class OAuthClient:
                 iss_supported=pending.iss_supported,
             )
         except McpAuthError as exc:
+            # Only our own text: on an iss mismatch nothing from the response is shown.
             listener.report(False, exc.user_message)
             raise
-        listener.report(True, "Signed in. You can close this tab and return to MCP Auth Desktop.")
         return code
 
     async def _send(
