@@ -1,66 +1,60 @@
-"""WORKAROUND for a reference-count bug in PySide6 6.12.0's ``SignalInstance.emit``.
+"""WORKAROUND for a reference-count bug of PySide6 6.12.0 on Python 3.11.
 
-Every ``emit()`` made from Python releases one reference to ``True`` that it
-never took. After enough emits the interpreter aborts at exit with "Fatal
-Python error: bool_dealloc" (reproduced here: 100 emits of a ``Signal(str)``
-with no receiver are enough). The GUI emits thousands of signals, and qasync
-emits one per ``call_soon_threadsafe``.
+Measured here: every call from Python to a Qt method returning ``void``
+releases one reference to ``None`` that it never took, and every
+``SignalInstance.emit()`` does the same to ``True``. On Python 3.12+ these
+objects are immortal and nothing happens; on 3.11 their counts run down and
+the interpreter aborts ("Fatal Python error: none_dealloc") after a few
+thousand calls — within minutes for a GUI that repaints a countdown every
+second.
 
-A probe measures the leak at import; only if it is there is ``emit`` wrapped
-to give the reference back, so a fixed PySide6 is left untouched.
+A probe at import looks for the leak. Only if it is there do we give
+``None``, ``True`` and ``False`` the huge reference count that makes them
+immortal on 3.12 (what the wheel evidently assumes); a fixed PySide6 or a
+newer Python is left untouched. These singletons are never freed anyway,
+so the extra count changes nothing else.
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
-from typing import Any
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
 
 __all__ = ["install", "installed"]
 
 installed = False
+
+# Large enough never to run down, far from overflowing a 64-bit count.
+_IMMORTAL_BOOST = 1 << 40
 
 
 class _Probe(QObject):
     ping = Signal(str)
 
 
-def _leak_per_emit() -> int:
+def _leaks() -> bool:
     probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(4):
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(8):
+        probe.setObjectName("probe")  # a void method
         probe.ping.emit("")
-    after = sys.getrefcount(True)
-    leaked = (before - after) // 4
-    if leaked > 0:
-        # Give back what the probe itself took.
-        for _ in range(before - after):
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-    return leaked
+    return (
+        none_before - sys.getrefcount(None) >= 8 or true_before - sys.getrefcount(True) >= 8
+    )
 
 
 def install() -> bool:
-    """Wrap ``SignalInstance.emit`` if (and only if) it leaks; idempotent."""
+    """Make None/True/False immortal if (and only if) PySide6 over-releases them; idempotent."""
     global installed
     if installed:
         return True
-    leaked = _leak_per_emit()
-    if leaked <= 0:
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython" or not _leaks():
         return False
-    original = SignalInstance.emit
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes = [ctypes.py_object]
-    true_obj = ctypes.py_object(True)
-
-    def emit(self: SignalInstance, *args: Any) -> Any:
-        try:
-            return original(self, *args)
-        finally:
-            for _ in range(leaked):
-                incref(true_obj)
-
-    SignalInstance.emit = emit  # type: ignore[method-assign]
+    for obj in (None, True, False):
+        # ob_refcnt is the first field of every CPython object.
+        count = ctypes.c_ssize_t.from_address(id(obj))
+        count.value += _IMMORTAL_BOOST
     installed = True
     return True

@@ -101,13 +101,18 @@ class DesktopApp:
     def __init__(self, qapp: QApplication, args: argparse.Namespace, *,
                  instance: SingleInstance | None = None, redactor: Redactor | None = None,
                  manager_factory: Callable[..., Any] | None = None,
-                 http_factory: Callable[[], Any] | None = None) -> None:
+                 http_factory: Callable[[], Any] | None = None,
+                 url_opener: Callable[[str], None] | None = None,
+                 demo_command: list[str] | None = None) -> None:
         self.qapp = qapp
         self.args = args
         self.instance = instance
         self.redactor = redactor or Redactor()
         self._manager_factory = manager_factory
         self._http_factory = http_factory
+        self._url_opener = url_opener
+        self._demo_command = demo_command
+        self._signals: list[int] = []
         self.vault: SecretVault | None = None
         self.settings: SettingsStore | None = None
         self.http: Any = None
@@ -135,6 +140,7 @@ class DesktopApp:
         for sig in (signal.SIGTERM,):
             try:
                 loop.add_signal_handler(sig, self.request_quit)
+                self._signals.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not on this platform / not the main thread
         try:
@@ -168,7 +174,8 @@ class DesktopApp:
         self.preferences = Preferences(self.settings)
         await self.preferences.load()
         self.bridge = ManagerBridge(manager, loop=asyncio.get_running_loop(),
-                                    redactor=self.redactor, url_opener=_open_in_browser)
+                                    redactor=self.redactor,
+                                    url_opener=self._url_opener or self._open_in_browser)
         self.bridge.start()
         self.clipboard = SecretClipboard()
         self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
@@ -186,13 +193,15 @@ class DesktopApp:
                 lambda _kind, title, text: self.window.show_message(f"{title}: {text}")
                 if self.window else None)
         if self.instance is not None:
-            self.instance.showRequested.connect(self.window.bring_to_front)
+            self.instance.showRequested.connect(self._on_show_requested)
         if not (self.args.hidden and tray_ok):
             self.window.show()
         if self.args.demo:
             await self._start_demo()
         await asyncio.sleep(0)  # let the tray icon and the window be shown
         self.startup_seconds = time.perf_counter() - t0
+        log.info("ready in %.2f s: %d server(s), tray %s", self.startup_seconds,
+                 len(manager.servers()), "shown" if self.tray is not None else "unavailable")
         if self.args.exit_after_start:
             print(f"{READY_MARKER} servers={len(manager.servers())} rss_kb={_rss_kb()} "
                   f"tray={int(self.tray is not None and self.tray.isVisible())}", flush=True)
@@ -230,7 +239,7 @@ class DesktopApp:
 
     async def _start_demo(self) -> None:
         assert self.bridge is not None and self.window is not None
-        self.demo = DemoServer()
+        self.demo = DemoServer(self._demo_command)
         self.window.show_message("Starting the demo server…")
         try:
             url = await self.demo.start()
@@ -246,6 +255,11 @@ class DesktopApp:
         if view is not None:
             self.window.select_server(view.id)
             self.window.show_message(f"Demo server running at {url}: choose Sign in to try it.")
+
+    def _on_show_requested(self) -> None:
+        log.info("another launch asked for the window; bringing it forward")
+        if self.window is not None:
+            self.window.bring_to_front()
 
     def _keep_in_tray(self) -> bool:
         keep = self.tray is not None and self.tray.isVisible()
@@ -303,9 +317,30 @@ class DesktopApp:
                 log.exception("closing the %s failed", name)
         if self.instance is not None:
             self.instance.close()
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals.clear()
         if self._saved_hook is not None:
             sys.excepthook = self._saved_hook
             self._saved_hook = None
+
+    def _open_in_browser(self, url: str) -> None:
+        """The system browser (honouring $BROWSER via core.browser when it exists)."""
+        try:
+            from mcp_auth_desktop.core.browser import SystemBrowser
+        except ImportError:
+            _open_with_qt(url)
+            return
+        if self.bridge is not None:
+            self.bridge.spawn(self._open_with(SystemBrowser(), url))
+
+    async def _open_with(self, browser: Any, url: str) -> None:
+        try:
+            await browser.open(url)
+        except (McpAuthError, OSError) as exc:
+            log.info("could not start the browser (%s); trying the desktop's default", exc)
+            _open_with_qt(url)
 
     # ------------------------------------------------------------ errors
 
@@ -360,7 +395,7 @@ def _default_manager(**kwargs: Any) -> Any:
     return TokenManager(**kwargs)
 
 
-def _open_in_browser(url: str) -> None:
+def _open_with_qt(url: str) -> None:
     from PySide6.QtCore import QUrl
 
     if not QDesktopServices.openUrl(QUrl(url)):

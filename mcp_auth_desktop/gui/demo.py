@@ -28,6 +28,7 @@ class DemoServer:
         self._command = list(command) if command else [sys.executable, "-m", "mock_server", "--port", "0"]
         self._timeout = start_timeout
         self._proc: subprocess.Popen[str] | None = None
+        self._drain: threading.Thread | None = None
         self.url: str | None = None
 
     @property
@@ -62,32 +63,46 @@ class DemoServer:
                 "The demo server did not start (is the mock_server package installed?)."
             )
         # Keep reading so a chatty server never blocks on a full pipe.
-        threading.Thread(target=_drain, args=(stdout,), daemon=True).start()
+        self._drain = threading.Thread(target=_drain, args=(stdout,), daemon=True)
+        self._drain.start()
         self.url = url
         log.info("demo server running at %s (pid %s)", url, self._proc.pid)
         return url
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.terminate()
-        try:
-            await asyncio.to_thread(proc.wait, 5.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            await asyncio.to_thread(proc.wait, 5.0)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                await asyncio.to_thread(proc.wait, 5.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                await asyncio.to_thread(proc.wait, 5.0)
+        await asyncio.to_thread(self._close_pipe, proc)
+
+    def _close_pipe(self, proc: subprocess.Popen[str]) -> None:
+        # The drain thread sees end-of-file once the process is gone.
+        if self._drain is not None:
+            self._drain.join(5.0)
+            self._drain = None
+        if proc.stdout is not None:
+            proc.stdout.close()
 
     def stop_now(self) -> None:
         """Synchronous last resort (e.g. from atexit) when the loop is gone."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
+        if proc is None:
+            return
+        if proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(5.0)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5.0)
+        self._close_pipe(proc)
 
 
 def _drain(stream: object) -> None:

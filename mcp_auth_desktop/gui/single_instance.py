@@ -69,8 +69,8 @@ class SingleInstance(QObject):
     def _on_new_connection(self) -> None:
         server = self._server
         while server is not None and server.hasPendingConnections():
-            sock = server.nextPendingConnection()
-            if sock is None:
+            sock: QLocalSocket | None = server.nextPendingConnection()
+            if not isinstance(sock, QLocalSocket):
                 break
             # Ours to delete (not the server's), so closing the server cannot
             # leave a dangling socket behind a queued signal.

@@ -150,15 +150,18 @@ def test_instance_key_depends_on_home() -> None:
     assert instance_key("/a") == instance_key("/a")
 
 
-def test_pyside_emit_refcount_workaround_holds() -> None:
+def test_pyside_refcount_workaround_holds() -> None:
     class Probe(QObject):
         ping = Signal(str)
 
     probe = Probe()
-    before = sys.getrefcount(True)
-    for _ in range(500):
+    before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(5000):
+        probe.setObjectName("x")
         probe.ping.emit("x")
-    # Without the workaround on PySide6 6.12.0 this drops by 500 and the
-    # interpreter aborts at exit.
-    assert abs(sys.getrefcount(True) - before) < 10
-    assert isinstance(_qtfix.installed, bool)
+    after = sys.getrefcount(None), sys.getrefcount(True)
+    if _qtfix.installed:
+        # The leak is real (PySide6 6.12.0 on 3.11) but cannot run the counts down.
+        assert min(after) > 1 << 39
+    else:
+        assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50

@@ -1,0 +1,161 @@
+"""The composition root: start, single instance, quit order, error hook, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mcp_auth_desktop.core.state import ServerState
+from mcp_auth_desktop.gui.app import READY_MARKER, DesktopApp, build_parser
+from tests.gui.conftest import run, until
+from tests.gui.fakes import FakeManager
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_app(qapp: Any, *argv: str, manager: Any = None, **kw: Any) -> tuple[DesktopApp, list[Any]]:
+    made: list[Any] = []
+
+    def factory(**deps: Any) -> Any:
+        made.append(deps)
+        return manager
+
+    desktop = DesktopApp(qapp, build_parser().parse_args(list(argv)),
+                         manager_factory=factory if manager is not None else None,
+                         http_factory=lambda: httpx.AsyncClient(), **kw)
+    return desktop, made
+
+
+def test_start_then_quit_closes_everything_in_order(qapp: Any, loop: Any) -> None:
+    manager = FakeManager()
+    manager.seed(2)
+    desktop, deps = make_app(qapp, "--ephemeral", manager=manager)
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.isVisible(), what="window")
+        assert desktop.tray is not None and desktop.tray.isVisible()
+        assert desktop.window.model.rowCount() == 2
+        assert "in memory only" in desktop.window.storage_label.text()
+        assert deps[0]["vault"].location.key_source == "memory"
+        desktop.window.close()  # a tray exists: closing only hides
+        await asyncio.sleep(0.05)
+        assert not task.done() and not desktop.window.isVisible()
+        desktop.tray.menu.aboutToShow.emit()
+        next(a for a in desktop.tray.menu.actions() if a.text() == "Quit").trigger()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario()) == 0
+    assert manager.closed
+    assert desktop.http.is_closed
+    assert not desktop.tray.isVisible()
+    assert desktop.bridge is not None and desktop.bridge.task_count == 0
+
+
+def test_excepthook_logs_and_shows_a_non_modal_error(qapp: Any, loop: Any, caplog: Any) -> None:
+    desktop, _ = make_app(qapp, "--ephemeral", manager=FakeManager())
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.isVisible())
+        try:
+            raise ValueError("boom Bearer abcdefghijklmnopqrstu")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        box = desktop.window.error_box
+        assert box is not None and box.isVisible() and not box.isModal()
+        assert "boom" in box.text() and "abcdefghijklmnopqrstu" not in box.text()
+        desktop.request_quit()
+        await task
+
+    with caplog.at_level(logging.ERROR):
+        run(loop, scenario())
+    assert any("unexpected error" in r.getMessage() for r in caplog.records)
+    assert sys.excepthook is not desktop._on_uncaught  # restored at shutdown
+
+
+def _launch(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "mcp_auth_desktop", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def test_second_launch_brings_the_first_forward_and_sigterm_quits(tmp_path: Path) -> None:
+    first = _launch("--ephemeral", "-v")
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(first.stderr), daemon=True)
+    reader.start()
+    second: subprocess.Popen[str] | None = None
+    try:
+        deadline = time.monotonic() + 30
+        while not any("ready in" in line for line in list(lines)):
+            assert time.monotonic() < deadline and first.poll() is None, "".join(lines)
+            time.sleep(0.05)
+        second = _launch("--ephemeral")
+        out, _ = second.communicate(timeout=30)
+        assert second.returncode == 0
+        assert "already running" in out
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) == 0
+        reader.join(10)
+        assert any("asked for the window; bringing it forward" in line for line in lines)
+    finally:
+        for proc in (second, first):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        first.stdout.close()
+        first.stderr.close()
+
+
+def test_exit_after_start_reports_the_tray(tmp_path: Path) -> None:
+    proc = _launch("--ephemeral", "--exit-after-start")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    line = next(line for line in out.splitlines() if line.startswith(READY_MARKER))
+    assert "tray=1" in line and "servers=0" in line
+
+
+@pytest.mark.e2e
+def test_demo_starts_the_mock_server_signs_in_and_stops_it(qapp: Any, loop: Any) -> None:
+    from mcp_auth_desktop.gui.self_test import HeadlessBrowser
+
+    browser_http = httpx.AsyncClient(timeout=10)
+    browser = HeadlessBrowser(browser_http)
+    desktop, _ = make_app(
+        qapp, "--demo",
+        url_opener=lambda url: desktop.bridge.spawn(browser.open(url)) and None,
+        demo_command=[sys.executable, "-m", "mock_server", "--port", "0", "--auto-approve"],
+    )
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.model.rowCount() == 1,
+                    within=30, what="demo server listed")
+        assert desktop.demo is not None and desktop.demo.running
+        view = desktop.window.model.view_at(0)
+        assert view.name == "Demo MCP server" and view.url.startswith("http://127.0.0.1:")
+        await until(lambda: desktop.window.selected_view() is not None
+                    and desktop.window.selected_view().state is ServerState.NEEDS_SIGN_IN)
+        desktop.window.act_sign_in.trigger()
+        await until(lambda: desktop.window.selected_view().state is ServerState.SIGNED_IN,
+                    within=30, what=f"signed in {browser.errors}")
+        assert await desktop.actions.copy_token(view.id)
+        pid = desktop.demo.pid
+        desktop.request_quit()
+        assert await task == 0
+        assert pid is not None and not desktop.demo.running
+        await browser_http.aclose()
+
+    run(loop, scenario(), timeout=90)
