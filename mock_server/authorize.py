@@ -61,6 +61,13 @@ class RedirectError(Exception):
         self.description = description
 
 
+def redirect_to_client(target: str, status: int = 303) -> RedirectResponse:
+    """303 (never 307: the consent POST body must not be replayed), without a Referer."""
+    return RedirectResponse(
+        target, status_code=status, headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    )
+
+
 def build_redirect(redirect_uri: str, params: dict[str, str]) -> str:
     sep = "&" if "?" in redirect_uri else "?"
     return redirect_uri + sep + urlencode(params)
@@ -221,13 +228,10 @@ async def authorize_get(request: Request) -> Response:
             parsed.redirect_uri,
             response_params(mock, {"error": exc.error, "error_description": exc.description}, parsed.state),
         )
-        return RedirectResponse(target, status_code=303)
+        return redirect_to_client(target)
     if mock.knobs.auto_approve:
         code = issue_code(mock, req)
-        return RedirectResponse(
-            build_redirect(req.redirect_uri, response_params(mock, {"code": code}, req.state)),
-            status_code=303,
-        )
+        return redirect_to_client(build_redirect(req.redirect_uri, response_params(mock, {"code": code}, req.state)))
     return consent_page(mock, request, req)
 
 
@@ -281,7 +285,7 @@ def consent_page(mock: MockState, request: Request, req: AuthzRequest) -> Respon
         },
         raw={"loopback_warning": warning, "scope_items": scope_items},
     )
-    response = HTMLResponse(body, headers=page_headers(nonce, (_origin_of(req.redirect_uri),)))
+    response = HTMLResponse(body, headers=page_headers(nonce, (_origin_of(req.redirect_uri),), "same-origin"))
     response.set_cookie(
         cookie_name,
         browser,
@@ -340,12 +344,10 @@ async def authorize_post(request: Request) -> Response:
                 mock, {"error": "access_denied", "error_description": "The user denied the request"}, state
             ),
         )
-        return RedirectResponse(target, status_code=303)
+        return redirect_to_client(target)
     mock.count("consent_approved")
     req = AuthzRequest(
         client, params["redirect_uri"], state, params["scope"], params["resource"], params["challenge"]
     )
     code = issue_code(mock, req)
-    return RedirectResponse(
-        build_redirect(req.redirect_uri, response_params(mock, {"code": code}, state)), status_code=303
-    )
+    return redirect_to_client(build_redirect(req.redirect_uri, response_params(mock, {"code": code}, state)))

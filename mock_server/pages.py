@@ -10,8 +10,14 @@ from pathlib import Path
 from starlette.responses import HTMLResponse
 
 
-def page_headers(nonce: str, form_targets: tuple[str, ...] = ()) -> dict[str, str]:
-    """Headers every HTML page of the AS sends: no framing, no caching, no referrer, no script."""
+def page_headers(
+    nonce: str, form_targets: tuple[str, ...] = (), referrer_policy: str = "no-referrer"
+) -> dict[str, str]:
+    """Headers every HTML page of the AS sends: no framing, no caching, no referrer, no script.
+
+    The consent page uses "same-origin" instead of "no-referrer": with no-referrer Chromium
+    sends ``Origin: null`` on the form POST, and the POST handler insists on our own Origin.
+    """
     form_action = " ".join(("'self'", *form_targets))
     return {
         "Content-Security-Policy": (
@@ -19,7 +25,7 @@ def page_headers(nonce: str, form_targets: tuple[str, ...] = ()) -> dict[str, st
             "frame-ancestors 'none'; base-uri 'none'"
         ),
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": referrer_policy,
         "Cache-Control": "no-store",
         "Pragma": "no-cache",
         "X-Content-Type-Options": "nosniff",

@@ -93,4 +93,5 @@ async def test_sdk_client_step_up_refresh_and_revocation(server: MockProcess) ->
     with pytest.raises(BaseException) as failed:  # noqa: B017 - the SDK may wrap the 401 in an error group
         async with sdk_client(server, new["access_token"]) as mcp:
             await mcp.list_tools()
+    assert isinstance(failed.value, MCPError) or failed.group_contains(MCPError)
     assert server.control()["stats"]["rs_invalid_token"] >= 1
