@@ -789,6 +789,11 @@ class TokenManager:
         s = self._resolve(ref)
         tokens = await self._current_tokens(s)
         now = self._clock.time()
+        lifetime = tokens.lifetime()
+        if lifetime:
+            # A server issuing 30-second tokens cannot satisfy min_ttl=60: asking
+            # for more than half a lifetime would refresh a brand-new token every time.
+            min_ttl = min(min_ttl, lifetime / 2.0)
         if tokens.expires_at is None or tokens.expires_at - now >= min_ttl:
             return tokens.access_token
         try:

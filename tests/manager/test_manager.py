@@ -464,3 +464,15 @@ async def test_refresh_concurrency_is_bounded_across_servers(h: Harness):
     assert h.oauth.refresh_calls == 12
     assert peak == 3
     assert all(v.state is ServerState.SIGNED_IN for v in m.servers())
+
+
+async def test_min_ttl_is_capped_at_half_the_lifetime(h: Harness):
+    h.oauth.lifetime = 30.0
+    m = h.manager()
+    await m.start(background=False)
+    await m.add_server(URL, name="a")
+    await m.sign_in("a")
+    assert await m.get_token("a", min_ttl=60) == "AT-1-secret"  # brand new: no refresh
+    h.clock.advance(16)
+    assert await m.get_token("a", min_ttl=60) == "AT-2-secret"
+    assert h.oauth.refresh_calls == 1

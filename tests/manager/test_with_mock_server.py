@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -164,8 +165,9 @@ async def test_two_cli_processes_and_the_manager_refresh_once(
         key = CredentialKey(view.issuer or "", m.get("shared").client_id or "", view.resource or "")
         raw = await vault.get(key.storage_name())
         assert raw is not None
-        old = TokenSet.from_dict(raw)
-        raw["expires_at"] = old.issued_at + 20
+        assert TokenSet.from_dict(raw).refresh_token
+        now = time.time()
+        raw["issued_at"], raw["expires_at"] = now - 590, now + 10
         await vault.put(key.storage_name(), raw)
         await m.aclose()
         m = TokenManager(http=http, vault=vault, settings=settings)
