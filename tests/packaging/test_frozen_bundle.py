@@ -116,3 +116,13 @@ def test_frozen_app_runs_the_mock_server_module(demo_server: str) -> None:
 def test_self_test_passes_in_the_frozen_app(bundle: Path) -> None:
     result = _run([str(bundle / spec_support.GUI_NAME), "--self-test"], headless=True, timeout=240)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_frozen_app_runs_its_own_module_like_an_autostart_entry_from_source(bundle: Path) -> None:
+    # gui/autostart.py writes "<sys.executable> -m mcp_auth_desktop --hidden";
+    # frozen, sys.executable is the app itself.
+    result = _run([str(bundle / spec_support.GUI_NAME), "-m", "mcp_auth_desktop", "--help"])
+    assert result.returncode == 0, result.stderr
+    assert "--hidden" in result.stdout
+    refused = _run([str(bundle / spec_support.GUI_NAME), "-m", "os"])
+    assert refused.returncode == 2  # only the app's own modules run this way
