@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from mcp_auth_desktop.resources_path import resource_path
 
-__all__ = ["OverallState", "icon", "app_icon", "state_icon", "icons_dir", "svg_text"]
+__all__ = ["OverallState", "icon", "app_icon", "state_icon", "status_icon", "icons_dir", "svg_text"]
 
 log = logging.getLogger(__name__)
 
@@ -112,4 +112,10 @@ def app_icon() -> QIcon:
 
 
 def state_icon(state: OverallState) -> QIcon:
+    """The app icon with a state badge (tray)."""
     return QIcon(_SvgEngine(f"state-{state.value}", tint=False))
+
+
+def status_icon(name: str) -> QIcon:
+    """A small status dot for table rows and menus: ok, attention, error or busy."""
+    return QIcon(_SvgEngine(f"status-{name}", tint=False))

@@ -78,8 +78,8 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((Column.NAME, 150), (Column.URL, 230), (Column.STATE, 150),
-                           (Column.EXPIRES, 90), (Column.SCOPES, 130)):
+        for col, width in ((Column.NAME, 150), (Column.URL, 210), (Column.STATE, 140),
+                           (Column.EXPIRES, 85), (Column.SCOPES, 130)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
@@ -91,11 +91,13 @@ class MainWindow(QMainWindow):
         top.addWidget(self.details)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
+        top.setSizes([860, 380])
         outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(top)
         outer.addWidget(self.log_view)
         outer.setStretchFactor(0, 4)
         outer.setStretchFactor(1, 1)
+        outer.setSizes([560, 140])
         self.setCentralWidget(outer)
 
         self._build_actions()

@@ -20,11 +20,11 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtGui import QBrush, QColor
 
 from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.bridge import ManagerBridge
-from mcp_auth_desktop.gui.icons import OverallState, state_icon
+from mcp_auth_desktop.gui.icons import OverallState, status_icon
 
 __all__ = ["Column", "ServerTableModel", "format_expires_in", "overall_state", "SERVER_ID_ROLE"]
 
@@ -67,6 +67,9 @@ _STATE_TIPS = {
     ServerState.ERROR: "Something went wrong; see the details panel.",
     ServerState.REVOKED: "Signed out; tokens were revoked.",
 }
+
+
+_WORKING = (ServerState.DISCOVERING, ServerState.SIGNING_IN, ServerState.REFRESHING)
 
 
 def format_expires_in(expires_at: float | None, now: float) -> str:
@@ -118,7 +121,8 @@ class ServerTableModel(QAbstractTableModel):
         self._clock = clock
         self._rows: list[ServerView] = list(bridge.servers())
         self._row_of: dict[str, int] = {v.id: i for i, v in enumerate(self._rows)}
-        self._icons = {s: state_icon(s) for s in OverallState}
+        self._icons = {s: status_icon(s.value) for s in OverallState}
+        self._busy_icon = status_icon("busy")
         bridge.serversChanged.connect(self.on_servers_changed)
         bridge.serverAdded.connect(self.on_server_added)
         bridge.serverRemoved.connect(self.on_server_removed)
@@ -170,6 +174,8 @@ class ServerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(view, col)
         if role == Qt.ItemDataRole.DecorationRole and col == Column.STATE:
+            if self._bridge.is_busy(view.id) or view.state in _WORKING:
+                return self._busy_icon
             return self._icons[_state_overall(view.state)]
         if role == Qt.ItemDataRole.ForegroundRole and col == Column.EXPIRES:
             if view.expires_at is not None and view.expires_at - self._clock() <= 0:
@@ -265,6 +271,3 @@ class ServerTableModel(QAbstractTableModel):
     def stop(self) -> None:
         self._tick.stop()
 
-    @staticmethod
-    def icon_for(state: ServerState) -> QIcon:
-        return state_icon(_state_overall(state))

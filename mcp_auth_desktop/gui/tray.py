@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import ManagerBridge
-from mcp_auth_desktop.gui.icons import OverallState, icon, state_icon
+from mcp_auth_desktop.gui.icons import OverallState, icon, state_icon, status_icon
 from mcp_auth_desktop.gui.preferences import Preferences
 from mcp_auth_desktop.gui.server_model import format_expires_in, overall_state
 
@@ -57,6 +57,7 @@ class TrayIcon(QSystemTrayIcon):
         self._on_quit = on_quit
         self._clock = clock or time.time
         self._icons = {s: state_icon(s) for s in OverallState}
+        self._dots = {s: status_icon(s.value) for s in OverallState}
         self.state = OverallState.OK
         self.menu = QMenu()
         self.menu.setToolTipsVisible(True)
@@ -100,7 +101,7 @@ class TrayIcon(QSystemTrayIcon):
         quit_action.triggered.connect(self._on_quit)
 
     def _add_server_menu(self, view: ServerView) -> None:
-        sub = self.menu.addMenu(self._icons[overall_state([view])], view.name)
+        sub = self.menu.addMenu(self._dots[overall_state([view])], view.name)
         sub.setToolTipsVisible(True)
         sid = view.id
         signed_in = view.state in _SIGNED_IN
