@@ -57,6 +57,7 @@ class FakeAS:
     bodies: list[bytes] = field(default_factory=list)
     registrations: int = 0
     codes: int = 0
+    code_prefix: str = "code"
     extra_routes: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = field(default_factory=dict)
 
     def transport(self) -> httpx.MockTransport:
@@ -100,7 +101,7 @@ class FakeAS:
             if method == "GET" and path == "/authorize":
                 q = dict(parse_qsl(request.url.query.decode()))
                 self.codes += 1
-                params = {"code": f"code-{self.codes}", "state": q["state"]}
+                params = {"code": f"{self.code_prefix}-{self.codes}", "state": q["state"]}
                 if self.send_iss:
                     params["iss"] = self.iss_value or ISSUER
                 return httpx.Response(302, headers={"location": q["redirect_uri"] + "?" + urlencode(params)})
