@@ -1,0 +1,136 @@
+"""Desktop app benchmarks, against a bare PySide6 window measured in the same run.
+
+1. Time from process start (``Popen``) to the tray icon shown, with 0 and
+   with 200 servers, as a ratio to a process that only shows an empty
+   PySide6 window. The app prints a marker line once its window and tray
+   are up (``--exit-after-start``), then shuts down in order.
+2. Resident memory (VmRSS) at that moment with 200 servers, as a ratio to
+   the bare window process.
+
+Servers come from a real settings file prepared with the real TokenManager
+(``add_server(..., discover=False)``); the vault is in memory
+(``MCP_AUTH_DESKTOP_KEYRING=memory``) so the keyring's speed does not blur
+the figure. Run under scripts/headless.sh (``make bench``), which provides
+the X display and the tray host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Result
+
+ROOT = Path(__file__).resolve().parents[1]
+TOPIC = "gui"
+RUNS = 5
+SERVERS = 200
+READY = "MCP-AUTH-DESKTOP-READY"
+
+_BARE_WINDOW = r"""
+import sys
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication(sys.argv)
+w = QWidget(); w.setWindowTitle("bare"); w.resize(400, 300); w.show()
+app.processEvents()
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:"))
+print(f"MCP-AUTH-DESKTOP-READY servers=0 rss_kb={rss} tray=0", flush=True)
+"""
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Seconds from spawn to the READY line, and the RSS (kB) the process reported."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            if line.startswith(READY):
+                elapsed = time.perf_counter() - t0
+                fields = dict(f.split("=", 1) for f in line.split()[1:])
+                break
+        else:
+            raise RuntimeError(f"{argv[-1]} exited without a READY line")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv} exited with {proc.returncode}")
+    return elapsed, int(fields["rss_kb"])
+
+
+async def _prepare_home(home: Path, count: int) -> None:
+    import httpx
+
+    from mcp_auth_desktop.core.manager import TokenManager
+    from mcp_auth_desktop.core.models import ServerOptions
+    from mcp_auth_desktop.storage import open_storage
+
+    vault, settings = open_storage(home)
+    async with httpx.AsyncClient() as http:
+        manager = TokenManager(http=http, vault=vault, settings=settings)
+        await manager.start(background=False)
+        for i in range(count):
+            await manager.add_server(f"http://127.0.0.1:{20000 + i}/mcp", name=f"Server {i:03d}",
+                                     options=ServerOptions(allow_insecure_loopback=True),
+                                     discover=False)
+        await manager.aclose()
+    await vault.aclose()
+
+
+def run() -> list[Result]:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise RuntimeError("bench_gui needs a display: run it under scripts/headless.sh")
+    with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp:
+        homes = {n: Path(tmp) / f"home-{n}" for n in (0, SERVERS)}
+        old = os.environ.get("MCP_AUTH_DESKTOP_KEYRING")
+        os.environ["MCP_AUTH_DESKTOP_KEYRING"] = "memory"
+        try:
+            for n, home in homes.items():
+                home.mkdir(mode=0o700)
+                asyncio.run(_prepare_home(home, n))
+        finally:
+            if old is None:
+                os.environ.pop("MCP_AUTH_DESKTOP_KEYRING", None)
+            else:
+                os.environ["MCP_AUTH_DESKTOP_KEYRING"] = old
+
+        base_env = {**os.environ, "MCP_AUTH_DESKTOP_KEYRING": "memory"}
+        bare: list[tuple[float, int]] = []
+        app: dict[int, list[tuple[float, int]]] = {0: [], SERVERS: []}
+        # Interleaved, so drift in machine load hits every variant alike.
+        for _ in range(RUNS):
+            bare.append(_timed([sys.executable, "-c", _BARE_WINDOW], base_env))
+            for n, home in homes.items():
+                env = {**base_env, "MCP_AUTH_DESKTOP_HOME": str(home)}
+                app[n].append(_timed(
+                    [sys.executable, "-m", "mcp_auth_desktop", "--exit-after-start"], env))
+
+    def med(xs: list[tuple[float, int]], i: int) -> float:
+        return float(statistics.median(x[i] for x in xs))
+
+    bare_t, bare_rss = med(bare, 0), med(bare, 1)
+    note = f"median of {RUNS} runs; bare window: {bare_t * 1000:.0f} ms, {bare_rss / 1024:.0f} MiB"
+    return [
+        Result(TOPIC, "start to tray shown, 0 servers", med(app[0], 0), "s", bare_t,
+               "bare PySide6 window shown", target_ratio=3.5, note=note),
+        Result(TOPIC, f"start to tray shown, {SERVERS} servers", med(app[SERVERS], 0), "s", bare_t,
+               "bare PySide6 window shown", target_ratio=3.5),
+        Result(TOPIC, f"RSS after start, {SERVERS} servers", med(app[SERVERS], 1) / 1024, "MiB",
+               bare_rss / 1024, "bare PySide6 window process", target_ratio=2.5),
+    ]
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(r.to_json())
