@@ -11,6 +11,7 @@ by name. Prints one line per check and exits 1 when any check fails.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -45,6 +46,10 @@ def check_resources() -> str:
     app_svg = resource_path("icons", "app.svg")
     if not app_svg.is_file():
         raise FileNotFoundError(f"app icon missing at {app_svg}")
+    # The spec adds packaging/linux/autostart.desktop.in to the bundle's templates.
+    autostart = resource_path("templates", "autostart.desktop.in")
+    if getattr(sys, "frozen", False) and not autostart.is_file():
+        raise FileNotFoundError(f"autostart template missing at {autostart}")
     count = sum(1 for p in resources_dir().rglob("*") if p.is_file())
     templates = resource_path("templates")
     n_templates = sum(1 for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else 0
@@ -72,6 +77,10 @@ def check_qt() -> str:
 
     from mcp_auth_desktop.resources_path import resource_path
 
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and no_display:
+        # Qt aborts the process when it finds no display; check what we can.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([sys.argv[0]])
     formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
     missing = {"svg", "ico", "png"} - formats

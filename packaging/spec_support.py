@@ -22,6 +22,7 @@ RESOURCES = ROOT / "resources"
 APP_SVG = RESOURCES / "icons" / "app.svg"
 INFO_PLIST = PACKAGING / "macos" / "Info.plist"
 VERSION_TEMPLATE = PACKAGING / "windows" / "version_info.txt.in"
+AUTOSTART_TEMPLATE = PACKAGING / "linux" / "autostart.desktop.in"
 
 GUI_NAME = "mcp-auth-desktop"
 CLI_NAME = "mcp-auth"

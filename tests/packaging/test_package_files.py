@@ -203,6 +203,7 @@ def test_spec_is_valid_python_and_its_scripts_exist() -> None:
         assert script in source
         assert (PACKAGING / script).is_file()
     for path in (spec_support.APP_SVG, spec_support.INFO_PLIST, spec_support.VERSION_TEMPLATE,
+                 spec_support.AUTOSTART_TEMPLATE,
                  PACKAGING / "make_icons.py", PACKAGING / "mcp_auth_bundle_check.py"):
         assert path.is_file(), path
     assert spec_support.RESOURCES == ROOT / "resources" and spec_support.RESOURCES.is_dir()
@@ -344,3 +345,16 @@ def test_gui_launcher_runs_a_module_like_python_dash_m() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "usage: mcp-auth-desktop" in result.stdout
+
+
+@pytest.mark.parametrize(("launcher", "expected"), [("launch_gui.py", "qt"), ("launch_cli.py", "modules")])
+def test_bundle_check_passes_from_source(launcher: str, expected: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT / ".cache" / "no-home")}
+    result = subprocess.run(
+        [sys.executable, str(PACKAGING / launcher), "--check-bundle"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"ok   {expected}:" in result.stdout
+    assert "(from source)" in result.stdout
+    assert result.stdout.rstrip().endswith("bundle check: all passed")
