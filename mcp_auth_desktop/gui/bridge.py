@@ -282,7 +282,7 @@ class ManagerBridge(QObject):
         loop = self._loop or asyncio.get_running_loop()
         task = loop.create_task(coro)
         self._tasks[task] = (GLOBAL, "ui")
-        task.add_done_callback(self._tasks.pop)
+        task.add_done_callback(self._forget_task)
         return task
 
     async def aclose(self) -> None:
@@ -314,7 +314,7 @@ class ManagerBridge(QObject):
         loop = self._loop or asyncio.get_running_loop()
         task = loop.create_task(self._guard(server_id, action, coro, success))
         self._tasks[task] = (server_id, action)
-        task.add_done_callback(self._tasks.pop)
+        task.add_done_callback(self._forget_task)
         return task
 
     async def _guard(
@@ -357,6 +357,9 @@ class ManagerBridge(QObject):
             self._set_busy(server_id, -1)
             if server_id:
                 self._mark_dirty(server_id)
+
+    def _forget_task(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.pop(task, None)
 
     def _label(self, server_id: str) -> str:
         return self._names.get(server_id) or server_id or "app"

@@ -335,7 +335,12 @@ class MainWindow(QMainWindow):
         if self.report_box is not None:
             self.report_box.close()
         self.report_box = box
+        box.finished.connect(lambda _r, b=box: self._on_report_box_finished(b))
         box.show()  # non-modal: a report must not block the window
+
+    def _on_report_box_finished(self, box: QMessageBox) -> None:
+        if self.report_box is box:
+            self.report_box = None
 
     def _on_tools_listed(self, server_id: str, tools: list[Tool]) -> None:
         self.details.set_tools(server_id, tools)

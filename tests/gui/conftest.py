@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtWidgets import QApplication
 
 from mcp_auth_desktop.gui.actions import ServerActions
@@ -90,7 +91,7 @@ async def settle(ms: int = 80) -> None:
 
 @dataclass
 class Gui:
-    manager: FakeManager
+    manager: Any
     bridge: ManagerBridge
     clipboard: SecretClipboard
     prefs: Preferences
@@ -105,11 +106,12 @@ class Gui:
 def make_gui(qtbot: Any, loop: qasync.QEventLoop) -> Iterator[Callable[..., Gui]]:
     made: list[Gui] = []
 
-    def make(manager: FakeManager | None = None, *, seed: int = 0) -> Gui:
+    def make(manager: Any = None, *, seed: int = 0,
+             url_opener: Callable[[str], None] | None = None) -> Gui:
         manager = manager or FakeManager()
         if seed:
             manager.seed(seed)
-        bridge = ManagerBridge(manager, loop=loop)
+        bridge = ManagerBridge(manager, loop=loop, url_opener=url_opener)
         bridge.start()
         prefs = Preferences(None)
         clipboard = SecretClipboard()
@@ -126,7 +128,9 @@ def make_gui(qtbot: Any, loop: qasync.QEventLoop) -> Iterator[Callable[..., Gui]
 
     yield make
     for gui in made:
-        gui.tray.hide()
-        gui.window.model.stop()
+        if shiboken6.isValid(gui.tray):
+            gui.tray.hide()
+        if shiboken6.isValid(gui.window):
+            gui.window.model.stop()
         loop.run_until_complete(gui.bridge.aclose())
         gui.clipboard.clear_if_ours()

@@ -104,7 +104,7 @@ def test_screenshots(make_gui: Any, qtbot: Any) -> None:
         sub.popup(QPoint(400 + menu.width(), 200))
         await settle(200)
         # The menu and its open submenu side by side, as the user sees them.
-        from PySide6.QtGui import QPainter, QColor
+        from PySide6.QtGui import QColor, QPainter
 
         left, right = menu.grab().toImage(), sub.grab().toImage()
         canvas = QImage(left.width() + right.width(), max(left.height(), right.height()),

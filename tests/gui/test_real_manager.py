@@ -1,0 +1,156 @@
+"""The window and the tray driving the REAL TokenManager against a REAL mock server process.
+
+The fake manager makes the other widget tests fast; these make sure the GUI
+and the real manager agree: states, events, tokens on the clipboard,
+revocation seen by the server, removal. The "browser" is the self-test's
+headless stand-in: it requests the authorization URL (the mock server
+auto-approves) and delivers the redirect to the app's loopback listener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from mcp_auth_desktop.core.http import make_http_client
+from mcp_auth_desktop.core.manager import TokenManager
+from mcp_auth_desktop.core.state import ServerState
+from mcp_auth_desktop.gui.self_test import HeadlessBrowser
+from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+from tests.gui.conftest import Gui, run, settle, until
+from tests.mock.helpers import MockProcess, start_mock_process
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def mock() -> Iterator[MockProcess]:
+    server = start_mock_process("--auto-approve")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def real_gui(make_gui: Any, loop: Any) -> Iterator[Gui]:
+    http = make_http_client()
+    browser_http = httpx.AsyncClient(timeout=10, trust_env=False)
+    browser = HeadlessBrowser(browser_http)
+    manager = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings())
+    holder: list[Gui] = []
+    gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
+    holder.append(gui)
+    gui.browser = browser  # type: ignore[attr-defined]
+    yield gui
+
+    async def close() -> None:
+        await http.aclose()
+        await browser_http.aclose()
+
+    run(loop, close())
+
+
+async def running(gui: Gui, scenario: Any) -> None:
+    """Start the manager, run the scenario, stop the manager — all on one running loop.
+
+    The manager's scheduler is a long-lived task; it must not outlive the
+    ``run_until_complete`` that drives it (Qt events processed between runs
+    would step it with no running loop).
+    """
+    await gui.manager.start()
+    try:
+        await scenario()
+    finally:
+        await gui.bridge.aclose()
+        await gui.manager.aclose()
+
+
+def stat(mock: MockProcess, name: str) -> int:
+    return int(mock.control()["stats"].get(name, 0))
+
+
+def test_every_button_against_the_real_manager(real_gui: Gui, mock: MockProcess, qtbot: Any) -> None:
+    gui, window = real_gui, real_gui.window
+    gui.prefs.set_local(clipboard_clear_seconds=0.5)
+    clipboard = QGuiApplication.clipboard()
+
+    def state() -> ServerState | None:
+        view = window.selected_view()
+        return view.state if view else None
+
+    def press(action: Any) -> None:
+        button = window.toolbar.widgetForAction(action)
+        assert button.isEnabled(), action.text()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    async def scenario() -> None:
+        # Add server: validated as typed, discovery runs, the row appears.
+        dialog = window.open_add_dialog()
+        qtbot.keyClicks(dialog.url, mock.mcp_url)
+        assert not dialog.add_button.isEnabled()  # http needs the advanced option
+        dialog.advanced.setChecked(True)
+        dialog.allow_insecure_loopback.setChecked(True)
+        qtbot.keyClicks(dialog.name, "Mock")
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+        await until(lambda: window.add_dialog is None, within=20, what="added")
+        await until(lambda: state() is ServerState.NEEDS_SIGN_IN, within=5, what="discovered")
+        assert window.details.fields["issuer"].text() == mock.issuer
+        assert window.details.trail.toPlainText().strip()
+
+        # Sign in (browser stand-in), then the details show the registration.
+        press(window.act_sign_in)
+        await until(lambda: state() is ServerState.SIGNED_IN, within=30,
+                    what=f"signed in {gui.browser.errors}")  # type: ignore[attr-defined]
+        assert window.details.fields["registration"].text().startswith("dynamic client")
+        assert window.details.fields["redirect_uri"].text().startswith("http://127.0.0.1:")
+        assert gui.tray.state.value == "ok"
+
+        # Refresh now: one refresh_token grant at the server.
+        before = stat(mock, "token_requests:refresh_token")
+        press(window.act_refresh)
+        await until(lambda: stat(mock, "token_requests:refresh_token") == before + 1, within=20)
+        await until(lambda: (window.selected_view().last_refresh_result or "") != "", within=10)
+
+        # Copy token: a JWT lands on the clipboard and is cleared later.
+        press(window.act_copy)
+        await until(lambda: clipboard.text().count(".") == 2, within=10, what="token copied")
+        token = clipboard.text()
+        await until(lambda: clipboard.text() == "", within=5, what="clipboard cleared")
+        assert token not in window.log_view.toPlainText()
+
+        # Tray menu lists the server; its Copy works too.
+        gui.tray.menu.aboutToShow.emit()
+        assert gui.tray.server_names() == ["Mock"]
+        gui.tray.server_actions("Mock")["Copy access token"].trigger()
+        await until(lambda: clipboard.text().count(".") == 2, within=10, what="tray copy")
+
+        # Revoke: the server sees it.
+        revoked = stat(mock, "revocations")
+        press(window.act_revoke)
+        await until(lambda: state() is ServerState.REVOKED, within=20)
+        assert stat(mock, "revocations") > revoked
+        await until(lambda: window.report_box is not None, within=5)
+        assert "tokens revoked at the server" in window.report_box.text()
+        window.report_box.close()
+
+        # Sign in again, then Remove (with confirmation): the row is gone.
+        press(window.act_sign_in)
+        await until(lambda: state() is ServerState.SIGNED_IN, within=30)
+        press(window.act_remove)
+        window.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+        await until(lambda: window.model.rowCount() == 0, within=20, what="row gone")
+        await until(lambda: window.report_box is not None, within=5)
+        assert "tokens revoked at the server" in window.report_box.text()
+        window.report_box.close()
+        await settle()
+        gui.tray.menu.aboutToShow.emit()
+        assert gui.tray.server_names() == []
+
+    run(gui.loop, running(gui, scenario), timeout=120)
