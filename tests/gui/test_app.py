@@ -159,3 +159,68 @@ def test_demo_starts_the_mock_server_signs_in_and_stops_it(qapp: Any, loop: Any)
         await browser_http.aclose()
 
     run(loop, scenario(), timeout=90)
+
+
+def _visible_passphrase_dialog() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    from mcp_auth_desktop.gui.passphrase_dialog import PassphraseDialog
+
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, PassphraseDialog) and w.isVisible()]
+    return found[0] if found else None
+
+
+@pytest.mark.slow
+def test_passphrase_vault_asks_without_blocking_and_retries_a_wrong_one(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
+    monkeypatch.delenv("MCP_AUTH_DESKTOP_PASSPHRASE", raising=False)
+
+    async def start_with(*answers: str) -> tuple[DesktopApp, list[Any], list[str]]:
+        desktop, deps = make_app(qapp, manager=FakeManager())
+        task = asyncio.ensure_future(desktop.run())
+        errors = []
+        for answer in answers:
+            await until(lambda: _visible_passphrase_dialog() is not None, within=10, what="dialog")
+            dialog = _visible_passphrase_dialog()
+            errors.append(dialog.error.text())
+            dialog.passphrase.setText(answer)
+            dialog.repeat.setText(answer)
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+            await asyncio.sleep(0)
+        await until(lambda: desktop.window is not None, within=30, what="window")
+        desktop.request_quit()
+        assert await task == 0
+        return desktop, deps, errors
+
+    async def scenario() -> None:
+        _, deps, errors = await start_with("correct horse battery")
+        assert deps[0]["vault"].location.key_source == "passphrase"
+        assert errors == [""]
+        # Next start: the wrong passphrase is refused with a message, then the right one works.
+        _, deps, errors = await start_with("wrong passphrase!", "correct horse battery")
+        assert errors[0] == "" and "did not unlock" in errors[1]
+        assert deps[0]["vault"].location.key_source == "passphrase"
+
+    run(loop, scenario(), timeout=90)
+
+
+def test_without_a_tray_closing_the_window_quits(qapp: Any, loop: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
+    manager = FakeManager()
+    desktop, _ = make_app(qapp, "--ephemeral", manager=manager)
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.isVisible())
+        assert desktop.tray is None
+        desktop.window.close()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario()) == 0
+    assert manager.closed
