@@ -116,7 +116,7 @@ class Knobs:
             sse_responses=config.sse_responses,
             fail_next=config.fail_next,
             fail_with=config.fail_with,
-            latency=config.latency,
+            latency=float(config.latency),
         )
 
     def take_failure(self) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -40,10 +41,12 @@ async def initialize_status(http: httpx.AsyncClient, server: MockProcess, token:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> MockProcess:
+def server(tmp_path: Path) -> Iterator[MockProcess]:
     process = start_mock_process("--auto-approve", "--db", str(tmp_path / "as.sqlite"))
-    yield process  # type: ignore[misc]
-    process.stop()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 async def test_fifty_parallel_redemptions_of_one_code(server: MockProcess) -> None:
