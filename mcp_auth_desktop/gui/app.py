@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -328,12 +329,12 @@ class DesktopApp:
     def _open_in_browser(self, url: str) -> None:
         """The system browser (honouring $BROWSER via core.browser when it exists)."""
         try:
-            from mcp_auth_desktop.core.browser import SystemBrowser
-        except ImportError:
+            browser = importlib.import_module("mcp_auth_desktop.core.browser").SystemBrowser()
+        except (ImportError, AttributeError):
             _open_with_qt(url)
             return
         if self.bridge is not None:
-            self.bridge.spawn(self._open_with(SystemBrowser(), url))
+            self.bridge.spawn(self._open_with(browser, url))
 
     async def _open_with(self, browser: Any, url: str) -> None:
         try:

@@ -224,3 +224,32 @@ def test_without_a_tray_closing_the_window_quits(qapp: Any, loop: Any,
 
     assert run(loop, scenario()) == 0
     assert manager.closed
+
+
+def test_settings_dialog_saves_and_writes_the_autostart_entry(qapp: Any, loop: Any) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mcp_auth_desktop.gui import autostart
+
+    desktop, deps = make_app(qapp, "--ephemeral", manager=FakeManager())
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.isVisible())
+        dialog = desktop.window.open_settings()
+        dialog.start_at_login.setChecked(True)
+        dialog.clipboard_delay.setValue(7)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        await until(autostart.is_enabled, what="autostart entry")
+        doc = await deps[0]["settings"].load()
+        assert doc["gui"]["clipboard_clear_seconds"] == 7 and doc["gui"]["start_at_login"] is True
+        assert desktop.preferences.current.clipboard_clear_seconds == 7
+        dialog = desktop.window.open_settings()
+        assert dialog.clipboard_delay.value() == 7
+        dialog.start_at_login.setChecked(False)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        await until(lambda: not autostart.is_enabled(), what="autostart removed")
+        desktop.request_quit()
+        await task
+
+    run(loop, scenario())
