@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -76,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--leeway", type=int, default=5, help="clock leeway in seconds for exp/nbf (0-60)")
     knobs.add_argument("--sse", action="store_true",
                        help="answer /mcp with SSE when the client accepts both JSON and SSE")
-    knobs.add_argument("--rate-limit-per-ip", type=int, default=300, help="requests per window (default 300)")
-    knobs.add_argument("--rate-limit-per-client", type=int, default=120,
-                       help="requests per window per client (default 120)")
+    knobs.add_argument("--rate-limit-per-ip", type=int, default=600,
+                       help="requests per window per IP and endpoint (default 600)")
+    knobs.add_argument("--rate-limit-per-client", type=int, default=240,
+                       help="requests per window per client and endpoint (default 240)")
     knobs.add_argument("--rate-limit-window", type=float, default=60.0, help="seconds (default 60)")
     return p
 
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         app = create_app(config)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, sqlite3.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     server = uvicorn.Server(

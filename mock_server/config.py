@@ -40,8 +40,8 @@ class MockConfig:
     fail_next: int = 0
     fail_with: FailWith = "503"
     latency: float = 0.0
-    rate_limit_per_ip: int = 300
-    rate_limit_per_client: int = 120
+    rate_limit_per_ip: int = 600
+    rate_limit_per_client: int = 240
     rate_limit_window: float = 60.0
     max_body_bytes: int = 64 * 1024
     mcp_max_body_bytes: int = 1024 * 1024

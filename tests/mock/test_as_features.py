@@ -327,3 +327,24 @@ async def test_control_endpoint_is_guarded() -> None:
     async with asgi_client(app2) as http:
         assert (await http.post(BASE_URL + "/__mock__/control", json={}, headers={"X-Mock-Control-Token": ""})).status_code == 404
     state2.close()
+
+
+async def test_optional_resource_defaults_the_audience_to_the_mcp_url() -> None:
+    app, state = make_app(require_resource=False)
+    async with asgi_client(app) as http:
+        reg = await http.post(BASE_URL + "/register", json={
+            "redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method": "none", "application_type": "native"})
+        assert reg.status_code == 201 and reg.headers["cache-control"] == "no-store"
+        client_id = reg.json()["client_id"]
+        verifier, challenge = pkce_pair()
+        response = await http.get(BASE_URL + "/authorize", params={
+            "response_type": "code", "client_id": client_id, "redirect_uri": "http://127.0.0.1:6000/cb",
+            "code_challenge": challenge, "code_challenge_method": "S256"})
+        code = response.headers["location"].split("code=")[1].split("&")[0]
+        token = await http.post(BASE_URL + "/token", data={
+            "grant_type": "authorization_code", "code": code, "client_id": client_id, "code_verifier": verifier})
+        body = token.json()
+        payload = body["access_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert claims["aud"] == MCP and body["scope"] == "mcp:read" and "refresh_token" not in body
+    state.close()
