@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -49,6 +50,14 @@ from .models import (
     SystemClock,
 )
 from .urls import Resolver, UrlGuard, canonical_resource_uri, origin_of, redact_url
+
+
+def _same_origin(a: str, b: str) -> bool:
+    try:
+        return origin_of(a) == origin_of(b) and urlsplit(a).scheme == urlsplit(b).scheme
+    except InsecureUrlError:
+        return False
+
 
 __all__ = ["ChallengeLike", "challenge_fields", "discover", "fetch_as_metadata"]
 
@@ -124,7 +133,7 @@ async def discover(
         # 2025-03-26 servers: no PRM; the MCP origin is the authorization server.
         origin = origin_of(server.url)
         trail.append("no protected resource metadata; trying 2025-03-26 rules at the server origin")
-        meta = await fetch_as_metadata(http, origin, guard, trail)
+        meta = await fetch_as_metadata(http, origin, guard, trail, same_origin_issuer=True)
         if meta is None:
             meta = legacy_as_metadata(server.url)
             trail.append("no authorization server metadata; using default /authorize, /token, /register")
@@ -181,10 +190,23 @@ async def _fetch_prm(
 
 
 async def fetch_as_metadata(
-    http: httpx.AsyncClient, issuer: str, guard: UrlGuard, trail: list[str]
+    http: httpx.AsyncClient,
+    issuer: str,
+    guard: UrlGuard,
+    trail: list[str],
+    *,
+    same_origin_issuer: bool = False,
 ) -> AuthServerMetadata | None:
     """First valid AS metadata for ``issuer``; None if none exists; raises the last
-    validation error when documents were found but none could be used."""
+    validation error when documents were found but none could be used.
+
+    ``same_origin_issuer`` is for 2025-03-26 servers only: their metadata sits
+    at the MCP origin but may name an issuer with a path on that same origin
+    (e.g. ``https://mcp.example.com/oauth``). That revision had no issuer
+    binding; accepting only the same origin keeps the document tied to the
+    server the user chose. The document's issuer is then the one recorded
+    (and later compared with ``iss`` byte for byte).
+    """
     guard.check_syntax(issuer, "authorization server")
     last_error: MetadataError | None = None
     network_error: NetworkError | None = None
@@ -203,8 +225,18 @@ async def fetch_as_metadata(
         trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
         if response.status_code != 200 or body is None:
             continue
+        expected = issuer
+        claimed = body.get("issuer")
+        if (
+            same_origin_issuer
+            and isinstance(claimed, str)
+            and claimed != issuer
+            and _same_origin(claimed, issuer)
+        ):
+            trail.append(f"  2025-03-26 server: using its issuer {redact_url(claimed)}")
+            expected = claimed
         try:
-            return parse_as_metadata(body, issuer, guard=guard)
+            return parse_as_metadata(body, expected, guard=guard)
         except MetadataError as exc:
             # RFC 8414 §3.3: a document for another issuer is not used; try the next URL.
             last_error = exc

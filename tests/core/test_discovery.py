@@ -168,3 +168,27 @@ def test_challenge_fields_accepts_both_shapes() -> None:
     assert challenge_fields(Bearer("u", ("a", "b"))) == ("u", ("a", "b"))
     assert challenge_fields(Raw("Bearer", {"resource_metadata": "u", "scope": "a  b"})) == ("u", ("a", "b"))
     assert challenge_fields(Raw("Bearer", {})) == (None, None)
+
+
+async def test_legacy_metadata_may_name_an_issuer_path_on_the_same_origin() -> None:
+    fake = FakeAS(prm=None)
+    doc = {**default_as_doc("https://mcp.example.com/oauth")}
+    fake.extra_routes[("GET", "https://mcp.example.com/.well-known/oauth-authorization-server")] = (
+        lambda r: httpx.Response(200, json=doc))
+    d = await _discover(fake)
+    assert d.auth_server.issuer == "https://mcp.example.com/oauth"
+
+
+async def test_legacy_metadata_naming_another_origin_is_refused() -> None:
+    fake = FakeAS(prm=None)
+    fake.extra_routes[("GET", "https://mcp.example.com/.well-known/oauth-authorization-server")] = (
+        lambda r: httpx.Response(200, json=default_as_doc("https://auth.example.com")))
+    with pytest.raises(MetadataError, match="different issuer"):
+        await _discover(fake)
+
+
+async def test_same_origin_relaxation_does_not_apply_with_prm() -> None:
+    fake = FakeAS()
+    fake.as_doc = default_as_doc(ISSUER + "/oauth")
+    with pytest.raises(MetadataError, match="different issuer"):
+        await _discover(fake)
