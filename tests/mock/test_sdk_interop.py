@@ -52,8 +52,9 @@ async def get_tokens(http: httpx.AsyncClient, server: MockProcess, client_id: st
     return body
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_sdk_client_lists_and_calls_tools_with_our_token(server: MockProcess, mode: str) -> None:
+@pytest.mark.parametrize(("mode", "sse"), [("auto", False), ("legacy", False), ("auto", True)])
+async def test_sdk_client_lists_and_calls_tools_with_our_token(server: MockProcess, mode: str, sse: bool) -> None:
+    server.control(knobs={"sse_responses": sse})
     async with httpx.AsyncClient(timeout=20) as http:
         client = await register_public_client(http, server.issuer)
         tokens = await get_tokens(http, server, client["client_id"], "mcp:read")
@@ -64,6 +65,7 @@ async def test_sdk_client_lists_and_calls_tools_with_our_token(server: MockProce
         result = await mcp.call_tool("echo", {"text": "hello from the SDK"})
         assert result.content[0].text == "hello from the SDK"  # type: ignore[union-attr]
         assert not result.is_error
+    server.control(knobs={"sse_responses": False})
 
 
 async def test_sdk_client_step_up_refresh_and_revocation(server: MockProcess) -> None:
