@@ -51,17 +51,16 @@ from .models import (
 )
 from .urls import Resolver, UrlGuard, canonical_resource_uri, origin_of, redact_url
 
+__all__ = ["ChallengeLike", "challenge_fields", "discover", "fetch_as_metadata"]
+
+log = logging.getLogger(__name__)
+
 
 def _same_origin(a: str, b: str) -> bool:
     try:
         return origin_of(a) == origin_of(b) and urlsplit(a).scheme == urlsplit(b).scheme
     except InsecureUrlError:
         return False
-
-
-__all__ = ["ChallengeLike", "challenge_fields", "discover", "fetch_as_metadata"]
-
-log = logging.getLogger(__name__)
 
 
 class ChallengeLike(Protocol):
