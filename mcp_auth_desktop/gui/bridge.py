@@ -177,6 +177,10 @@ class ManagerBridge(QObject):
     def is_busy(self, server_id: str) -> bool:
         return self._busy.get(server_id, 0) > 0
 
+    @property
+    def any_busy(self) -> bool:
+        return bool(self._busy)
+
     def running(self, server_id: str, action: str) -> asyncio.Task[Any] | None:
         for task, (sid, act) in self._tasks.items():
             if sid == server_id and act == action and not task.done():

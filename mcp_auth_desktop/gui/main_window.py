@@ -250,8 +250,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_busy_changed(self, server_id: str, _busy: bool) -> None:
-        self.busy.setVisible(self.bridge.task_count > 0 or any(
-            self.bridge.is_busy(v.id) for v in self.model.views()) or self.bridge.is_busy(""))
+        self.busy.setVisible(self.bridge.any_busy)
         if server_id == self.selected_id():
             self._update_actions()
 

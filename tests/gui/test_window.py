@@ -104,6 +104,7 @@ def test_add_then_sign_in_through_the_buttons(make_gui: Any, qtbot: Any) -> None
         qtbot.keyClicks(dialog.name, "Tracker")
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
         assert dialog.progress.isVisible()
+        await until(lambda: not gui.window.busy.isHidden(), what="status bar busy")
         await until(lambda: gui.window.add_dialog is None, what="dialog closes")
         assert gui.window.model.rowCount() == 1
         sid = gui.window.selected_id()
@@ -116,6 +117,7 @@ def test_add_then_sign_in_through_the_buttons(make_gui: Any, qtbot: Any) -> None
         assert gui.window.act_sign_in.text() == "Cancel sign-in"
         await until(lambda: cell(gui, sid, Column.STATE) == "signed in", what="signed in")
         await settle()
+        assert gui.window.busy.isHidden()
         assert gui.tray.state.value == "ok"
         assert gui.window.details.fields["client_id"].text() == "dcr-client-1"
         assert "Signed in to Tracker" in gui.window.statusBar().currentMessage()
