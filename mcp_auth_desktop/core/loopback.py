@@ -1,0 +1,492 @@
+"""The loopback redirect listener of a native OAuth client (RFC 8252 §7.3).
+
+A tiny HTTP/1.1 server on asyncio streams, written out by hand because it
+faces hostile local traffic (other processes, web pages doing DNS rebinding,
+browser prefetches) and must stay small enough to audit:
+
+* binds a loopback IP literal only, on an ephemeral port unless the user
+  fixed one; the redirect URI is built from the address actually bound;
+* accepts ``GET <path>`` with a ``Host`` of ``127.0.0.1:<port>`` or
+  ``localhost:<port>`` and no ``Origin``; everything else gets a 4xx and the
+  pending sign-in carries on, since only the matching ``state`` ends it;
+* caps the request head (8 KiB), reads it under a per-connection deadline
+  (slowloris), and limits concurrent connections;
+* answers with a page rendered from ``resources/templates/callback.html``,
+  every value HTML-escaped, never the code, with ``no-store``,
+  ``no-referrer``, ``nosniff`` and a CSP that allows no script, frame or fetch;
+* closes the port on success (when the flow leaves the ``async with``),
+  error, cancellation and timeout.
+
+Typical use::
+
+    async with LoopbackListener() as lst:
+        lst.expect_state(state)
+        open_browser(authorization_url(redirect_uri=lst.redirect_uri, state=state))
+        params = await lst.wait()       # query of the redirect, state already checked
+        ...                             # check iss, exchange the code
+        lst.report(True, "Signed in.")  # the page the browser shows
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hmac
+import html
+import ipaddress
+import logging
+import socket
+import string
+import sys
+from types import TracebackType
+from urllib.parse import parse_qsl
+
+from mcp_auth_desktop.core.errors import (
+    AuthorizationTimeout,
+    ConfigurationError,
+)
+
+__all__ = ["LoopbackListener", "SECURITY_HEADERS", "render_page"]
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "MCP Auth Desktop"
+MAX_HEAD_BYTES = 8 * 1024
+MAX_QUERY_FIELDS = 32
+
+#: Sent with every response of the listener.
+SECURITY_HEADERS: dict[str, str] = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    431: "Request Header Fields Too Large",
+    503: "Service Unavailable",
+}
+
+_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+_FALLBACK_TEMPLATE = (
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>$title</title>"
+    "</head><body><main class=\"$kind\"><h1>$heading</h1><p>$message</p>"
+    "<p>You can close this tab and return to $app.</p></main></body></html>"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> string.Template:
+    # Imported here so the core does not touch the file system at import time.
+    from mcp_auth_desktop.resources_path import resource_path
+
+    try:
+        text = resource_path("templates", "callback.html").read_text(encoding="utf-8")
+    except OSError:
+        text = _FALLBACK_TEMPLATE
+    return string.Template(text)
+
+
+def render_page(kind: str, heading: str, message: str) -> str:
+    """The callback page; every substituted value is HTML-escaped."""
+    values = {
+        "kind": kind if kind in ("ok", "error", "info") else "info",
+        "title": heading,
+        "heading": heading,
+        "message": message,
+        "app": APP_NAME,
+    }
+    return _template().safe_substitute({k: html.escape(v, quote=True) for k, v in values.items()})
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, heading: str, message: str) -> None:
+        super().__init__(heading)
+        self.status = status
+        self.heading = heading
+        self.message = message
+
+
+_NOT_ACCEPTED = (
+    "This address only accepts the sign-in redirect from your browser. "
+    "No sign-in was changed."
+)
+
+
+def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
+    """Request line and headers of an HTTP/1.x request head -> (method, target, headers)."""
+    try:
+        text = head.decode("ascii")
+    except UnicodeDecodeError:
+        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED) from None
+    lines = text[:-4].split("\r\n") if text.endswith("\r\n\r\n") else []
+    if not lines:
+        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
+        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+    method, target, _version = parts
+    if not method or not set(method) <= _TCHARS:
+        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep or not name or not set(name) <= _TCHARS:
+            # Also refuses obs-fold (a line starting with whitespace).
+            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+        key = name.lower()
+        if key in headers and key in ("host", "content-length", "transfer-encoding", "origin"):
+            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+        headers.setdefault(key, value.strip(" \t"))
+    return method, target, headers
+
+
+class LoopbackListener:
+    """One loopback redirect endpoint; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/callback",
+        timeout: float = 300.0,
+        read_timeout: float = 10.0,
+        max_connections: int = 32,
+        report_wait: float = 15.0,
+    ) -> None:
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            raise ConfigurationError(
+                f"The callback listener must bind a loopback IP address such as 127.0.0.1, not {host!r}."
+            ) from None
+        if not ip.is_loopback:
+            raise ConfigurationError(
+                f"The callback listener must bind a loopback IP address such as 127.0.0.1, not {host!r}."
+            )
+        if not 0 <= port <= 65535:
+            raise ConfigurationError(f"The callback port must be between 1 and 65535, not {port}.")
+        if not path.startswith("/") or "?" in path or "#" in path:
+            raise ConfigurationError(f"The callback path must start with '/', got {path!r}.")
+        self._host = str(ip)
+        self._ipv6 = ip.version == 6
+        self._requested_port = port
+        self._path = path
+        self._timeout = timeout
+        self._read_timeout = read_timeout
+        self._max_connections = max_connections
+        self._report_wait = report_wait
+        self._server: asyncio.Server | None = None
+        self._port: int | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        #: Connections still reading their request head, oldest first (evictable).
+        self._reading: dict[asyncio.Task[None], None] = {}
+        self._closing = False
+        self._expected: str | None = None
+        self._deadline: float | None = None
+        self._result: asyncio.Future[dict[str, str]] | None = None
+        self._report: tuple[bool, str] | None = None
+        self._report_event = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def __aenter__(self) -> LoopbackListener:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if self._ipv6 else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if sys.platform == "win32":
+                # Windows lets another process bind the same port with SO_REUSEADDR
+                # unless we claim it exclusively (RFC 8252 §8.3 port hijack).
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined,unused-ignore]
+            else:
+                # POSIX SO_REUSEADDR only skips the TIME_WAIT leftovers of an earlier
+                # sign-in (Linux needs it on both sockets, so on ephemeral ones too);
+                # it never lets a second socket bind a port that is listening.
+                # SO_REUSEPORT, which would, is never set.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._requested_port))
+            sock.listen(64)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            if self._requested_port:
+                raise ConfigurationError(
+                    f"The callback port {self._requested_port} is in use by another program "
+                    f"(or cannot be used: {exc.strerror}). Close that program, choose another "
+                    "callback port in the server's settings, or leave the port empty to use "
+                    "a free one."
+                ) from None
+            raise ConfigurationError(
+                f"Could not open a callback listener on {self._host}: {exc.strerror}."
+            ) from None
+        return sock
+
+    async def start(self) -> None:
+        """Bind and start serving; ConfigurationError when the port cannot be used."""
+        if self._server is not None:
+            return
+        sock = self._bind()
+        self._server = await asyncio.start_server(self._on_connection, sock=sock, limit=MAX_HEAD_BYTES)
+        self._port = int(sock.getsockname()[1])
+        log.debug("callback listener on %s port %d", self._host, self._port)
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the listener is not started")
+        return self._port
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def redirect_uri(self) -> str:
+        """``http://<bound IP literal>:<bound port><path>``."""
+        host = f"[{self._host}]" if self._ipv6 else self._host
+        return f"http://{host}:{self.port}{self._path}"
+
+    @property
+    def is_serving(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
+    def _close_now(self) -> None:
+        """Stop listening and drop every connection, without waiting."""
+        self._closing = True
+        self._report_event.set()
+        if self._server is not None:
+            self._server.close()
+        if self._result is not None and not self._result.done():
+            self._result.cancel()
+
+    async def aclose(self, grace: float = 2.0) -> None:
+        """Close the port; a page being served gets ``grace`` seconds to finish."""
+        self._close_now()
+        handlers = [t for t in self._handlers if t is not asyncio.current_task()]
+        if handlers:
+            _done, pending = await asyncio.wait(handlers, timeout=grace)
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=1.0)
+
+    # -- the flow's side -----------------------------------------------------------
+
+    def expect_state(self, state: str) -> None:
+        """Arm the listener for one authorization request with this ``state``."""
+        if not state:
+            raise ValueError("state must not be empty")
+        loop = asyncio.get_running_loop()
+        self._expected = state
+        self._deadline = loop.time() + self._timeout
+        self._report = None
+        self._report_event = asyncio.Event()
+        if self._result is None or self._result.done():
+            self._result = loop.create_future()
+
+    async def wait(self) -> dict[str, str]:
+        """The query parameters of the first request on the path whose ``state`` matches.
+
+        Raises AuthorizationTimeout (and closes the port) when nobody comes back
+        in time; cancelling the wait also closes the port.
+        """
+        if self._result is None or self._deadline is None:
+            raise RuntimeError("call expect_state() before wait()")
+        remaining = self._deadline - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._result), max(remaining, 0.0))
+        except TimeoutError:
+            self._close_now()
+            minutes = self._timeout / 60
+            raise AuthorizationTimeout(
+                f"Sign-in was not completed in the browser within {minutes:g} minutes. "
+                "Start the sign-in again when you are ready."
+            ) from None
+        except asyncio.CancelledError:
+            self._close_now()
+            raise
+
+    def report(self, ok: bool, message: str) -> None:
+        """Set the page shown to the browser for the request that delivered the result."""
+        self._report = (ok, message)
+        self._report_event.set()
+
+    # -- the browser's side ---------------------------------------------------------
+
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if len(self._handlers) >= self._max_connections and self._reading:
+            # Under a slowloris flood, the oldest connection that has not yet sent a
+            # full request makes room, so the browser's real redirect still gets in.
+            oldest = next(iter(self._reading))
+            self._reading.pop(oldest, None)
+            self._handlers.discard(oldest)
+            oldest.cancel()
+        if self._closing or len(self._handlers) >= self._max_connections or task is None:
+            writer.close()
+            return
+        self._handlers.add(task)
+        self._reading[task] = None
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            # Cancelled: evicted or closing. The listener's own close path owns cancellation.
+            pass
+        finally:
+            self._handlers.discard(task)
+            self._reading.pop(task, None)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), timeout=1.0)
+
+    async def _read_head(self, reader: asyncio.StreamReader) -> bytes | None:
+        """The request head, or None when the connection should just be dropped."""
+        try:
+            async with asyncio.timeout(self._read_timeout):
+                return await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError:
+            raise _BadRequest(431, "Request too large", _NOT_ACCEPTED) from None
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial.strip():
+                raise _BadRequest(400, "Bad request", _NOT_ACCEPTED) from None
+            return None
+        except TimeoutError:
+            log.debug("callback listener: dropped a connection that sent no complete request in time")
+            return None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await self._read_head(reader)
+            self._reading.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            if head is None:
+                return
+            params = self._check_request(head)
+        except _BadRequest as bad:
+            log.debug("callback listener: refused a request (%d %s)", bad.status, bad.heading)
+            await self._send(writer, bad.status, render_page("error", bad.heading, bad.message), linger=reader)
+            return
+        assert self._result is not None
+        self._expected = None  # single use: a replay or reload now gets a 400
+        self._result.set_result(params)
+        await self._send(writer, 200, await self._final_page())
+
+    def _check_request(self, head: bytes) -> dict[str, str]:
+        method, target, headers = _parse_head(head)
+        port = self._port
+        allowed_hosts = {f"localhost:{port}", f"127.0.0.1:{port}"}
+        if self._ipv6:
+            allowed_hosts = {f"localhost:{port}", f"[{self._host}]:{port}"}
+        if headers.get("host", "").lower() not in allowed_hosts:
+            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+        if "origin" in headers:
+            # A top-level redirect carries no Origin; a script on some web page does.
+            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+        if method != "GET":
+            raise _BadRequest(405, "Method not allowed", _NOT_ACCEPTED)
+        if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
+            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+        path, _, query = target.partition("?")
+        if path != self._path:
+            raise _BadRequest(404, "Not found", _NOT_ACCEPTED)
+        try:
+            pairs = parse_qsl(
+                query.partition("#")[0],
+                keep_blank_values=True,
+                errors="strict",
+                max_num_fields=MAX_QUERY_FIELDS,
+            )
+        except (ValueError, UnicodeDecodeError):
+            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED) from None
+        params: dict[str, str] = {}
+        for k, v in pairs:
+            if k in params:
+                raise _BadRequest(400, "Bad request", "This sign-in response is ambiguous and was ignored.")
+            params[k] = v
+        expected = self._expected
+        state = params.get("state")
+        if (
+            expected is None
+            or self._result is None
+            or self._result.done()
+            or state is None
+            or not hmac.compare_digest(state.encode("utf-8"), expected.encode("utf-8"))
+        ):
+            raise _BadRequest(
+                400,
+                "Unknown sign-in response",
+                "This response does not belong to a sign-in in progress, so it was ignored. "
+                f"If you are signing in, return to {APP_NAME} and try again.",
+            )
+        return params
+
+    async def _final_page(self) -> str:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._report_wait):
+                await self._report_event.wait()
+        if self._report is None:
+            return render_page("info", "Sign-in response received", f"Return to {APP_NAME} to see the result.")
+        ok, message = self._report
+        if ok:
+            return render_page("ok", "Signed in", message)
+        return render_page("error", "Sign-in failed", message)
+
+    async def _send(
+        self,
+        writer: asyncio.StreamWriter,
+        status: int,
+        body: str,
+        *,
+        linger: asyncio.StreamReader | None = None,
+    ) -> None:
+        data = body.encode("utf-8")
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}"]
+        headers = {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Length": str(len(data)),
+            "Connection": "close",
+            **SECURITY_HEADERS,
+        }
+        if status == 405:
+            headers["Allow"] = "GET"
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + data)
+        async with asyncio.timeout(self._read_timeout):
+            await writer.drain()
+            if linger is not None and writer.can_write_eof():
+                # Half-close, then swallow what the client is still sending, so the
+                # kernel does not answer unread bytes with a reset that hides our reply.
+                writer.write_eof()
+                with contextlib.suppress(Exception):
+                    for _ in range(64):
+                        if not await linger.read(16 * 1024):
+                            break
