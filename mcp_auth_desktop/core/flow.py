@@ -36,7 +36,6 @@ from .errors import (
     SignInRequiredError,
 )
 from .http import fetch_json
-from .loopback import LoopbackListener
 from .models import (
     ClientRegistration,
     Clock,
@@ -108,7 +107,9 @@ class Opener(Protocol):
 
 
 def _default_listener(*, port: int, timeout: float) -> CallbackListener:
-    return LoopbackListener(port=port, timeout=timeout)
+    # Imported on use: the listener module is owned and landed separately.
+    loopback = importlib.import_module(f"{__package__}.loopback")
+    return cast(CallbackListener, loopback.LoopbackListener(port=port, timeout=timeout))
 
 
 def _default_browser() -> Opener:
