@@ -35,7 +35,6 @@ from mcp_auth_desktop.core.errors import (
 )
 from mcp_auth_desktop.core.flow import AuthorizationBudget, OAuthClient, step_up_scopes
 from mcp_auth_desktop.core.http import make_http_client
-from mcp_auth_desktop.core.loopback import LoopbackListener
 from mcp_auth_desktop.core.models import (
     AuthServerMetadata,
     ClientRegistration,
@@ -98,6 +97,8 @@ async def test_catalogue_client_1_state_is_fresh_and_at_least_128_bits() -> None
 
 
 async def test_catalogue_client_1_real_listener_ignores_forged_callbacks_until_the_real_one() -> None:
+    from mcp_auth_desktop.core.loopback import LoopbackListener
+
     fake = FakeAS()
     async with aclosing(fake.client()) as http:
         forged_status: list[int] = []
