@@ -154,3 +154,40 @@ def test_every_button_against_the_real_manager(real_gui: Gui, mock: MockProcess,
         assert gui.tray.server_names() == []
 
     run(gui.loop, running(gui, scenario), timeout=120)
+
+
+@pytest.fixture
+def short_lived_mock() -> Iterator[MockProcess]:
+    server = start_mock_process("--auto-approve", "--access-token-ttl", "6")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.allow_warning_logs  # the manager warns when a grant is lost: that is the point
+def test_background_refresh_and_lost_grant_reach_the_window_and_tray(
+        real_gui: Gui, short_lived_mock: MockProcess) -> None:
+    from mcp_auth_desktop.core.models import ServerOptions
+    from mcp_auth_desktop.gui.bridge import AddServerRequest
+
+    gui, window, mock = real_gui, real_gui.window, short_lived_mock
+
+    async def scenario() -> None:
+        view = await gui.bridge.add_server(AddServerRequest(
+            url=mock.mcp_url, name="Short", options=ServerOptions(allow_insecure_loopback=True)))
+        assert view is not None
+        assert await gui.actions.sign_in(view.id) is not None
+        first_expiry = gui.manager.get(view.id).expires_at
+        # The manager refreshes ahead of expiry on its own; the log and the row follow.
+        await until(lambda: any("tokens refreshed" in line for line in window.log_view.lines()),
+                    within=15, what="background refresh")
+        await until(lambda: (window.model.view_at(0).expires_at or 0) > (first_expiry or 0), within=5)
+        # The grant disappears at the server: the next refresh fails for good.
+        mock.control(knobs={"fail_next": 5, "fail_with": "invalid_grant"})
+        await until(lambda: gui.tray.state.value == "attention", within=15, what="attention")
+        assert window.model.view_at(0).state is ServerState.SIGN_IN_NEEDED
+        assert gui.tray.notifications_shown and "needs you to sign in" in gui.tray.notifications_shown[0][0]
+
+    run(gui.loop, running(gui, scenario), timeout=60)
