@@ -112,13 +112,13 @@ class ServerTableModel(QAbstractTableModel):
         self,
         bridge: ManagerBridge,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         tick_ms: int = 1000,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._clock = clock
+        self._clock: Callable[[], float] = clock or (lambda: time.time())
         self._rows: list[ServerView] = list(bridge.servers())
         self._row_of: dict[str, int] = {v.id: i for i, v in enumerate(self._rows)}
         self._icons = {s: status_icon(s.value) for s in OverallState}

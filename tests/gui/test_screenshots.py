@@ -67,7 +67,13 @@ def _save(image: QImage, name: str) -> Path:
     return path
 
 
-def test_screenshots(make_gui: Any, qtbot: Any) -> None:
+# A fixed "now" so the committed images only change when the UI does.
+FIXED_NOW = 1_790_000_000.0  # 2026-09-21
+
+
+def test_screenshots(make_gui: Any, qtbot: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)
+    monkeypatch.setattr(time, "localtime", lambda t=None: time.gmtime(FIXED_NOW if t is None else t))
     gui = _session(make_gui)
     window = gui.window
     window.resize(1240, 760)
