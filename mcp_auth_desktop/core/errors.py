@@ -47,6 +47,10 @@ capped) before it is stored, so it cannot forge log lines.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp_auth_desktop.core.www_authenticate import BearerChallenge
 
 __all__ = [
     "McpAuthError",
@@ -245,7 +249,13 @@ class RegistrationError(OAuthError):
 
 
 class ResourceAccessError(McpAuthError):
-    """The MCP server refused a request."""
+    """The MCP server refused a request.
+
+    ``challenge`` is the server's parsed ``WWW-Authenticate: Bearer`` challenge
+    (a ``core.www_authenticate.BearerChallenge``) when it sent one.
+    """
+
+    challenge: BearerChallenge | None = None
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
