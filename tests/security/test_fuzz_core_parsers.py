@@ -32,9 +32,11 @@ from mcp_auth_desktop.core.errors import (
     McpAuthError,
     MetadataError,
     OAuthError,
+    ResponseTooLargeError,
     TokenResponseError,
 )
 from mcp_auth_desktop.core.http import RETRY_AFTER_CAP, parse_retry_after
+from mcp_auth_desktop.core.mcp_client import McpClient, SseEvent, SseParser
 from mcp_auth_desktop.core.metadata import (
     SCOPE_TOKEN_RE,
     parse_as_metadata,
@@ -529,3 +531,68 @@ def test_fuzz_redirect_uri_covered_never_raises(registered: tuple[str, ...], wan
     if covered and wanted is not None and wanted not in registered:
         # Port variance is allowed for loopback IP literals only (RFC 8252 §7.3).
         assert is_loopback_ip_literal(host_of(wanted))
+
+
+# ---------------------------------------------------------------- MCP client: SSE and JSON-RPC matching
+
+
+sse_line = st.one_of(
+    st.tuples(st.sampled_from(["data:", "data: ", "event: ", "id: ", ": ", "retry: ", "x"]), st.text(max_size=20)).map(
+        lambda p: p[0] + p[1].replace("\r", "").replace("\n", "")
+    ),
+    st.just(""),
+)
+sse_stream = st.tuples(
+    st.lists(sse_line, max_size=12),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+).map(lambda t: ("\ufeff" if t[2] else "") + "".join(line + t[1] for line in t[0]))
+
+
+def _feed_all(parser: SseParser, chunks: list[bytes]) -> list[SseEvent]:
+    events: list[SseEvent] = []
+    for chunk in chunks:
+        events.extend(parser.feed(chunk))
+    events.extend(parser.close())
+    return events
+
+
+@FUZZ
+@given(sse_stream, st.lists(st.integers(0, 400), max_size=6))
+def test_fuzz_sse_parser_is_independent_of_chunk_boundaries(stream: str, cuts: list[int]) -> None:
+    data = stream.encode("utf-8")
+    whole = _feed_all(SseParser(), [data])
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    assert _feed_all(SseParser(), chunks) == whole  # also splits inside UTF-8 sequences and CRLF
+    for event in whole:
+        assert event.event and (event.id is None or "\x00" not in event.id)
+
+
+@FUZZ
+@given(st.lists(st.text(max_size=30).map(lambda s: s.replace("\r", "").replace("\n", "")), min_size=1, max_size=5))
+def test_fuzz_sse_data_lines_round_trip(lines: list[str]) -> None:
+    stream = "".join(f"data: {line}\n" for line in lines) + "\n"
+    events = _feed_all(SseParser(), [stream.encode()])
+    assert events == [SseEvent("\n".join(lines))]
+
+
+@FUZZ
+@given(st.binary(max_size=400), st.integers(1, 64))
+def test_fuzz_sse_parser_raises_only_response_too_large(data: bytes, cap: int) -> None:
+    parser = SseParser(max_event_bytes=cap)
+    try:
+        events = _feed_all(parser, [data[i : i + 7] for i in range(0, len(data), 7)])
+    except ResponseTooLargeError:
+        return
+    for event in events:
+        assert len(event.data) <= cap
+
+
+@FUZZ
+@given(json_value, st.integers(0, 5))
+def test_fuzz_jsonrpc_reply_matching_returns_only_our_response(payload: Any, expect_id: int) -> None:
+    reply = McpClient._match(payload, expect_id)
+    if reply is not None:
+        assert reply["id"] == expect_id and not isinstance(reply["id"], bool)
+        assert ("result" in reply or "error" in reply) and "method" not in reply
