@@ -185,9 +185,36 @@ def test_background_refresh_and_lost_grant_reach_the_window_and_tray(
                     within=15, what="background refresh")
         await until(lambda: (window.model.view_at(0).expires_at or 0) > (first_expiry or 0), within=5)
         # The grant disappears at the server: the next refresh fails for good.
+        # (Refresh now, rather than waiting for the scheduler's next turn.)
         mock.control(knobs={"fail_next": 5, "fail_with": "invalid_grant"})
-        await until(lambda: gui.tray.state.value == "attention", within=15, what="attention")
+        gui.actions.refresh(view.id)
+        await until(lambda: gui.tray.state.value == "attention", within=15,
+                    what=f"attention; log: {window.log_view.lines()[-6:]}")
         assert window.model.view_at(0).state is ServerState.SIGN_IN_NEEDED
         assert gui.tray.notifications_shown and "needs you to sign in" in gui.tray.notifications_shown[0][0]
+        if window.error_box is not None:
+            window.error_box.close()
+
+    run(gui.loop, running(gui, scenario), timeout=60)
+
+
+def test_test_button_lists_the_servers_tools(real_gui: Gui, mock: MockProcess, qtbot: Any) -> None:
+    from mcp_auth_desktop.core.models import ServerOptions
+    from mcp_auth_desktop.gui.bridge import AddServerRequest
+
+    gui, window = real_gui, real_gui.window
+
+    async def scenario() -> None:
+        view = await gui.bridge.add_server(AddServerRequest(
+            url=mock.mcp_url, name="Tools", options=ServerOptions(allow_insecure_loopback=True)))
+        assert view is not None
+        assert await gui.actions.sign_in(view.id) is not None
+        await settle()
+        window.select_server(view.id)
+        button = window.toolbar.widgetForAction(window.act_test)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        await until(lambda: "echo" in window.details.tool_names(), within=20, what="tools listed")
+        assert {"echo", "whoami", "list_notes"} <= set(window.details.tool_names())
+        assert "tool(s)" in window.statusBar().currentMessage()
 
     run(gui.loop, running(gui, scenario), timeout=60)
