@@ -23,7 +23,7 @@ test: bootstrap
 	@$(MAKE) --no-print-directory audits-check
 
 lint:
-	$(VENV)/bin/ruff check mcp_auth_desktop mock_server
+	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging
 
 typecheck:
 	$(VENV)/bin/mypy mcp_auth_desktop/core mcp_auth_desktop/storage
@@ -40,7 +40,7 @@ bench: bootstrap
 audits-check:
 	$(PY) audits/check_citations.py
 
-package: bootstrap
+package: bootstrap-run
 	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/mcp-auth-desktop.spec
 
 test-package: package

@@ -11,7 +11,8 @@ MODE="${1:-test}"
 RUN_PKGS=(libegl1 libgl1 libfontconfig1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
   libxcb-xinerama0 libxcb-xkb1 libdbus-1-3 libglib2.0-0 python3-venv)
-TEST_PKGS=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools chromium trayer x11-utils xdotool)
+TEST_PKGS=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools chromium trayer x11-utils xdotool
+  desktop-file-utils appstream)
 PKGS=("${RUN_PKGS[@]}")
 [ "$MODE" = test ] && PKGS+=("${TEST_PKGS[@]}")
 
