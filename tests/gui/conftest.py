@@ -32,10 +32,8 @@ from tests.gui.fakes import FakeManager
 
 T = TypeVar("T")
 
-pytestmark = pytest.mark.gui
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/gui needs a display: mark it ``gui``."""
     for item in items:
         if "tests/gui/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.gui)
