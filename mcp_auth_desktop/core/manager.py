@@ -464,8 +464,8 @@ class TokenManager:
                 await self._derive_state(s)
         self._loaded = True
         for sid in [sid for sid in self._servers if sid not in seen]:
-            if self._servers[sid].lock.locked():
-                continue  # being removed by this process; remove() emits the event
+            if self._servers[sid].lock.locked() or self._servers[sid].busy:
+                continue  # being added or removed by this process, which emits the event
             gone = self._servers.pop(sid)
             self._emit(ServerRemoved(sid, self._clock.time(), name=gone.config.name))
         self._wake.set()
@@ -526,10 +526,12 @@ class TokenManager:
             await asyncio.sleep(0)
             await self._reconcile(await self._settings.load())
             while True:
-                doc = await pending
+                await pending
                 pending = asyncio.ensure_future(agen.__anext__())
                 try:
-                    await self._reconcile(doc)
+                    # Re-read rather than trust the notified copy: a poller may hand
+                    # over a document older than a write this process just made.
+                    await self._reconcile(await self._settings.load())
                 except errors.McpAuthError as exc:
                     log.info("could not apply a settings change: %s", exc)
         finally:
@@ -585,7 +587,7 @@ class TokenManager:
         )
         # In the registry before the settings write, so a settings watch that
         # fires in between finds it and does not announce it a second time.
-        s = _Server(config=config)
+        s = _Server(config=config, busy=1)
         self._servers[config.id] = s
         try:
             if client_secret:
@@ -594,6 +596,8 @@ class TokenManager:
         except BaseException:
             self._servers.pop(config.id, None)
             raise
+        finally:
+            s.busy -= 1
         self._emit(ServerAdded(config.id, self._clock.time(), name=config.name))
         log.info("added server %s (%s)", config.name, config.url)
         if discover:
@@ -620,15 +624,18 @@ class TokenManager:
         s = self._resolve(ref)
         new = name.strip()
         self._check_name_free(new, except_id=s.config.id)
-        s.config = replace(s.config, name=new)
-        await self._registry.put_server(s.config)
+        # Storage first, then memory: a reconcile in between must not undo the change.
+        config = replace(s.config, name=new)
+        await self._registry.put_server(config)
+        s.config = config
         return self._view(s)
 
     async def update_options(self, ref: str, options: ServerOptions) -> ServerView:
         """Change a server's advanced options (resource override, callback port…)."""
         s = self._resolve(ref)
-        s.config = replace(s.config, options=options)
-        await self._registry.put_server(s.config)
+        config = replace(s.config, options=options)
+        await self._registry.put_server(config)
+        s.config = config
         return self._view(s)
 
     async def rediscover(self, ref: str) -> ServerView:
@@ -1041,11 +1048,14 @@ class TokenManager:
     async def _background_refresh(self, s: _Server) -> None:
         try:
             await self._refresh(s, force=True, min_ttl=0.0, seen_fp=s.token_fp or "-")
-        except errors.McpAuthError:
-            pass  # already recorded in the state, the event and the log
+        except errors.McpAuthError as exc:
+            log.debug("background refresh of %s ended: %s", s.config.name, exc.user_message)
         except Exception:
             log.exception("unexpected failure refreshing %s", s.config.name)
             s.due_at = self._clock.time() + backoff_delay(max(1, s.failures), rng=self._rng)
+        finally:
+            # The loop chose its sleep while this ran; the new due time may be sooner.
+            self._wake.set()
 
     def _next_wake(self) -> float:
         now = self._clock.time()
