@@ -106,6 +106,41 @@ def redirect_location(status: int, headers: Mapping[str, str], base: str) -> str
     return urljoin(base, location)
 
 
+def arguments_for(schema: Any) -> dict[str, Any]:
+    """Plain arguments satisfying a tool's ``inputSchema`` (required properties only)."""
+    if not isinstance(schema, dict):
+        return {}
+    props = schema.get("properties")
+    required = schema.get("required")
+    if not isinstance(props, dict) or not isinstance(required, list):
+        return {}
+    samples: dict[str, Any] = {
+        "number": 1,
+        "integer": 1,
+        "string": "conformance",
+        "boolean": False,
+        "array": [],
+        "object": {},
+    }
+    out: dict[str, Any] = {}
+    for name in required:
+        prop = props.get(name)
+        kind = prop.get("type") if isinstance(prop, dict) else None
+        if isinstance(name, str):
+            out[name] = samples.get(kind if isinstance(kind, str) else "string", "conformance")
+    return out
+
+
+def pick_tool(tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
+    """``test-tool`` when the server has it, else the first tool, with arguments for it."""
+    for tool in tools:
+        if tool.get("name") == TOOL_NAME:
+            return TOOL_NAME, arguments_for(tool.get("inputSchema"))
+    if tools and isinstance(tools[0].get("name"), str):
+        return tools[0]["name"], arguments_for(tools[0].get("inputSchema"))
+    return None
+
+
 @dataclass
 class AuthBudget:
     """Counts authorization requests over the whole run."""
@@ -250,13 +285,12 @@ async def run(url: str, scenario: str, context: Mapping[str, Any]) -> None:
         try:
             await call_with_auth(session, mcp.initialize, "initialize")
             tools = await call_with_auth(session, mcp.list_tools, "tools/list")
-            names = [t.get("name") for t in tools]
-            log.info("tools: %s", names)
-            if TOOL_NAME in names or not names:
-                result = await call_with_auth(
-                    session, lambda: mcp.call_tool(TOOL_NAME, {}), "tools/call"
-                )
-                log.info("tools/call isError=%s", result.get("isError"))
+            log.info("tools: %s", [t.get("name") for t in tools])
+            name, arguments = pick_tool(tools) or (TOOL_NAME, {})
+            result = await call_with_auth(
+                session, lambda: mcp.call_tool(name, arguments), "tools/call"
+            )
+            log.info("tools/call %s isError=%s", name, result.get("isError"))
         finally:
             with contextlib.suppress(McpAuthError, httpx.HTTPError):
                 await mcp.aclose()

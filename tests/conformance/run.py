@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,7 @@ def adapter_command() -> str:
     return f"{python} -m {ADAPTER_MODULE}"
 
 
-def summarize(scenario: str, checks: list[dict[str, object]], exit_code: int | None) -> Outcome:
+def summarize(scenario: str, checks: Sequence[Mapping[str, object]], exit_code: int | None) -> Outcome:
     """Count checks; single-scenario rules: any FAILURE or WARNING fails."""
     out = Outcome(scenario=scenario, passed=False, exit_code=exit_code)
     for c in checks:
@@ -179,7 +180,8 @@ def run_scenario(scenario: str, timeout_ms: int = SCENARIO_TIMEOUT_MS) -> Outcom
             output = proc.stdout + proc.stderr
         except subprocess.TimeoutExpired as exc:
             exit_code = None
-            output = f"{exc.stdout or ''}{exc.stderr or ''}\n(timed out)"
+            partial = [p.decode(errors="replace") if isinstance(p, bytes) else (p or "") for p in (exc.stdout, exc.stderr)]
+            output = "".join(partial) + "\n(timed out)"
         checks: list[dict[str, object]] = []
         for path in Path(results).rglob("checks.json"):
             checks.extend(json.loads(path.read_text(encoding="utf-8")))
