@@ -26,7 +26,7 @@ def allowed_hosts(config: MockConfig) -> set[str]:
     authority = config.base_url.partition("://")[2]
     hosts = {authority.lower()}
     host, _, port = authority.rpartition(":")
-    if port.isdigit() and host.lower() in LOOPBACK_HOSTS:
+    if port.isascii() and port.isdigit() and host.lower() in LOOPBACK_HOSTS:
         hosts.update(f"{h}:{port}" for h in LOOPBACK_HOSTS)
     hosts.update(h.lower() for h in config.allowed_hosts)
     return hosts

@@ -299,7 +299,7 @@ def _max_age(cache_control: str) -> float:
         name, _, value = part.strip().partition("=")
         if name in ("no-store", "no-cache"):
             return 0.0
-        if name == "max-age" and value.isdigit():
+        if name == "max-age" and value.isascii() and value.isdigit():
             return min(float(value), CIMD_MAX_TTL)
     return CIMD_DEFAULT_TTL
 

@@ -79,7 +79,7 @@ def _origin_allowed(mock: MockState, origin: str) -> bool:
     allowed = {mock.config.base_url}
     scheme, _, authority = mock.config.base_url.partition("://")
     _, _, port = authority.rpartition(":")
-    if port.isdigit():
+    if port.isascii() and port.isdigit():
         allowed.update(f"{scheme}://{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]"))
     return origin in allowed
 

@@ -56,7 +56,7 @@ class GuardMiddleware:
         limit = self.body_limit(scope["path"])
         for k, v in scope["headers"]:
             if k == b"content-length":
-                if not v.isdigit() or int(v) > limit:
+                if not (v.isascii() and v.isdigit()) or int(v) > limit:
                     await _send_simple(send, 413, {"error": "invalid_request", "error_description": "Request body too large"})
                     return
         chunks: list[bytes] = []

@@ -46,7 +46,7 @@ def _host_and_port(authority: str) -> tuple[str, str | None]:
 
 
 def _valid_port(port: str | None) -> bool:
-    return port is None or (port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535)
+    return port is None or (port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535)
 
 
 def is_loopback_redirect(uri: str) -> bool:

@@ -85,7 +85,7 @@ def network_error(exc: Exception, url: str) -> NetworkError:
 async def read_capped(response: httpx.Response, max_bytes: int = MAX_BODY_BYTES) -> bytes:
     """Read a streamed body, stopping as soon as raw or decoded size passes the cap."""
     declared = response.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and int(declared) > max_bytes:
         raise ResponseTooLargeError(
             f"The response from {redact_url(str(response.request.url))} is larger than "
             f"{max_bytes} bytes."
@@ -201,7 +201,7 @@ def parse_retry_after(
     v = value.strip()
     if not v:
         return None
-    if v.isdigit():
+    if v.isascii() and v.isdigit():
         return min(float(int(v[:12])), cap)
     try:
         when = email.utils.parsedate_to_datetime(v)

@@ -403,7 +403,7 @@ def clamp_expires_in(value: Any) -> float | None:
         return None
     if isinstance(value, str):
         v = value.strip()
-        if not v.isdigit() or len(v) > 12:
+        if not (v.isascii() and v.isdigit()) or len(v) > 12:  # "¹".isdigit() is True
             return None
         value = int(v)
     if isinstance(value, int):

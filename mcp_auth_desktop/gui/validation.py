@@ -67,7 +67,7 @@ def check_port(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or not 1024 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 1024 <= int(text) <= 65535:
         return "The callback port must be a number from 1024 to 65535."
     return None
 
