@@ -24,6 +24,7 @@ size-capped; JSON is parsed strictly.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import logging
 import re
@@ -171,6 +172,7 @@ class McpClient:
         protocol_version: str = DEFAULT_PROTOCOL_VERSION,
         client_info: dict[str, Any] | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        request_timeout: float = 120.0,
     ) -> None:
         self._http = http
         self._url = url
@@ -179,6 +181,9 @@ class McpClient:
         self._requested_version = protocol_version
         self._client_info = client_info or {"name": "mcp-auth-desktop", "version": "0.1.0"}
         self._max = max_message_bytes
+        # Per-read timeouts come from the http client; this bounds a whole exchange,
+        # so an event stream that only sends keep-alives cannot hang a request.
+        self._request_timeout = request_timeout
         self._next_id = 1
         self.session_id: str | None = None
         #: The protocol version the server agreed to; None before initialize().
@@ -310,25 +315,36 @@ class McpClient:
         headers = await self._headers()
         log.debug("MCP %s -> %s", method, self._where)
         try:
-            async with self._http.stream("POST", self._url, content=body, headers=headers) as resp:
-                self._check_status(resp, method)
-                if method == "initialize":
-                    sid = resp.headers.get("mcp-session-id")
-                    if sid and sid.isascii() and sid.isprintable() and len(sid) <= 1024:
-                        self.session_id = sid
-                if expect_id is None:
-                    return None  # a notification: 202 (or any 2xx) is all we need
-                kind = _media_type(resp)
-                if kind == "text/event-stream":
-                    return await self._from_stream(resp, expect_id, method)
-                if kind == "application/json" or kind.endswith("+json"):
-                    return self._pick(jsonutil.loads(await self._read_capped(resp)), expect_id, method)
-                raise McpProtocolError(
-                    f"The MCP server at {self._where} answered {method} with an unexpected "
-                    f"content type ({sanitize_server_text(kind or 'none', 60)})."
-                )
+            async with asyncio.timeout(self._request_timeout):
+                return await self._exchange(body, headers, expect_id=expect_id, method=method)
+        except TimeoutError:
+            raise NetworkError(
+                f"The MCP server at {self._where} did not answer {method} within "
+                f"{self._request_timeout:g} seconds."
+            ) from None
         except httpx.HTTPError as exc:
             raise _network_error(exc, self._where) from None
+
+    async def _exchange(
+        self, body: bytes, headers: dict[str, str], *, expect_id: int | None, method: str
+    ) -> dict[str, Any] | None:
+        async with self._http.stream("POST", self._url, content=body, headers=headers) as resp:
+            self._check_status(resp, method)
+            if method == "initialize":
+                sid = resp.headers.get("mcp-session-id")
+                if sid and sid.isascii() and sid.isprintable() and len(sid) <= 1024:
+                    self.session_id = sid
+            if expect_id is None:
+                return None  # a notification: 202 (or any 2xx) is all we need
+            kind = _media_type(resp)
+            if kind == "text/event-stream":
+                return await self._from_stream(resp, expect_id, method)
+            if kind == "application/json" or kind.endswith("+json"):
+                return self._pick(jsonutil.loads(await self._read_capped(resp)), expect_id, method)
+            raise McpProtocolError(
+                f"The MCP server at {self._where} answered {method} with an unexpected "
+                f"content type ({sanitize_server_text(kind or 'none', 60)})."
+            )
 
     def _check_status(self, resp: httpx.Response, method: str) -> None:
         status = resp.status_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -413,3 +414,17 @@ def test_sse_many_short_lines_in_one_chunk_is_linear() -> None:
     # 200k blank-ish lines in one chunk must not be quadratic (a slow test would time out).
     events = SseParser().feed(b":\n" * 200_000 + b"data: end\n\n")
     assert events == [SseEvent("end")]
+
+
+async def test_an_event_stream_of_only_keepalives_times_out() -> None:
+    async def keepalives() -> AsyncIterator[bytes]:
+        for _ in range(10_000):  # bounded; the client gives up long before
+            yield b": ping\n\n"
+            await asyncio.sleep(0.01)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=keepalives())
+
+    async with _mock(handler) as http:
+        with pytest.raises(NetworkError, match="did not answer tools/list within 0.3 seconds"):
+            await McpClient(http, URL, request_timeout=0.3).request("tools/list")
