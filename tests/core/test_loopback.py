@@ -180,14 +180,17 @@ async def test_catalogue_loopback_44_binds_loopback_ephemeral_and_exclusively() 
         with pytest.raises(OSError):
             other.bind(("127.0.0.1", lst.port))
         other.close()
-        # Nothing listens on the wildcard address for this port.
-        wildcard = socket.socket()
+        # Bound to 127.0.0.1 itself, not the wildcard: another loopback address
+        # (which a wildcard bind would also answer) is refused.
+        assert lst._server is not None
+        assert [s.getsockname()[0] for s in lst._server.sockets] == ["127.0.0.1"]
+        probe = socket.socket()
+        probe.settimeout(2)
         try:
-            wildcard.bind(("0.0.0.0", lst.port))
-        except OSError:
-            pass  # Linux refuses a wildcard bind overlapping a listening socket.
+            with pytest.raises(ConnectionRefusedError):
+                probe.connect(("127.0.0.2", lst.port))
         finally:
-            wildcard.close()
+            probe.close()
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "localhost", "192.168.1.2", "::", "example.com"])
