@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialogButtonBox
 
-from mcp_auth_desktop.gui import _qtfix, autostart
+from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.passphrase_dialog import PassphraseDialog, ask_passphrase
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.redact import MASK, Redactor
@@ -150,18 +150,18 @@ def test_instance_key_depends_on_home() -> None:
     assert instance_key("/a") == instance_key("/a")
 
 
-def test_pyside_refcount_workaround_holds() -> None:
+def test_pyside_does_not_over_release_none_or_true() -> None:
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void
+    call and to True on every emit, until the interpreter aborts; pyproject
+    pins PySide6 below 6.12. This guards the pin."""
+
     class Probe(QObject):
         ping = Signal(str)
 
     probe = Probe()
     before = sys.getrefcount(None), sys.getrefcount(True)
-    for _ in range(5000):
+    for _ in range(2000):
         probe.setObjectName("x")
         probe.ping.emit("x")
     after = sys.getrefcount(None), sys.getrefcount(True)
-    if _qtfix.installed:
-        # The leak is real (PySide6 6.12.0 on 3.11) but cannot run the counts down.
-        assert min(after) > 1 << 39
-    else:
-        assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50
+    assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50
