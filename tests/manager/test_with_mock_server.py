@@ -193,3 +193,31 @@ async def test_two_cli_processes_and_the_manager_refresh_once(
         await m.aclose()
         await http.aclose()
         await vault.aclose()
+
+
+async def test_step_up_on_insufficient_scope(mock: MockProcess):
+    http = make_http_client()
+    approver = HeadlessApprover()
+    m = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings(), browser=approver)
+    try:
+        await m.start(background=False)
+        await m.add_server(
+            mock.mcp_url,
+            name="narrow",
+            scopes=("mcp:read",),
+            options=ServerOptions(allow_insecure_loopback=True),
+        )
+        await m.sign_in("narrow")
+        assert "mcp:write" not in m.get("narrow").granted_scopes
+        call = ("narrow", "tools/call", {"name": "write_note", "arguments": {"text": "hi"}})
+        with pytest.raises(errors.SignInRequiredError):
+            await m.call(*call)  # not interactive: no browser, a clear error
+        before = len(approver.tasks)
+        result = await m.call(*call, interactive=True)
+        assert not result.get("isError"), result
+        assert len(approver.tasks) == before + 1  # exactly one step-up authorization
+        granted = set(m.get("narrow").granted_scopes)
+        assert {"mcp:read", "mcp:write"} <= granted  # the union, not a replacement
+    finally:
+        await m.aclose()
+        await http.aclose()
