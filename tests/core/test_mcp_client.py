@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
@@ -428,3 +430,52 @@ async def test_an_event_stream_of_only_keepalives_times_out() -> None:
     async with _mock(handler) as http:
         with pytest.raises(NetworkError, match="did not answer tools/list within 0.3 seconds"):
             await McpClient(http, URL, request_timeout=0.3).request("tools/list")
+
+
+# --- interop with the official MCP Python SDK server, over a real uvicorn socket ------
+
+
+@pytest.fixture
+async def sdk_server(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    from mcp.server.mcpserver import MCPServer
+
+    srv = MCPServer("interop")
+
+    @srv.tool()
+    def add(a: int, b: int) -> str:
+        """Add two numbers."""
+        return str(a + b)
+
+    app = srv.streamable_http_app(json_response=request.param == "json")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(250):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("sdk_server", ["sse", "json"], indirect=True)
+async def test_interop_with_the_official_sdk_server(sdk_server: str) -> None:
+    async with httpx.AsyncClient(trust_env=False) as http:
+        client = McpClient(http, sdk_server)
+        result = await client.initialize()
+        assert result["serverInfo"]["name"] == "interop"
+        assert client.session_id and client.protocol_version == "2025-11-25"
+        tools = await client.list_tools()
+        assert [t["name"] for t in tools] == ["add"]
+        called = await client.call_tool("add", {"a": 2, "b": 3})
+        assert called["content"][0]["text"] == "5" and called["isError"] is False
+        with pytest.raises(McpProtocolError):
+            await client.request("no/such/method")
+        await client.aclose()
+        assert client.session_id is None
