@@ -101,7 +101,7 @@ class CuttingProxy:
             while data := await up_reader.read(65536):
                 if cut_this:
                     # The server is answering, so it has committed; the client never hears it.
-                    self.dropped = data
+                    self.dropped = await _rest_of_response(up_reader, bytearray(data))
                     writer.transport.abort()
                     up_writer.close()
                     self.cut.set()
@@ -119,6 +119,25 @@ class CuttingProxy:
             writer.transport.abort()
             up_writer.close()
             self._tasks.discard(task)
+
+
+async def _rest_of_response(reader: asyncio.StreamReader, got: bytearray) -> bytes:
+    """Read the whole swallowed answer (bounded), to prove what the server committed."""
+    for _ in range(50):
+        head_end = got.find(b"\r\n\r\n")
+        if head_end >= 0:
+            length = 0
+            for line in bytes(got[:head_end]).split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            if len(got) >= head_end + 4 + length:
+                break
+        more = await asyncio.wait_for(reader.read(65536), timeout=5)
+        if not more:
+            break
+        got.extend(more)
+    return bytes(got)
 
 
 class HeadlessApprover:
@@ -142,6 +161,20 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _start_behind(proxy: CuttingProxy, proxy_port: int) -> MockProcess:
+    """Start server A on a free port whose public URL is the proxy (retry if the port got taken)."""
+    for attempt in range(5):
+        proxy.upstream_port = _free_port()
+        try:
+            return start_mock_process(
+                "--auto-approve", "--port", str(proxy.upstream_port), "--public-url", f"http://127.0.0.1:{proxy_port}"
+            )
+        except RuntimeError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture
@@ -177,7 +210,6 @@ async def test_network_cut_after_committed_rotation_needs_sign_in_for_that_serve
     proxy: CuttingProxy, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     proxy_port = await proxy.start()
-    proxy.upstream_port = _free_port()
     servers: list[MockProcess] = []
     home = Path(os.environ["MCP_AUTH_DESKTOP_HOME"])
     monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
@@ -186,14 +218,7 @@ async def test_network_cut_after_committed_rotation_needs_sign_in_for_that_serve
     http = make_http_client()
     m = TokenManager(http=http, vault=vault, settings=settings, browser=HeadlessApprover())
     try:
-        a = await asyncio.to_thread(
-            start_mock_process,
-            "--auto-approve",
-            "--port",
-            str(proxy.upstream_port),
-            "--public-url",
-            f"http://127.0.0.1:{proxy_port}",
-        )
+        a = await asyncio.to_thread(_start_behind, proxy, proxy_port)
         servers.append(a)
         b = await asyncio.to_thread(start_mock_process, "--auto-approve")
         servers.append(b)
@@ -214,7 +239,7 @@ async def test_network_cut_after_committed_rotation_needs_sign_in_for_that_serve
         proxy.armed = True
         with caplog.at_level(logging.INFO), pytest.raises(errors.McpAuthError) as lost:
             await m.refresh("A")
-        assert proxy.cut.is_set()
+        await asyncio.wait_for(proxy.cut.wait(), timeout=10)
         assert proxy.dropped.startswith(b"HTTP/1.1 200") and b'"refresh_token"' in proxy.dropped
         assert lost.value.transient and isinstance(lost.value, errors.NetworkError)
         assert m.get("A").state is ServerState.SIGNED_IN

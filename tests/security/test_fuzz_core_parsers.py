@@ -284,7 +284,7 @@ def test_fuzz_parse_as_metadata_invariants_or_typed_error(doc: dict[str, Any], w
         meta.introspection_endpoint,
         meta.jwks_uri,
     ):
-        assert url is None or (url.startswith("https://") and "#" not in url and "@" not in url.split("/")[2])
+        assert url is None or (url.lower().startswith("https://") and "#" not in url and "@" not in url.split("/")[2])
     for s in meta.scopes_supported or ():
         assert SCOPE_TOKEN_RE.match(s)
 
@@ -311,7 +311,7 @@ def test_fuzz_parse_prm_invariants_or_typed_error(doc: dict[str, Any], with_guar
         return
     assert resource_matches(prm.resource, SERVER)
     assert prm.authorization_servers
-    assert all(s.startswith("https://") and "?" not in s for s in prm.authorization_servers)
+    assert all(s.lower().startswith("https://") and "?" not in s for s in prm.authorization_servers)
     assert prm.resource_name is None or "\n" not in prm.resource_name
 
 

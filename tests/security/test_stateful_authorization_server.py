@@ -29,7 +29,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 from starlette.testclient import TestClient
 
 from mock_server import ManualClock, MockConfig, create_app
@@ -47,8 +54,8 @@ class Family:
 
     active: bool = True
     current_rt: str | None = None
-    used_rts: set[str] = field(default_factory=set)
-    access_tokens: set[str] = field(default_factory=set)
+    used_rts: list[str] = field(default_factory=list)
+    access_tokens: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -121,7 +128,7 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
         at, rt = body["access_token"], body["refresh_token"]
         fam = self.families[family]
         fam.current_rt = rt
-        fam.access_tokens.add(at)
+        fam.access_tokens.append(at)
         self.rt_family[rt] = family
         self.at_family[at] = family
         return at, rt
@@ -188,10 +195,11 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
         # Nothing changes: an attacker with a stolen code cannot revoke the real grant.
 
     def _live_rts(self) -> list[str]:
-        return sorted(f.current_rt for f in self.families if f.active and f.current_rt)
+        # Insertion order, never sorted token values: draws must replay deterministically.
+        return [f.current_rt for f in self.families if f.active and f.current_rt]
 
     def _used_rts(self) -> list[str]:
-        return sorted(rt for f in self.families for rt in f.used_rts)
+        return [rt for f in self.families for rt in f.used_rts]
 
     @precondition(lambda self: bool(self._live_rts()))
     @rule(data=st.data())
@@ -206,7 +214,7 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.rt_family))
     @rule(data=st.data())
     def refresh_any(self, data: st.DataObject) -> None:
-        self._refresh(data.draw(st.sampled_from(sorted(self.rt_family)), label="any refresh token"))
+        self._refresh(data.draw(st.sampled_from(list(self.rt_family)), label="any refresh token"))
 
     def _refresh(self, rt: str) -> None:
         family = self.rt_family[rt]
@@ -215,7 +223,7 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
         response = self._token(grant_type="refresh_token", refresh_token=rt)
         if fam.active and is_current:
             assert response.status_code == 200, response.text
-            fam.used_rts.add(rt)
+            fam.used_rts.append(rt)
             _, new_rt = self._issue(family, response.json())
             assert new_rt != rt
             return
@@ -226,7 +234,7 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.rt_family))
     @rule(data=st.data())
     def revoke_refresh_token(self, data: st.DataObject) -> None:
-        rt = data.draw(st.sampled_from(sorted(self.rt_family)), label="refresh token")
+        rt = data.draw(st.sampled_from(list(self.rt_family)), label="refresh token")
         response = self.http.post(
             "/revoke", data={"client_id": self.client_id, "token": rt, "token_type_hint": "refresh_token"}
         )
@@ -236,7 +244,7 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.at_family))
     @rule(data=st.data(), hint=st.sampled_from(["access_token", "refresh_token", "bogus"]))
     def revoke_access_token(self, data: st.DataObject, hint: str) -> None:
-        at = data.draw(st.sampled_from(sorted(self.at_family)), label="access token")
+        at = data.draw(st.sampled_from(list(self.at_family)), label="access token")
         response = self.http.post("/revoke", data={"client_id": self.client_id, "token": at, "token_type_hint": hint})
         assert response.status_code == 200
         self.revoked_ats.add(at)
