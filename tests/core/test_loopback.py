@@ -10,6 +10,10 @@ import asyncio
 import contextlib
 import random
 import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -525,3 +529,77 @@ async def test_many_listeners_at_once() -> None:
     finally:
         for lst in listeners:
             await lst.aclose()
+
+
+# --- the page in real Chromium, reached through a cross-origin 302 as from an AS --------
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """Plays the authorization server: 302 to whatever ``to`` says."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        target = parse_qs(urlsplit(self.path).query)["to"][0]
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@pytest.fixture
+def redirector() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/authorize"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+async def test_chromium_follows_the_redirect_and_shows_the_escaped_page(redirector: str) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda msg: console.append(msg.text))
+            async with LoopbackListener() as lst:
+                lst.expect_state(STATE)
+                callback = f"{lst.redirect_uri}?code=CODE-CANARY&state={STATE}"
+                nav = asyncio.create_task(page.goto(f"{redirector}?{urlencode({'to': callback})}"))
+                params = await asyncio.wait_for(lst.wait(), 20)
+                assert params == {"code": "CODE-CANARY", "state": STATE}
+                lst.report(True, "<img src=x onerror=alert(1)> Signed in to Example.")
+                response = await nav
+                assert response is not None and response.status == 200
+                assert response.url == callback
+                headers = await response.all_headers()
+                assert headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+                assert headers["referrer-policy"] == "no-referrer"
+                assert headers["cache-control"] == "no-store"
+                assert await page.title() == "Signed in"
+                assert await page.text_content("#callback-title") == "Signed in"
+                message = await page.text_content("#callback-message")
+                assert message == "<img src=x onerror=alert(1)> Signed in to Example."
+                assert await page.locator("img").count() == 0
+                body = await page.content()
+                assert "CODE-CANARY" not in body
+                # A reload is a duplicate: refused, and the finished flow is not touched.
+                again = await page.reload()
+                assert again is not None and again.status == 400
+                assert await page.text_content("#callback-title") == "Unknown sign-in response"
+            assert not [m for m in console if "Content Security Policy" in m]
+        finally:
+            await browser.close()
