@@ -109,8 +109,11 @@ def probe_source(cli_text: str) -> str:
 def suites() -> dict[str, list[str]]:
     """Suite name -> scenario names, as the installed package defines them."""
     check_installed()
-    probe = CACHE / "suites-probe.mjs"  # beside node_modules so its imports resolve
-    probe.write_text(probe_source(CLI.read_text(encoding="utf-8")), encoding="utf-8")
+    # Beside node_modules so its imports resolve; a unique name so parallel runs do not clash.
+    fd, name = tempfile.mkstemp(prefix="suites-probe-", suffix=".mjs", dir=CACHE)
+    probe = Path(name)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(probe_source(CLI.read_text(encoding="utf-8")))
     try:
         out = subprocess.run(
             [node(), str(probe)], capture_output=True, text=True, env=node_env(), timeout=60, check=True
