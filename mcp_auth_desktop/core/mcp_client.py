@@ -64,6 +64,10 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 #: Cap on everything read from one SSE stream (server chatter before the response).
 MAX_STREAM_BYTES = 16 * 1024 * 1024
 _MAX_LIST_PAGES = 50
+#: Reconnections of one event stream (resumability), and the delays used.
+_MAX_RESUMES = 3
+_DEFAULT_RETRY_SECONDS = 1.0
+_MAX_RETRY_SECONDS = 30.0
 _ACCEPT = "application/json, text/event-stream"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -95,6 +99,9 @@ class SseParser:
         self._data_size = 0
         self._event = ""
         self._id: str | None = None
+        self._retry: int | None = None
+        #: Data characters dispatched so far, over every stream fed to this parser.
+        self.dispatched_bytes = 0
         self._first = True
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
@@ -119,8 +126,25 @@ class SseParser:
         return out
 
     def close(self) -> list[SseEvent]:
-        """End of stream: an event without its final blank line is discarded (per spec)."""
+        """End of one stream: an event without its final blank line is discarded (per spec).
+
+        The last event ID and the retry delay survive, for a resumed stream.
+        """
+        self._buffer = ""
+        self._data, self._data_size, self._event = [], 0, ""
+        self._decoder.reset()
+        self._first = True
         return []
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last ``id:`` seen (the Last-Event-ID to resume with), if any."""
+        return self._id or None
+
+    @property
+    def retry_ms(self) -> int | None:
+        """The server's reconnection delay from the last ``retry:`` field, if any."""
+        return self._retry
 
     @staticmethod
     def _line_end(buf: str, pos: int) -> tuple[int, int] | None:
@@ -136,6 +160,7 @@ class SseParser:
         if line == "":
             if self._data:
                 out.append(SseEvent("\n".join(self._data), self._event or "message", self._id))
+                self.dispatched_bytes += self._data_size
             self._data, self._data_size, self._event = [], 0, ""
             return
         if line.startswith(":"):
@@ -154,6 +179,8 @@ class SseParser:
             self._event = value
         elif name == "id" and "\x00" not in value:
             self._id = value
+        elif name == "retry" and value.isascii() and value.isdigit() and len(value) <= 9:
+            self._retry = int(value)
 
 
 def _media_type(response: httpx.Response) -> str:
@@ -395,11 +422,47 @@ class McpClient:
         return b"".join(chunks)
 
     async def _from_stream(self, resp: httpx.Response, expect_id: int, method: str) -> dict[str, Any]:
+        """The response from an event stream, resuming it with GET when the server closes it early.
+
+        Streamable HTTP resumability (SEP-1699): a server that tagged its events
+        with ``id:`` may end the stream before answering; the client reconnects
+        with ``GET`` and ``Last-Event-ID`` after the ``retry:`` delay. Bounded.
+        """
         parser = SseParser(self._max)
-        total = 0
+        reply = await self._scan(resp, parser, expect_id, method)
+        for _ in range(_MAX_RESUMES):
+            if reply is not None:
+                return reply
+            last_id = parser.last_event_id
+            if last_id is None:
+                break
+            delay = parser.retry_ms / 1000 if parser.retry_ms is not None else _DEFAULT_RETRY_SECONDS
+            await asyncio.sleep(min(delay, _MAX_RETRY_SECONDS))
+            headers = await self._headers()
+            headers.pop("Content-Type", None)
+            headers["Accept"] = "text/event-stream"
+            headers["Last-Event-ID"] = last_id
+            log.debug("MCP: resuming the event stream for %s", method)
+            async with self._http.stream("GET", self._url, headers=headers) as again:
+                self._check_status(again, method)
+                if _media_type(again) != "text/event-stream":
+                    break
+                reply = await self._scan(again, parser, expect_id, method)
+        if reply is not None:
+            return reply
+        raise McpProtocolError(
+            f"The MCP server at {self._where} closed the event stream without answering {method}."
+        )
+
+    async def _scan(
+        self,
+        resp: httpx.Response,
+        parser: SseParser,
+        expect_id: int,
+        method: str,
+    ) -> dict[str, Any] | None:
         async for event in _events(resp, parser):
-            total += len(event.data)
-            if total > MAX_STREAM_BYTES:
+            if parser.dispatched_bytes > MAX_STREAM_BYTES:
                 raise ResponseTooLargeError(
                     f"The MCP server at {self._where} sent more than {MAX_STREAM_BYTES} bytes "
                     f"of events without answering {method}."
@@ -416,9 +479,7 @@ class McpClient:
             if reply is not None:
                 return reply
             log.debug("MCP: skipped a server message while waiting for %s", method)
-        raise McpProtocolError(
-            f"The MCP server at {self._where} closed the event stream without answering {method}."
-        )
+        return None
 
     def _pick(self, payload: Any, expect_id: int, method: str) -> dict[str, Any]:
         reply = self._match(payload, expect_id)

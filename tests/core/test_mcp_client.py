@@ -479,3 +479,65 @@ async def test_interop_with_the_official_sdk_server(sdk_server: str) -> None:
             await client.request("no/such/method")
         await client.aclose()
         assert client.session_id is None
+
+
+# --- resumability: the server ends the stream early, the client resumes with GET ------
+
+
+@dataclass
+class ResumingServer:
+    answer_on_get: bool = True
+    gets: list[dict[str, str]] = field(default_factory=list)
+
+    async def endpoint(self, request: Request) -> Response:
+        if request.method == "GET":
+            self.gets.append(dict(request.headers))
+            body = f"id: g{len(self.gets)}\ndata: \n\n"
+            if self.answer_on_get:
+                body += 'event: message\nid: g-final\ndata: {"jsonrpc":"2.0","id":1,"result":{"resumed":true}}\n\n'
+            return Response(body, media_type="text/event-stream")
+        # The POST stream: a priming event with an id and a retry delay, then a graceful close.
+        return Response("id: e1\nretry: 5\ndata: \n\n", media_type="text/event-stream")
+
+
+def _resuming_client(server: ResumingServer) -> tuple[httpx.AsyncClient, McpClient]:
+    app = Starlette(routes=[Route("/mcp", server.endpoint, methods=["POST", "GET"])])
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+
+    async def provider() -> str | None:
+        return TOKEN
+
+    return http, McpClient(http, URL, token_provider=provider)
+
+
+async def test_a_gracefully_closed_stream_is_resumed_with_last_event_id() -> None:
+    server = ResumingServer()
+    http, client = _resuming_client(server)
+    async with http:
+        assert await client.request("tools/call", {"name": "slow"}) == {"resumed": True}
+    [get] = server.gets
+    assert get["last-event-id"] == "e1"
+    assert get["accept"] == "text/event-stream"
+    assert get["authorization"] == f"Bearer {TOKEN}"
+    assert "content-type" not in get
+
+
+async def test_resumption_is_bounded() -> None:
+    server = ResumingServer(answer_on_get=False)
+    http, client = _resuming_client(server)
+    async with http:
+        with pytest.raises(McpProtocolError, match="without answering tools/call"):
+            await client.request("tools/call", {"name": "slow"})
+    # Each GET resumes from the id the previous stream ended with.
+    assert [g["last-event-id"] for g in server.gets] == ["e1", "g1", "g2"]
+
+
+def test_sse_parser_keeps_id_and_retry_across_streams() -> None:
+    p = SseParser()
+    assert p.feed(b"id: a\nretry: 250\ndata: x\n\ndata: partial") == [SseEvent("x", "message", "a")]
+    p.close()
+    assert (p.last_event_id, p.retry_ms) == ("a", 250)
+    assert p.feed(b"\n\ndata: y\n\n") == [SseEvent("y", "message", "a")]  # partial was discarded
+    assert p.feed(b"retry: soon\nretry: 99999999999\n\n") == []
+    assert p.retry_ms == 250
+    assert p.dispatched_bytes == len("x\n") + len("y\n")
