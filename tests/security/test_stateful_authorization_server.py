@@ -36,6 +36,7 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
+    run_state_machine_as_test,
 )
 from starlette.testclient import TestClient
 
@@ -296,10 +297,13 @@ class AuthorizationServerMachine(RuleBasedStateMachine):
         assert int(rows[0]) == int(consumed[0]) == redeemed == len(self.families)
 
 
-TestAuthorizationServerModel = AuthorizationServerMachine.TestCase
-TestAuthorizationServerModel.settings = settings(
-    max_examples=25,
-    stateful_step_count=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+def test_authorization_server_model() -> None:
+    run_state_machine_as_test(
+        AuthorizationServerMachine,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
