@@ -478,8 +478,26 @@ class McpClient:
             reply = self._match(payload, expect_id)
             if reply is not None:
                 return reply
-            log.debug("MCP: skipped a server message while waiting for %s", method)
+            await self._answer_server_requests(payload)
         return None
+
+    async def _answer_server_requests(self, payload: Any) -> None:
+        """Answer requests the server sends on the stream: ``ping`` gets ``{}``, the rest
+        "method not found" (this client offers no capabilities). Notifications are skipped."""
+        for item in payload if isinstance(payload, list) else [payload]:
+            if not isinstance(item, dict) or not isinstance(item.get("method"), str):
+                continue
+            rid = item.get("id")
+            if rid is None or isinstance(rid, bool) or not isinstance(rid, str | int):
+                continue  # a notification
+            name = item["method"]
+            answer: dict[str, Any] = {"jsonrpc": "2.0", "id": rid}
+            if name == "ping":
+                answer["result"] = {}
+            else:
+                answer["error"] = {"code": -32601, "message": "Method not found"}
+            log.debug("MCP: answering the server's %s request", sanitize_server_text(name, 60))
+            await self._post(answer, expect_id=None, method="a reply to the server")
 
     def _pick(self, payload: Any, expect_id: int, method: str) -> dict[str, Any]:
         reply = self._match(payload, expect_id)

@@ -49,6 +49,7 @@ class Server:
     forget_session_once: bool = False
     seen: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[dict[str, str]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
     pages: int = 1
 
     def reply(self, message: dict[str, Any], extra: dict[str, str] | None = None) -> Response:
@@ -58,6 +59,7 @@ class Server:
                 'event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/message",'
                 '"params":{"level":"info","data":"hi"}}\r\n\r\n'
                 'data: {"jsonrpc":"2.0","id":"other","method":"ping"}\n\n'
+                'data: [{"jsonrpc":"2.0","id":77,"method":"sampling/createMessage","params":{}}]\n\n'
             )
             text = json.dumps(message, indent=1)  # multi-line data
             body += "id: 7\n" + "".join(f"data: {line}\n" for line in text.split("\n")) + "\n"
@@ -69,6 +71,9 @@ class Server:
             self.deleted.append(dict(request.headers))
             return Response(status_code=204)
         msg = json.loads(await request.body())
+        if isinstance(msg, dict) and "method" not in msg:
+            self.answers.append(msg)  # the client's reply to a request of ours
+            return Response(status_code=202)
         self.seen.append({"headers": dict(request.headers), "message": msg})
         if request.headers.get("authorization") != f"Bearer {self.required_token}":
             return Response(
@@ -180,6 +185,14 @@ async def test_initialize_list_and_call(mode: str) -> None:
     ids = [s["message"].get("id") for s in server.seen if "id" in s["message"]]
     assert len(set(ids)) == len(ids)
     assert len(server.deleted) == 1 and server.deleted[0]["mcp-session-id"] == "session-1"
+    if mode == "sse":
+        # Requests the server sent on each stream were answered: ping with {}, the rest refused.
+        assert server.answers == [
+            {"jsonrpc": "2.0", "id": "other", "result": {}},
+            {"jsonrpc": "2.0", "id": 77, "error": {"code": -32601, "message": "Method not found"}},
+        ] * 3
+    else:
+        assert server.answers == []
 
 
 async def test_no_session_means_no_header_and_no_delete() -> None:
