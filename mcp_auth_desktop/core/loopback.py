@@ -387,7 +387,9 @@ class LoopbackListener:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await self._read_head(reader)
-            self._reading.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            task = asyncio.current_task()
+            if task is not None:
+                self._reading.pop(task, None)  # a full request: no longer evictable
             if head is None:
                 return
             params = self._check_request(head)
@@ -395,9 +397,14 @@ class LoopbackListener:
             log.debug("callback listener: refused a request (%d %s)", bad.status, bad.heading)
             await self._send(writer, bad.status, render_page("error", bad.heading, bad.message), linger=reader)
             return
-        assert self._result is not None
+        result = self._result
+        if result is None or result.done():
+            # Cannot happen (no await since _check_request saw a pending flow), but never
+            # leave a browser without an answer.
+            await self._send(writer, 400, render_page("error", "Bad request", _NOT_ACCEPTED))
+            return
         self._expected = None  # single use: a replay or reload now gets a 400
-        self._result.set_result(params)
+        result.set_result(params)
         await self._send(writer, 200, await self._final_page())
 
     def _check_request(self, head: bytes) -> dict[str, str]:

@@ -311,7 +311,8 @@ class McpClient:
         if params is not None:
             message["params"] = params
         reply = await self._post(message, expect_id=request_id, method=method)
-        assert reply is not None
+        if reply is None:  # only notifications get no reply; keeps the type checker honest
+            raise McpProtocolError(f"The MCP server at {self._where} sent no reply to {method}.")
         if "error" in reply:
             err = reply["error"]
             code = err.get("code") if isinstance(err, dict) else None
