@@ -410,9 +410,8 @@ class LoopbackListener:
     def _check_request(self, head: bytes) -> dict[str, str]:
         method, target, headers = _parse_head(head)
         port = self._port
-        allowed_hosts = {f"localhost:{port}", f"127.0.0.1:{port}"}
-        if self._ipv6:
-            allowed_hosts = {f"localhost:{port}", f"[{self._host}]:{port}"}
+        literal = f"[{self._host}]" if self._ipv6 else self._host
+        allowed_hosts = {f"localhost:{port}", f"{literal}:{port}"}
         if headers.get("host", "").lower() not in allowed_hosts:
             raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
         if "origin" in headers:

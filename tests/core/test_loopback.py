@@ -113,6 +113,24 @@ async def test_ipv6_loopback_redirect_uri() -> None:
             assert (await req).status_code == 200
 
 
+async def test_another_loopback_address_is_used_in_uri_and_host_check() -> None:
+    async with LoopbackListener(host="127.0.0.2") as lst:
+        assert lst.redirect_uri == f"http://127.0.0.2:{lst.port}/callback"
+        lst.expect_state(STATE)
+        reader, writer = await asyncio.open_connection("127.0.0.2", lst.port)
+        writer.write(get(lst, f"/callback?code=c&state={STATE}", host=f"127.0.0.1:{lst.port}"))
+        await writer.drain()
+        async with asyncio.timeout(5):
+            assert status_of(await reader.read()) == 400  # Host names another address
+        writer.close()
+        await writer.wait_closed()
+        async with httpx.AsyncClient() as client:
+            req = asyncio.create_task(client.get(f"{lst.redirect_uri}?code=c&state={STATE}"))
+            assert (await lst.wait())["code"] == "c"
+            lst.report(True, "ok")
+            assert (await req).status_code == 200
+
+
 async def test_neutral_page_when_the_flow_does_not_report() -> None:
     async with LoopbackListener(report_wait=0.05) as lst:
         lst.expect_state(STATE)
