@@ -6,8 +6,9 @@ browser prefetches) and must stay small enough to audit:
 
 * binds a loopback IP literal only, on an ephemeral port unless the user
   fixed one; the redirect URI is built from the address actually bound;
-* accepts ``GET <path>`` with a ``Host`` of ``127.0.0.1:<port>`` or
-  ``localhost:<port>`` and no ``Origin``; everything else gets a 4xx and the
+* accepts ``GET <path>`` with a ``Host`` of exactly the bound literal and
+  port (``127.0.0.1:<port>``; never ``localhost``, which DNS or a hosts file
+  could send elsewhere) and no ``Origin``; everything else gets a 4xx and the
   pending sign-in carries on, since only the matching ``state`` ends it;
 * caps the request head (8 KiB), reads it under a per-connection deadline
   (slowloris), and limits concurrent connections;
@@ -411,8 +412,9 @@ class LoopbackListener:
         method, target, headers = _parse_head(head)
         port = self._port
         literal = f"[{self._host}]" if self._ipv6 else self._host
-        allowed_hosts = {f"localhost:{port}", f"{literal}:{port}"}
-        if headers.get("host", "").lower() not in allowed_hosts:
+        # The AS redirects to the redirect URI, which names the IP literal; a
+        # request naming anything else did not come from that redirect.
+        if headers.get("host", "").lower() != f"{literal}:{port}":
             raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
         if "origin" in headers:
             # A top-level redirect carries no Origin; a script on some web page does.

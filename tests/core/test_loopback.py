@@ -262,14 +262,16 @@ async def test_catalogue_loopback_45_bad_host_or_origin_is_refused_and_flow_surv
             get(lst, target, extra=f"Host: 127.0.0.1:{lst.port}\r\n"),  # two Host headers
             get(lst, target, extra="Origin: https://evil.example\r\n"),
             get(lst, target, extra="Origin: null\r\n"),
+            # The redirect URI names 127.0.0.1; localhost could resolve elsewhere.
+            get(lst, target, host=f"localhost:{lst.port}"),
         ]
         for data in bad:
             reply = await raw(lst, data)
             assert status_of(reply) == 400, data
             assert b"access-control-allow" not in reply.lower()
         assert not lst._result.done()  # type: ignore[union-attr]
-        # localhost:<port> is what a browser sends when the user typed localhost.
-        task = asyncio.create_task(raw(lst, get(lst, target, host=f"LOCALHOST:{lst.port}")))
+        # Only the exact literal of the redirect URI ends the flow.
+        task = asyncio.create_task(raw(lst, get(lst, target, host=f"127.0.0.1:{lst.port}")))
         assert (await lst.wait())["code"] == "c"
         lst.report(True, "ok")
         assert status_of(await task) == 200
