@@ -130,7 +130,8 @@ def split_token(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, byte
     try:
         header = json.loads(b64url_decode(parts[0]))
         claims = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: a segment of deeply nested arrays exhausts json's stack.
         raise JoseError("undecodable token segment") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise JoseError("token segments are not JSON objects")

@@ -92,25 +92,35 @@ class PendingRevocation:
     attempts: int = 0
 
 
+def _section(doc: JsonObject, key: str, kind: type[list[Any]] | type[dict[str, Any]]) -> Any:
+    """One section of the document, or an empty one when it has the wrong shape.
+
+    The settings file is human-editable; a hand edit that turns a section into
+    the wrong JSON type must cost that section, not stop the manager.
+    """
+    value = doc.get(key)
+    return value if isinstance(value, kind) else kind()
+
+
 def snapshot_from_document(doc: JsonObject) -> RegistrySnapshot:
     """Parse the settings document; entries that do not parse are skipped, not fatal."""
     snap = RegistrySnapshot()
-    for raw in doc.get(SERVERS) or []:
+    for raw in _section(doc, SERVERS, list):
         try:
             snap.servers.append(ServerConfig.from_dict(raw))
-        except (TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError, AttributeError):
             continue
     ids = {s.id for s in snap.servers}
-    for sid, raw in (doc.get(DISCOVERY) or {}).items():
+    for sid, raw in _section(doc, DISCOVERY, dict).items():
         if sid in ids:
             try:
                 snap.discovery[sid] = Discovery.from_dict(raw)
-            except (TypeError, KeyError, ValueError):
+            except (TypeError, KeyError, ValueError, AttributeError):
                 continue
-    for sid, raw in (doc.get(REGISTRATIONS) or {}).items():
+    for sid, raw in _section(doc, REGISTRATIONS, dict).items():
         if sid in ids and isinstance(raw, dict):
             snap.registrations[sid] = dict(raw)
-    for sid, raw in (doc.get(STATUS) or {}).items():
+    for sid, raw in _section(doc, STATUS, dict).items():
         if sid in ids and isinstance(raw, dict):
             snap.status[sid] = dict(raw)
     return snap
