@@ -23,10 +23,10 @@ test: bootstrap
 	@$(MAKE) --no-print-directory audits-check
 
 lint:
-	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging
+	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging tests bench audits
 
 typecheck:
-	$(VENV)/bin/mypy mcp_auth_desktop/core mcp_auth_desktop/storage
+	$(VENV)/bin/mypy mcp_auth_desktop mock_server
 
 pytest:
 	scripts/headless.sh $(PY) -m pytest $(PYTEST_ARGS)
