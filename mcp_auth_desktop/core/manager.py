@@ -730,10 +730,15 @@ class TokenManager:
                 client_secret=secret,
                 on_authorization_url=on_authorization_url,
             )
-        except (errors.McpAuthError, asyncio.CancelledError) as exc:
+        except BaseException as exc:
+            # Whatever went wrong (a bug below us included), the server must not
+            # stay in SIGNING_IN: the loop and the buttons key off the state.
             if isinstance(exc, errors.McpAuthError):
                 s.last_error = exc.user_message
                 log.info("sign-in failed for %s: %s", s.config.name, exc.user_message)
+            elif isinstance(exc, Exception):
+                s.last_error = f"Sign-in failed unexpectedly ({type(exc).__name__})."
+                log.error("sign-in for %s failed unexpectedly: %s", s.config.name, type(exc).__name__)
             back = previous if previous is not S.DISCOVERING else S.NEEDS_SIGN_IN
             self._set_state(s, back)
             raise
@@ -940,6 +945,19 @@ class TokenManager:
             )
             self._refresh_failed(s, wrapped, now)
             raise wrapped from exc
+        except asyncio.CancelledError:
+            if s.state is S.REFRESHING:
+                self._set_state(s, S.SIGNED_IN)
+            raise
+        except Exception as exc:
+            # A bug below us must not wedge the server in REFRESHING: record it as a
+            # failed refresh so the loop retries with backoff and the user sees it.
+            log.error("refresh of %s failed unexpectedly: %s", s.config.name, type(exc).__name__)
+            unexpected = errors.McpAuthError(
+                f"Refreshing {s.config.name} failed unexpectedly ({type(exc).__name__})."
+            )
+            self._refresh_failed(s, unexpected, now)
+            raise unexpected from exc
         merged = current.with_refresh(new)
         await self._registry.put_tokens(key, merged)
         rotated = merged.refresh_token != current.refresh_token
