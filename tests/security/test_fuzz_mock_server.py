@@ -5,11 +5,10 @@ errors, and the security invariant of what they accept); the public
 endpoints ``/register``, ``/token`` and ``/revoke`` are fuzzed through the
 ASGI app: never a 5xx, every error shaped like RFC 6749 §5.2 / RFC 7591 §3.2.2.
 
-Known gaps (audit findings, see audits/SERVER_SECURITY_AUDIT.md):
-
-* M-1: a bearer token whose JOSE header decodes to ~3000 nested ``[``
-  makes ``jose.split_token`` raise ``RecursionError`` (a 500 at ``/mcp``).
-  The JWT strategies below produce shallow JSON only.
+Deep nesting (finding M-1, fixed: ``jose.split_token`` now refuses a
+segment of ~3000 nested ``[`` with a typed error, so ``/mcp`` answers 401)
+has its own tests in tests/mock/test_jose_depth.py; the JWT strategies below
+keep their JSON shallow so each example stays cheap.
 
 Ports of non-ASCII digits (``http://127.0.0.1:²/cb``) are in the URI
 strategies: they used to make ``validation._valid_port`` raise (finding M-2,
