@@ -1,60 +1,52 @@
-"""Saves the README screenshots: main window, Add server dialog, tray menu.
+"""Saves the README screenshots from the REAL app: main window, Add server dialog, tray menu.
 
-They are rendered from a realistic fake session so they are reproducible;
-the test also checks that each image is non-trivial (not blank).
+Nothing is staged: the real TokenManager, the real encrypted vault with its
+key in the real Secret Service (gnome-keyring under scripts/headless.sh),
+and three real mock server processes (one plain, one whose issuer has a path,
+one never signed in to). Sign-in goes through the real loopback listener with
+a headless stand-in for the browser, so the table, the countdown, the details
+panel, the discovery trail and the log all show what really happened. The test
+also checks that the pictures agree with the state and are not blank.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint
-from PySide6.QtGui import QImage
+import httpx
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 
+from mcp_auth_desktop.core.http import make_http_client
+from mcp_auth_desktop.core.manager import TokenManager
+from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
-from mcp_auth_desktop.gui.bridge import Tool
-from tests.gui.conftest import Gui, run, settle
-from tests.gui.fakes import FakeManager
+from mcp_auth_desktop.gui.self_test import HeadlessBrowser
+from mcp_auth_desktop.storage import open_storage
+from tests.gui.conftest import Gui, run, settle, until
+from tests.mock.helpers import MockProcess, start_mock_process
+
+pytestmark = [pytest.mark.e2e, pytest.mark.keyring]
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _session(make_gui: Any) -> Gui:
-    manager = FakeManager()
-    ids = manager.seed(5)
-    names = [("GitHub Copilot MCP", "https://api.githubcopilot.com/mcp/", "https://github.com/login/oauth"),
-             ("Linear", "https://mcp.linear.app/mcp", "https://mcp.linear.app"),
-             ("Notion", "https://mcp.notion.com/mcp", "https://mcp.notion.com"),
-             ("Sentry", "https://mcp.sentry.dev/mcp", "https://sentry.io"),
-             ("Local dev server", "http://127.0.0.1:8000/mcp", "http://127.0.0.1:8000")]
-    now = time.time()
-    for sid, (name, url, issuer) in zip(ids, names, strict=True):
-        manager.set_state(sid, ServerState.SIGNED_IN, name=name, url=url, issuer=issuer,
-                          resource=url, last_refresh_at=now - 240, last_refresh_result="ok",
-                          discovery_trail=(f"POST {url} → 401 with resource_metadata",
-                                           f"GET {url.split('/mcp')[0]}/.well-known/oauth-protected-resource → 200",
-                                           f"GET {issuer}/.well-known/oauth-authorization-server → 200",
-                                           "PKCE S256 supported; registration endpoint present (DCR)"))
-    manager.set_state(ids[0], ServerState.SIGNED_IN, expires_at=now + 3120)
-    manager.set_state(ids[1], ServerState.SIGNED_IN, expires_at=now + 842, granted_scopes=("read", "write"),
-                      requested_scopes=("read", "write", "admin"))
-    manager.set_state(ids[2], ServerState.SIGN_IN_NEEDED, expires_at=None, has_refresh_token=False,
-                      last_error="The authorization server answered invalid_grant: refresh token expired")
-    manager.set_state(ids[3], ServerState.REFRESHING, expires_at=now + 35)
-    manager.set_state(ids[4], ServerState.NEEDS_SIGN_IN, expires_at=None, granted_scopes=(),
-                      registration_method=None, client_id=None)
-    gui = make_gui(manager)
-    gui.window.details.set_tools(ids[0], [Tool("search_code", "Search code across repositories"),
-                                          Tool("create_issue", "Open an issue"),
-                                          Tool("get_pull_request", "Read a pull request")])
-    for sid, (name, *_rest) in zip(ids[:2], names, strict=False):
-        gui.bridge.logLine.emit(now - 300, "info", f"{name}: tokens refreshed, refresh token rotated")
-    gui.bridge.logLine.emit(now - 120, "warning", "Notion: sign-in needed: refresh token expired")
-    gui.bridge.logLine.emit(now - 30, "info", "GitHub Copilot MCP: access token copied")
-    gui.bridge.serversChanged.emit(ids)
-    return gui
+@pytest.fixture
+def servers() -> Iterator[list[MockProcess]]:
+    started: list[MockProcess] = []
+    try:
+        started.append(start_mock_process("--auto-approve", "--access-token-ttl", "3600"))
+        started.append(start_mock_process("--auto-approve", "--issuer-path", "/tenant1",
+                                          "--access-token-ttl", "900"))
+        started.append(start_mock_process("--auto-approve"))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
 
 
 def _save(image: QImage, name: str) -> Path:
@@ -67,62 +59,99 @@ def _save(image: QImage, name: str) -> Path:
     return path
 
 
-# A fixed "now" so the committed images only change when the UI does.
-FIXED_NOW = 1_790_000_000.0  # 2026-09-21
-
-
-def test_screenshots(make_gui: Any, qtbot: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)
-    monkeypatch.setattr(time, "localtime", lambda t=None: time.gmtime(FIXED_NOW if t is None else t))
-    gui = _session(make_gui)
+def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
+                     servers: list[MockProcess]) -> None:
+    vault, settings = open_storage(tmp_path / "home")
+    assert vault.location.key_source == "keyring"
+    http = make_http_client()
+    browser_http = httpx.AsyncClient(timeout=10, trust_env=False)
+    browser = HeadlessBrowser(browser_http)
+    manager = TokenManager(http=http, vault=vault, settings=settings)
+    holder: list[Gui] = []
+    gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
+    holder.append(gui)
     window = gui.window
-    window.resize(1240, 760)
-    window.show()
-    qtbot.waitExposed(window)
-    window.select_server(window.model.view_at(0).id)
+    window.resize(1240, 720)
+    loopback = ServerOptions(allow_insecure_loopback=True)
+    names = ["Notes (demo)", "Tenant 1 (issuer with a path)", "Not signed in yet"]
 
     async def shots() -> None:
-        await settle(200)
-        window.statusBar().showMessage("Access token for GitHub Copilot MCP copied; it is cleared in 30 s.")
-        await settle(100)
-        _save(window.grab().toImage(), "main-window.png")
+        await manager.start()
+        try:
+            ids = []
+            for name, server in zip(names, servers, strict=True):
+                view = await manager.add_server(server.mcp_url, name=name, options=loopback)
+                ids.append(view.id)
+            pending: list[asyncio.Task[None]] = []
 
-        dialog = window.open_add_dialog()
-        dialog.url.setText("https://mcp.example.com/mcp")
-        dialog.name.setText("Example")
-        dialog.advanced.setChecked(True)
-        dialog.client_id.setText("my-registered-client")
-        dialog.extra_params.setPlainText("prompt=consent")
-        await settle(200)
-        _save(dialog.grab().toImage(), "add-server-dialog.png")
-        dialog.url.setText("http://mcp.example.com/mcp")
-        await settle(100)
-        _save(dialog.grab().toImage(), "add-server-dialog-invalid.png")
-        dialog.reject()
+            def open_in_browser(url: str) -> None:
+                # The browser runs beside the flow, as a real one would: the flow
+                # answers the browser's redirect only after the token exchange.
+                pending.append(asyncio.ensure_future(browser.open(url)))
 
-        gui.tray.show()
-        menu = gui.tray.menu
-        menu.popup(QPoint(400, 200))
-        await settle(200)
-        sub_action = next(a for a in menu.actions() if a.text() == "GitHub Copilot MCP")
-        menu.setActiveAction(sub_action)
-        sub = sub_action.menu()
-        sub.popup(QPoint(400 + menu.width(), 200))
-        await settle(200)
-        # The menu and its open submenu side by side, as the user sees them.
-        from PySide6.QtGui import QColor, QPainter
+            await manager.sign_in(ids[0], on_authorization_url=open_in_browser)
+            await manager.sign_in(ids[1], on_authorization_url=open_in_browser)
+            await asyncio.gather(*pending)
+            await manager.refresh(ids[0])
+            assert not browser.errors, browser.errors
+            window.show()
+            qtbot.waitExposed(window)
+            window.select_server(ids[0])
+            await settle(200)
+            qtbot.mouseClick(window.toolbar.widgetForAction(window.act_test), Qt.MouseButton.LeftButton)
+            await until(lambda: "echo" in window.details.tool_names(), within=20, what="tools listed")
+            qtbot.mouseClick(window.toolbar.widgetForAction(window.act_copy), Qt.MouseButton.LeftButton)
+            await until(lambda: "copied" in window.statusBar().currentMessage(), within=10,
+                        what="copy message")
+            await settle(300)
+            states = [window.model.view_at(row).state for row in range(window.model.rowCount())]
+            assert states == [ServerState.SIGNED_IN, ServerState.SIGNED_IN, ServerState.NEEDS_SIGN_IN]
+            assert window.details.fields["issuer"].text() == servers[0].issuer
+            _save(window.grab().toImage(), "main-window.png")
 
-        left, right = menu.grab().toImage(), sub.grab().toImage()
-        canvas = QImage(left.width() + right.width(), max(left.height(), right.height()),
-                        QImage.Format.Format_ARGB32)
-        canvas.fill(QColor(0, 0, 0, 0))
-        painter = QPainter(canvas)
-        painter.drawImage(0, 0, left)
-        painter.drawImage(left.width(), 0, right)
-        painter.end()
-        _save(canvas, "tray-menu.png")
-        sub.hide()
-        menu.hide()
+            dialog = window.open_add_dialog()
+            dialog.url.setText("https://mcp.example.com/mcp")
+            dialog.name.setText("Example")
+            dialog.advanced.setChecked(True)
+            dialog.client_id.setText("my-registered-client")
+            dialog.extra_params.setPlainText("prompt=consent")
+            await settle(200)
+            assert dialog.add_button.isEnabled()
+            _save(dialog.grab().toImage(), "add-server-dialog.png")
+            dialog.url.setText("http://mcp.example.com/mcp")
+            await settle(100)
+            assert not dialog.add_button.isEnabled()
+            _save(dialog.grab().toImage(), "add-server-dialog-invalid.png")
+            dialog.reject()
 
-    run(gui.loop, shots())
+            gui.tray.show()
+            menu = gui.tray.menu
+            menu.popup(QPoint(400, 200))
+            await settle(200)
+            assert gui.tray.server_names() == sorted(names)
+            sub_action = next(a for a in menu.actions() if a.text() == names[0])
+            menu.setActiveAction(sub_action)
+            sub = sub_action.menu()
+            sub.popup(QPoint(400 + menu.width(), 200))
+            await settle(200)
+            # The menu and its open submenu side by side, as the user sees them.
+            left, right = menu.grab().toImage(), sub.grab().toImage()
+            canvas = QImage(left.width() + right.width(), max(left.height(), right.height()),
+                            QImage.Format.Format_ARGB32)
+            canvas.fill(QColor(0, 0, 0, 0))
+            painter = QPainter(canvas)
+            painter.drawImage(0, 0, left)
+            painter.drawImage(left.width(), 0, right)
+            painter.end()
+            _save(canvas, "tray-menu.png")
+            sub.hide()
+            menu.hide()
+        finally:
+            await gui.bridge.aclose()
+            await manager.aclose()
+            await http.aclose()
+            await browser_http.aclose()
+            await vault.aclose()
+
+    run(loop, shots(), timeout=90)
     assert {p.name for p in OUT.glob("*.png")} >= {"main-window.png", "add-server-dialog.png", "tray-menu.png"}
