@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUITE ?= auth
 PYTEST_ARGS ?=
 
-.PHONY: run test bootstrap bootstrap-run lint typecheck pytest conformance bench audits-check package test-package clean
+.PHONY: screenshots run test bootstrap bootstrap-run lint typecheck pytest conformance bench audits-check package test-package clean
 
 run: bootstrap-run
 	$(PY) -m mcp_auth_desktop --demo
@@ -36,6 +36,9 @@ conformance: bootstrap
 
 bench: bootstrap
 	scripts/headless.sh $(PY) -m bench
+
+screenshots: bootstrap
+	MCP_AUTH_UPDATE_SCREENSHOTS=1 scripts/headless.sh $(PY) -m pytest tests/gui/test_screenshots.py -q
 
 audits-check:
 	$(PY) audits/check_citations.py

@@ -26,6 +26,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
+from mcp_auth_desktop import __version__
 from mcp_auth_desktop.core.errors import (
     KeyringUnavailableError,
     McpAuthError,
@@ -51,6 +52,8 @@ __all__ = ["main", "build_parser", "DesktopApp"]
 log = logging.getLogger(__name__)
 
 DEMO_NAME = "Demo MCP server"
+#: Seconds a keyring call may take: long enough to answer an unlock prompt.
+KEYRING_TIMEOUT = 45.0
 READY_MARKER = "MCP-AUTH-DESKTOP-READY"
 
 
@@ -59,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mcp-auth-desktop",
         description="Sign in to MCP servers and keep their OAuth tokens fresh, from the tray.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--demo", action="store_true",
                    help="also start the bundled mock MCP server and add it, to try signing in "
                         "(implies --ephemeral: the mock server forgets everything when it stops)")
@@ -197,6 +201,7 @@ class DesktopApp:
             self.instance.showRequested.connect(self._on_show_requested)
         if not (self.args.hidden and tray_ok):
             self.window.show()
+        self._report_corruption()
         if self.args.demo:
             await self._start_demo()
         await asyncio.sleep(0)  # let the tray icon and the window be shown
@@ -207,19 +212,44 @@ class DesktopApp:
             print(f"{READY_MARKER} servers={len(manager.servers())} rss_kb={_rss_kb()} "
                   f"tray={int(self.tray is not None and self.tray.isVisible())}", flush=True)
 
+    def _report_corruption(self) -> None:
+        """Tell the user when storage found a damaged file at start and moved it aside."""
+        assert self.window is not None
+        notes = []
+        for what, store in (("token vault", self.vault), ("settings file", self.settings)):
+            damage = getattr(store, "corruption", None)
+            if damage is None:
+                continue
+            moved = getattr(damage, "moved_to", None)
+            where = f" It was moved aside to {moved}." if moved else ""
+            notes.append(f"The {what} was damaged and could not be read.{where}")
+            log.warning("%s was damaged and moved aside to %s", what, moved)
+        if notes:
+            notes.append("Servers whose sign-in was lost show \"needs sign-in\": sign in again. "
+                         "Nothing else was changed.")
+            self.window.show_error("Damaged storage file", "\n\n".join(notes))
+
     async def _open_storage(self) -> tuple[SecretVault, SettingsStore]:
         if self.args.ephemeral or self.args.demo:
             from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 
             return MemoryVault(), MemorySettings()
-        from mcp_auth_desktop.storage import open_storage_async
+        from mcp_auth_desktop.storage import KeyringVaultUnavailableError, open_storage_async
 
         answer: str | None = None
         error = ""
         while True:
             try:
                 provider = (lambda a=answer: a) if answer is not None else None
-                return await open_storage_async(passphrase_provider=provider)
+                # A Secret Service may show an unlock prompt; give the user time to answer it
+                # (the loop keeps running meanwhile, so the app stays responsive).
+                return await open_storage_async(
+                    passphrase_provider=provider, keyring_timeout=KEYRING_TIMEOUT
+                )
+            except KeyringVaultUnavailableError:
+                # The vault's key is in the keyring: no passphrase can open it. The
+                # message says what to do; asking for a passphrase would only mislead.
+                raise
             except (KeyringUnavailableError, VaultLockedError) as exc:
                 new_vault = isinstance(exc, KeyringUnavailableError)
                 if answer is not None:

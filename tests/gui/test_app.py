@@ -253,3 +253,79 @@ def test_settings_dialog_saves_and_writes_the_autostart_entry(qapp: Any, loop: A
         await task
 
     run(loop, scenario())
+
+
+def _visible_box(title_part: str) -> Any:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible() and title_part in widget.windowTitle():
+            return widget
+    return None
+
+
+@pytest.mark.allow_warning_logs
+def test_keyring_vault_unreachable_says_so_instead_of_asking_a_passphrase(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mcp_auth_desktop.storage as storage
+    from mcp_auth_desktop.storage import KeyringVaultUnavailableError
+
+    calls: list[float] = []
+
+    async def unreachable(**kwargs: Any) -> Any:
+        calls.append(kwargs["keyring_timeout"])
+        raise KeyringVaultUnavailableError(
+            "The keyring did not answer. A passphrase cannot open it: make the keyring available.")
+
+    monkeypatch.setattr(storage, "open_storage_async", unreachable)
+    desktop, _ = make_app(qapp, manager=FakeManager())
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: _visible_box("cannot start") is not None, within=10, what="fatal box")
+        assert _visible_passphrase_dialog() is None
+        box = _visible_box("cannot start")
+        assert "make the keyring available" in box.text()
+        box.close()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario()) == 1
+    assert calls and calls[0] >= 30  # time to answer a Secret Service unlock prompt
+
+
+@pytest.mark.allow_warning_logs
+def test_a_damaged_vault_is_reported_with_where_it_was_moved(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(home))
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_PASSPHRASE", "correct horse battery")
+    vault_file = home / "vault.bin"  # where the vault lives under MCP_AUTH_DESKTOP_HOME
+    vault_file.write_bytes(b"\x00garbage, not a vault\xff" * 10)
+    vault_file.chmod(0o600)
+
+    desktop, _ = make_app(qapp, manager=FakeManager())
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.error_box is not None
+                    and desktop.window.error_box.isVisible(), within=30, what="damage report")
+        text = desktop.window.error_box.text()
+        assert "token vault was damaged" in text and ".corrupt-" in text
+        desktop.request_quit()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario(), timeout=60) == 0
+    assert list(vault_file.parent.glob("vault.bin.corrupt-*"))
+
+
+def test_version_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    from mcp_auth_desktop import __version__
+    from mcp_auth_desktop.cli.main import build_parser as cli_parser
+
+    for parser, prog in ((build_parser(), "mcp-auth-desktop"), (cli_parser(), "mcp-auth")):
+        with pytest.raises(SystemExit) as info:
+            parser.parse_args(["--version"])
+        assert info.value.code == 0
+        assert capsys.readouterr().out.strip() == f"{prog} {__version__}"
