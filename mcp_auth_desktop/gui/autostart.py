@@ -1,13 +1,15 @@
 """Start at login: an XDG autostart desktop entry (freedesktop Autostart spec).
 
-The packaging step may ship a richer template later; this writes a minimal,
-valid entry that starts the app hidden in the tray.
+The entry comes from the template ``autostart.desktop.in`` (bundled under
+``resources/templates`` in the frozen app, in ``packaging/linux`` in a source
+tree); a built-in copy of the same entry is the last resort.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,31 +47,45 @@ def default_command() -> list[str]:
     return cmd
 
 
+_BUILTIN_TEMPLATE = """[Desktop Entry]
+Type=Application
+Version=1.4
+Name=MCP Auth Desktop
+Comment=Keep MCP server sign-ins fresh from the system tray
+Exec=@EXEC@
+TryExec=@TRYEXEC@
+Icon=@ICON@
+Terminal=false
+X-GNOME-Autostart-enabled=true
+"""
+
+
+def _template() -> str:
+    bundled = resource_path("templates", "autostart.desktop.in")
+    source = Path(__file__).resolve().parents[2] / "packaging" / "linux" / "autostart.desktop.in"
+    for candidate in (bundled, source):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return _BUILTIN_TEMPLATE
+
+
+def _icon() -> str:
+    # Outside an installed package the theme has no icon of that name; point at our SVG.
+    svg = resource_path("icons", "app.svg")
+    return str(svg) if svg.is_file() else "io.github.mcp_auth_desktop"
+
+
 def desktop_entry(command: Sequence[str] | None = None) -> str:
-    """The entry text: the packaged template when there is one, else a minimal entry."""
+    """The entry text, from the packaged template."""
     cmd = list(command) if command else default_command()
     exec_line = " ".join(_quote_exec_arg(a) for a in cmd)
-    template = resource_path("templates", "autostart.desktop.in")
-    if template.is_file():
-        text = template.read_text(encoding="utf-8")
-        return (text.replace("@EXEC@", exec_line)
-                .replace("@TRYEXEC@", _quote_exec_arg(cmd[0]))
-                .replace("@ICON@", "io.github.mcp_auth_desktop"))
-    return "\n".join(
-        [
-            "[Desktop Entry]",
-            "Type=Application",
-            "Version=1.5",
-            "Name=MCP Auth Desktop",
-            "Comment=Keeps your MCP server sign-ins fresh",
-            "Exec=" + exec_line,
-            "Icon=io.github.mcp_auth_desktop",
-            "Terminal=false",
-            "Categories=Utility;Security;",
-            "X-GNOME-Autostart-enabled=true",
-            "",
-        ]
-    )
+    program = cmd[0]
+    if not os.path.isabs(program):
+        program = shutil.which(program) or program
+    # TryExec is a plain path, never quoted (quotes would become part of the name).
+    return (_template().replace("@EXEC@", exec_line)
+            .replace("@TRYEXEC@", program)
+            .replace("@ICON@", _icon()))
 
 
 def is_enabled(config_home: str | os.PathLike[str] | None = None) -> bool:

@@ -60,6 +60,8 @@ def test_autostart_file_is_written_and_removed(tmp_path: Path) -> None:
     assert text.startswith("[Desktop Entry]\n")
     assert 'Exec="/opt/My Apps/mcp" --hidden 50%%' in text
     assert "Type=Application" in text and "X-GNOME-Autostart-enabled=true" in text
+    # TryExec is a plain path: quotes would become part of the file name.
+    assert "TryExec=/opt/My Apps/mcp\n" in text
     assert autostart.is_enabled(tmp_path)
     autostart.disable(tmp_path)
     assert not path.exists()
@@ -165,3 +167,13 @@ def test_pyside_does_not_over_release_none_or_true() -> None:
         probe.ping.emit("x")
     after = sys.getrefcount(None), sys.getrefcount(True)
     assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50
+
+
+def test_autostart_entry_passes_desktop_file_validate(tmp_path: Path) -> None:
+    import subprocess
+
+    path = autostart.enable(tmp_path, ["/opt/My Apps/mcp", "--hidden"])
+    result = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error" not in (result.stdout + result.stderr).lower()
