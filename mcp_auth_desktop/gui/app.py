@@ -457,8 +457,6 @@ def make_qapplication(argv: list[str]) -> QApplication:
     app = QApplication(argv)
     app.setDesktopFileName("io.github.mcp_auth_desktop")
     app.setWindowIcon(app_icon())
-    # Lets Wayland and the desktop match our windows to the installed .desktop entry.
-    QGuiApplication.setDesktopFileName("io.github.mcp_auth_desktop")
     app.setQuitOnLastWindowClosed(False)
     return app
 
