@@ -14,6 +14,7 @@ import asyncio
 import getpass
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -490,7 +491,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except errors.McpAuthError as exc:
         print(f"mcp-auth: {exc.user_message}", file=sys.stderr)
-        return exit_code_for(exc)
+        code = exit_code_for(exc)
+        server = getattr(args, "server", None)
+        if code == EXIT_SIGN_IN and server and args.command != "login":
+            print(f"mcp-auth: to sign in: mcp-auth login {shlex.quote(server)}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -829,7 +829,7 @@ class TokenManager:
             if key is not None and s.state is S.SIGNED_IN and s.busy == 0:
                 await self._derive_state(s)
             raise errors.SignInRequiredError(
-                f"Not signed in to {s.config.name}: run `mcp-auth login {s.config.name}`."
+                f"Not signed in to {s.config.name}: sign in first."
             )
         if _fingerprint(tokens) != s.token_fp:
             self._absorb(s, tokens)
@@ -859,7 +859,7 @@ class TokenManager:
         key = s.key()
         if key is None:
             raise errors.SignInRequiredError(
-                f"Not signed in to {s.config.name}: run `mcp-auth login {s.config.name}`."
+                f"Not signed in to {s.config.name}: sign in first."
             )
         if seen is None and seen_fp is None:
             seen = await self._registry.get_tokens(key)
@@ -875,7 +875,7 @@ class TokenManager:
                 if current is None:
                     await self._tokens_gone(s)
                     raise errors.SignInRequiredError(
-                        f"Not signed in to {s.config.name}: run `mcp-auth login {s.config.name}`."
+                        f"Not signed in to {s.config.name}: sign in first."
                     )
                 if self._satisfied(current, fp, force=force, min_ttl=min_ttl):
                     self._absorb(s, current)
@@ -1298,7 +1298,7 @@ class TokenManager:
             nonlocal authorizations
             if not interactive or authorizations >= MAX_AUTHORIZATIONS_PER_CALL:
                 raise errors.SignInRequiredError(
-                    f"{s.config.name}: {why}. Run `mcp-auth login {s.config.name}`."
+                    f"{s.config.name}: {why}. Sign in again."
                 )
             authorizations += 1
             async with s.sign_in_lock:
