@@ -210,6 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("remove", "revoke, delete the client registration where possible, forget the server")
     p.add_argument("server", metavar="NAME|URL")
 
+    p = cmd(
+        "forget-everything",
+        "remove every server (revoking at each), delete the vault and its keyring item",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--no-revoke", action="store_true", help="delete locally only; revoke nothing at the servers"
+    )
+
     p = cmd("rename", "give a server a new name")
     p.add_argument("server", metavar="NAME|URL")
     p.add_argument("new_name", metavar="NEW_NAME")
@@ -447,6 +456,26 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
         else:
             print(_report_text(report, ("Revoked " if command == "revoke" else "Removed ") + name))
         return EXIT_TRANSIENT if report.errors and report.supported else EXIT_OK
+
+    if command == "forget-everything":
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("forget-everything deletes every sign-in: confirm with --yes")
+            answer = await asyncio.to_thread(
+                input, "Delete every server, token and the vault itself? Type 'forget': "
+            )
+            if answer.strip() != "forget":
+                print("Nothing was deleted.", file=sys.stderr)
+                return EXIT_USAGE
+        outcome = await manager.forget_everything(revoke=not args.no_revoke)
+        if args.json:
+            print(dumps({"servers": [{"server": n, "outcome": o} for n, o in outcome],
+                         "vault_deleted": True}))
+        else:
+            for name, text in outcome:
+                print(f"{name}: {text}")
+            print("Everything is forgotten: the vault and its key are deleted.")
+        return EXIT_OK
 
     if command == "rename":
         view = await manager.rename(args.server, args.new_name)

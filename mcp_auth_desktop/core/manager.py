@@ -55,7 +55,15 @@ from mcp_auth_desktop.core.models import (
     SystemClock,
     TokenSet,
 )
-from mcp_auth_desktop.core.registry import PendingRevocation, Registry, snapshot_from_document
+from mcp_auth_desktop.core.registry import (
+    DISCOVERY,
+    REGISTRATIONS,
+    SERVERS,
+    STATUS,
+    PendingRevocation,
+    Registry,
+    snapshot_from_document,
+)
 from mcp_auth_desktop.core.scheduler import ClockJumpDetector, backoff_delay, refresh_due_at
 from mcp_auth_desktop.core.state import (
     LogEvent,
@@ -1259,6 +1267,38 @@ class TokenManager:
         )
         log.info("removed %s: %s", s.config.name, report.summary())
         return report
+
+    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
+        """Remove every server, then delete the vault file, its keyring item and the server list.
+
+        With ``revoke`` each server is removed as by :meth:`remove` first (revocation and
+        deregistration at the server); what the servers answer never stops the local
+        deletion, which is the point of this action. Returns (server name, outcome) pairs.
+        The vault is gone afterwards: the CLI exits and the app closes.
+        """
+        outcome: list[tuple[str, str]] = []
+        for s in list(self._servers.values()):
+            name = s.config.name
+            if revoke:
+                try:
+                    outcome.append((name, (await self.remove(s.config.id)).summary()))
+                    continue
+                except errors.McpAuthError as exc:
+                    outcome.append((name, f"not revoked: {exc.user_message}"))
+            else:
+                outcome.append((name, "forgotten here only (not revoked at the server)"))
+            self._servers.pop(s.config.id, None)
+            self._emit(ServerRemoved(s.config.id, self._clock.time(), name=name, report=None))
+
+        def wipe(doc: dict[str, Any]) -> None:
+            for section in (SERVERS, DISCOVERY, REGISTRATIONS, STATUS):
+                doc.pop(section, None)
+
+        await self._settings.update(wipe)
+        await self._vault.forget_everything()
+        self._revocation_next_try.clear()
+        log.info("forgot everything (%d server(s))", len(outcome))
+        return outcome
 
     # ------------------------------------------------------------ MCP calls
 

@@ -70,6 +70,7 @@ class ManagerLike(Protocol):
     async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str: ...
     async def revoke(self, ref: str) -> RevocationReport: ...
     async def remove(self, ref: str) -> RevocationReport: ...
+    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]: ...
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any: ...
     @property
     def storage_location(self) -> StorageLocation: ...
@@ -253,6 +254,15 @@ class ManagerBridge(QObject):
     def remove(self, server_id: str) -> asyncio.Task[RevocationReport | None]:
         return self._run(
             server_id, "remove", self._manager.remove(server_id), lambda r: r.summary()
+        )
+
+    def forget_everything(self, *, revoke: bool) -> asyncio.Task[list[tuple[str, str]] | None]:
+        """Remove every server (revoking first when asked), then delete the vault and its key."""
+        return self._run(
+            GLOBAL,
+            "forget",
+            self._manager.forget_everything(revoke=revoke),
+            lambda outcome: f"Forgot {len(outcome)} server(s) and deleted the vault.",
         )
 
     def test(self, server_id: str) -> asyncio.Task[list[Tool] | None]:
@@ -442,4 +452,5 @@ _ACTION_WORDS = {
     "revoke": "Revoking",
     "remove": "Removing the server",
     "test": "Testing the connection",
+    "forget": "Forgetting everything",
 }

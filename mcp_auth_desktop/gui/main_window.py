@@ -157,6 +157,9 @@ class MainWindow(QMainWindow):
                                        QKeySequence.StandardKey.Delete, self.remove_selected)
         self.act_settings = self._action("settings", "Se&ttings…", "Clipboard, refresh, start-at-login, notifications",
                                          "Ctrl+,", self.open_settings)
+        self.act_forget = self._action("remove", "&Forget everything…",
+                                       "Remove every server and delete the vault and its keyring key",
+                                       None, self.forget_everything)
         self.act_quit = self._action("quit", "&Quit", "Quit MCP Auth Desktop (stops background refresh)",
                                      QKeySequence.StandardKey.Quit, self._on_quit)
         self.server_action_list = [self.act_sign_in, self.act_refresh, self.act_copy, self.act_test,
@@ -175,6 +178,7 @@ class MainWindow(QMainWindow):
         self.toolbar = toolbar
         app_menu = self.menuBar().addMenu("&App")
         app_menu.addAction(self.act_settings)
+        app_menu.addAction(self.act_forget)
         app_menu.addSeparator()
         app_menu.addAction(self.act_quit)
         server_menu = self.menuBar().addMenu("&Server")
@@ -311,6 +315,48 @@ class MainWindow(QMainWindow):
         self.confirm_box = box
         box.open()
         return box
+
+    def forget_everything(self) -> QMessageBox:
+        """Ask, then remove every server and delete the vault; the app closes afterwards."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Forget everything?",
+                          "Remove every server and delete the encrypted vault and its key?",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(
+            "“Revoke and forget” first revokes your tokens at each server (where it can), then "
+            "deletes everything this app keeps. “Forget here only” deletes without contacting "
+            "the servers. The app closes afterwards; your settings are kept."
+        )
+        revoke = box.addButton("Revoke and forget", QMessageBox.ButtonRole.DestructiveRole)
+        local = box.addButton("Forget here only", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.forget_revoke_button, self.forget_local_button = revoke, local
+
+        def on_finished(_result: int) -> None:
+            clicked = box.clickedButton()
+            self.confirm_box = None
+            box.deleteLater()
+            if clicked in (revoke, local):
+                task = self.bridge.forget_everything(revoke=clicked is revoke)
+                self.bridge.spawn(self._after_forget(task))
+
+        box.finished.connect(on_finished)
+        self.confirm_box = box
+        box.open()
+        return box
+
+    async def _after_forget(self, task: asyncio.Task[list[tuple[str, str]] | None]) -> None:
+        outcome = await task
+        if outcome is None:
+            return  # the failure was shown; nothing was deleted that the user cannot see
+        lines = [f"{name}: {text}" for name, text in outcome] or ["No servers were configured."]
+        box = QMessageBox(QMessageBox.Icon.Information, "Everything is forgotten",
+                          "\n".join(lines) + "\n\nThe vault and its key are deleted. "
+                          "MCP Auth Desktop will now close; start it again to begin afresh.",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        self.report_box = box
+        box.finished.connect(lambda _r: self._on_quit())
+        box.show()
 
     def _on_confirm_remove(self, server_id: str, result: int) -> None:
         box, self.confirm_box = self.confirm_box, None

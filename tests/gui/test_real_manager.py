@@ -218,3 +218,34 @@ def test_test_button_lists_the_servers_tools(real_gui: Gui, mock: MockProcess, q
         assert "tool(s)" in window.statusBar().currentMessage()
 
     run(gui.loop, running(gui, scenario), timeout=60)
+
+
+def test_forget_everything_revokes_at_the_server_and_closes_the_app(
+        real_gui: Gui, mock: MockProcess, qtbot: Any) -> None:
+    from mcp_auth_desktop.core.models import ServerOptions
+    from mcp_auth_desktop.gui.bridge import AddServerRequest
+
+    gui, window = real_gui, real_gui.window
+
+    async def scenario() -> None:
+        view = await gui.bridge.add_server(AddServerRequest(
+            url=mock.mcp_url, name="Doomed", options=ServerOptions(allow_insecure_loopback=True)))
+        assert view is not None
+        assert await gui.actions.sign_in(view.id) is not None
+        assert await gui.manager._vault.names()
+        revoked = stat(mock, "revocations")
+        window.act_forget.trigger()
+        await until(lambda: window.confirm_box is not None, what="confirmation")
+        window.confirm_box.hide()  # stands for the user's click on the button below
+        window.forget_revoke_button.click()
+        await until(lambda: window.model.rowCount() == 0, within=20, what="rows gone")
+        await until(lambda: window.report_box is not None and window.report_box.isVisible(),
+                    within=10, what="report")
+        assert "Doomed: tokens revoked at the server" in window.report_box.text()
+        assert stat(mock, "revocations") > revoked
+        assert await gui.manager._vault.names() == []
+        assert gui.quit_requests == []
+        window.report_box.close()
+        await until(lambda: gui.quit_requests == [1], what="app closes after forgetting")
+
+    run(gui.loop, running(gui, scenario), timeout=60)
