@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mcp_auth_desktop.resources_path import resource_path
 from mock_server.clock import Clock, SystemClock
 from mock_server.config import Knobs, MockConfig
 from mock_server.jose import JoseError, SigningKey, split_token
@@ -93,7 +94,7 @@ class MockState:
         self.templates_dir = (
             Path(config.templates_dir)
             if config.templates_dir
-            else Path(__file__).resolve().parent.parent / "resources" / "templates"
+            else resource_path("templates")  # the same lookup as the app: source tree or bundle
         )
         self._lock = threading.Lock()
 
