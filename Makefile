@@ -16,11 +16,11 @@ bootstrap-run:
 bootstrap:
 	@scripts/bootstrap.sh test
 
+# Quick checks first, then the official conformance suite, then pytest (its summary closes the run).
 test: bootstrap
-	@$(MAKE) --no-print-directory lint typecheck
-	@$(MAKE) --no-print-directory pytest
+	@$(MAKE) --no-print-directory lint typecheck audits-check
 	@$(MAKE) --no-print-directory conformance
-	@$(MAKE) --no-print-directory audits-check
+	@$(MAKE) --no-print-directory pytest
 
 lint:
 	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging tests bench audits
