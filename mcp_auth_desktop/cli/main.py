@@ -336,6 +336,11 @@ async def _run(args: argparse.Namespace) -> int:
         browser = SystemBrowser()
     http = make_http_client()
     manager = TokenManager(http=http, vault=vault, settings=settings, browser=browser)
+    if vault.location.key_source != "memory":
+        from mcp_auth_desktop.storage.audit import AuditLog
+        from mcp_auth_desktop.storage.paths import app_paths
+
+        manager.subscribe(AuditLog(app_paths().audit_file).record)
     try:
         await manager.start(background=False)
         return await _dispatch(manager, args, client_secret)

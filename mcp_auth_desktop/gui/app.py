@@ -38,6 +38,7 @@ from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, ManagerLike
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
 from mcp_auth_desktop.gui.demo import DemoServer
+from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
 from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.main_window import MainWindow
 from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
@@ -184,6 +185,8 @@ class DesktopApp:
         self.bridge.start()
         self.clipboard = SecretClipboard()
         self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
+        if not (self.args.ephemeral or self.args.demo):
+            self._attach_audit_log(manager)
         self.window = MainWindow(self.bridge, self.actions, self.preferences,
                                  keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit)
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
@@ -211,6 +214,16 @@ class DesktopApp:
         if self.args.exit_after_start:
             print(f"{READY_MARKER} servers={len(manager.servers())} rss_kb={_rss_kb()} "
                   f"tray={int(self.tray is not None and self.tray.isVisible())}", flush=True)
+
+    def _attach_audit_log(self, manager: ManagerLike) -> None:
+        """Keep a persistent, secret-free record of sign-ins, refreshes, revocations and copies."""
+        from mcp_auth_desktop.storage.audit import AuditLog
+        from mcp_auth_desktop.storage.paths import app_paths
+
+        assert self.actions is not None
+        audit = AuditLog(app_paths().audit_file)
+        manager.subscribe(audit.record)
+        self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
 
     def _report_corruption(self) -> None:
         """Tell the user when storage found a damaged file at start and moved it aside."""
@@ -481,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     if not instance.listen():
         log.info("could not claim the single-instance socket; running anyway")
     desktop = DesktopApp(app, args, instance=instance, redactor=redactor)
+    collector = GuiThreadCollector(app)
+    collector.start()
     # Python only sees Ctrl+C when it runs; a idle timer gives it the chance.
     wake = QTimer()
     wake.start(250)

@@ -66,6 +66,10 @@ class AppPaths:
         return self.data_dir / "vault.lock"
 
     @property
+    def audit_file(self) -> Path:
+        return self.data_dir / "audit.log"
+
+    @property
     def entry_lock_dir(self) -> Path:
         return self.data_dir / "locks"
 

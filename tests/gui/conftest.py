@@ -11,6 +11,7 @@ widgets repaint and timers fire while coroutines wait) and poll with
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _isolated_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Autostart files and Qt settings go to a temporary folder, never the real one."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """As in the app (gui/gc_guard.py): never let a worker thread destroy a Qt object.
+
+    Automatic collection is off during a GUI test (the collector's timer runs it on
+    this thread instead) and everything left over is collected here, on this thread.
+    """
+    from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    collector.start()
+    try:
+        yield
+    finally:
+        collector.stop()
+        collector.deleteLater()
+        gc.collect()
 
 
 @pytest.fixture

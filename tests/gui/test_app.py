@@ -18,7 +18,7 @@ import pytest
 
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.app import READY_MARKER, DesktopApp, build_parser
-from tests.gui.conftest import run, until
+from tests.gui.conftest import run, settle, until
 from tests.gui.fakes import FakeManager
 
 REPO = Path(__file__).resolve().parents[2]
@@ -329,3 +329,32 @@ def test_version_flags(capsys: pytest.CaptureFixture[str]) -> None:
             parser.parse_args(["--version"])
         assert info.value.code == 0
         assert capsys.readouterr().out.strip() == f"{prog} {__version__}"
+
+
+def test_the_app_keeps_an_audit_trail_of_events_and_copies(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import json
+
+    from mcp_auth_desktop.core.state import ServerState, StateChanged
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(home))
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_PASSPHRASE", "correct horse battery")
+    manager = FakeManager()
+    sid = manager.seed(1)[0]
+    desktop, _ = make_app(qapp, manager=manager)
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.actions is not None and desktop.window is not None, within=30)
+        manager.emit(StateChanged(sid, 1.0, old=ServerState.SIGNING_IN, new=ServerState.SIGNED_IN))
+        desktop.actions.tokenCopied.emit(sid)
+        await settle()
+        desktop.request_quit()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario(), timeout=60) == 0
+    entries = [json.loads(line) for line in (home / "audit.log").read_text().splitlines()]
+    assert {"StateChanged", "Note"} <= {e["event"] for e in entries}
+    assert any(e.get("message") == "access token copied" for e in entries)
