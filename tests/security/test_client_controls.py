@@ -41,10 +41,12 @@ from tests.manager.fakes import FakeClock, FakeOAuth
 def _holds(value: Any, needle: str, depth: int = 2) -> bool:
     if isinstance(value, str):
         return needle in value
+    # Copies are made in C under the GIL, so another thread (an executor worker left by
+    # an earlier test) cannot change a container while we walk it.
     if depth and isinstance(value, dict):
-        return any(_holds(v, needle, depth - 1) for v in value.values())
+        return any(_holds(v, needle, depth - 1) for v in value.copy().values())
     if depth and isinstance(value, list | tuple):
-        return any(_holds(v, needle, depth - 1) for v in value)
+        return any(_holds(v, needle, depth - 1) for v in tuple(value))
     return False
 
 
