@@ -88,6 +88,10 @@ S = ServerState
 
 #: Longest the background loop sleeps before re-checking the clocks (wake/jump detection).
 WAKE_CHECK_INTERVAL = 30.0
+#: Shortest sleep of the background loop. Something overdue that cannot start yet (its
+#: refresh waits for a lock another process holds, a revocation retry hit a storage error)
+#: must not make the loop spin; a refresh that ends wakes the loop anyway.
+MIN_WAKE_DELAY = 0.5
 #: First retry of a failed revocation; doubles per attempt up to the cap.
 REVOCATION_RETRY_BASE = 60.0
 REVOCATION_RETRY_CAP = 3600.0
@@ -514,11 +518,17 @@ class TokenManager:
         """Take the non-secret facts of a token set and schedule its refresh."""
         fp = _fingerprint(tokens)
         if fp != s.token_fp or s.due_at is None:
+            before = s.due_at
             s.due_at = (
                 refresh_due_at(tokens.issued_at, tokens.expires_at, rng=self._rng)
                 if tokens.refresh_token is not None
                 else None
             )
+            if s.due_at is not None and (before is None or s.due_at < before):
+                # The loop may be asleep until a later time (or for the full check
+                # interval): a short-lived token from a refresh it did not run itself
+                # (a button, get_token, another process) must not be refreshed late.
+                self._wake.set()
         s.token_fp = fp
         s.expires_at = tokens.expires_at
         s.issued_at = tokens.issued_at
@@ -1084,6 +1094,11 @@ class TokenManager:
             self._wake.set()
 
     def _next_wake(self) -> float:
+        """Seconds until the earliest refresh or revocation retry is due.
+
+        At most :data:`WAKE_CHECK_INTERVAL` (clock-jump checks), at least
+        :data:`MIN_WAKE_DELAY` (no spinning on something overdue that cannot start).
+        """
         now = self._clock.time()
         delay = WAKE_CHECK_INTERVAL
         for s in self._servers.values():
@@ -1091,7 +1106,12 @@ class TokenManager:
                 delay = min(delay, s.due_at - now)
         for when in self._revocation_next_try.values():
             delay = min(delay, when - now)
-        return max(0.0, delay)
+        return max(MIN_WAKE_DELAY, delay)
+
+    async def _sleep_until_woken(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when something sets the wake event."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
     async def _scheduler_loop(self) -> None:
         # Sleeping on the event loop uses the monotonic clock; we never sleep
@@ -1109,8 +1129,7 @@ class TokenManager:
             except errors.McpAuthError as exc:
                 log.info("pending revocations could not be retried: %s", exc)
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, self._next_wake()))
+            await self._sleep_until_woken(self._next_wake())
 
     # --------------------------------------------------------- revoke/remove
 
