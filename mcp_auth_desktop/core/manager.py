@@ -419,7 +419,7 @@ class TokenManager:
                     return s
         raise errors.ServerNotFoundError(
             f"No server named {errors.sanitize_server_text(text, 120)!r}: "
-            "use `mcp-auth list` to see the names, ids and URLs."
+            "check its name, id or URL in the list of servers."
         )
 
     def _view(self, s: _Server) -> ServerView:
@@ -589,7 +589,7 @@ class TokenManager:
         chosen = (name or "").strip() or self._unique_name(_default_name(canonical))
         self._check_name_free(chosen)
         if client_secret is not None and not client_id:
-            raise errors.ConfigurationError("A client secret needs a client id (--client-id).")
+            raise errors.ConfigurationError("A client secret needs a client id: give both, or neither.")
         method = client_auth_method
         if client_id and method is None:
             method = "client_secret_basic" if client_secret else "none"
