@@ -1,0 +1,69 @@
+"""The mock server (shipped in the app's bundle for ``--demo``) finds its pages as the app does.
+
+Both go through ``mcp_auth_desktop.resources_path.resource_path``: the source
+tree's ``resources/``, or ``sys._MEIPASS/resources`` in a frozen bundle. The
+mock server must stay importable without PySide6 (it also runs on its own).
+Each case runs in a fresh interpreter where importing PySide6 fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = r"""
+import json, sys
+sys.modules["PySide6"] = None  # any import of PySide6 now raises ImportError
+if len(sys.argv) > 1:  # pretend to be the PyInstaller bundle unpacked there
+    sys.frozen = True
+    sys._MEIPASS = sys.argv[1]
+from starlette.testclient import TestClient
+from mock_server.app import create_app
+from mock_server.config import MockConfig
+from mock_server.state import MockState
+
+config = MockConfig(base_url="http://127.0.0.1:8765")
+state = MockState(config)
+with TestClient(create_app(config), base_url="http://127.0.0.1:8765") as client:
+    page = client.get("/authorize", follow_redirects=False)
+print(json.dumps({"templates": str(state.templates_dir), "status": page.status_code,
+                  "body": page.text[:2000], "pyside": "PySide6.QtCore" in sys.modules}))
+"""
+
+
+def _probe(*args: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k != "MCP_AUTH_DESKTOP_RESOURCES"}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_mock_server_templates_from_the_source_tree_without_pyside() -> None:
+    result = _probe()
+    assert Path(str(result["templates"])) == ROOT / "resources" / "templates"
+    assert result["pyside"] is False
+    # An authorization request without parameters gets the mock's own error page.
+    assert result["status"] == 400
+    assert "<html" in str(result["body"]).lower()
+
+
+def test_mock_server_templates_from_a_frozen_bundle(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(ROOT / "resources" / "templates", bundle / "resources" / "templates")
+    marker = "BUNDLED COPY OF THE ERROR PAGE"
+    page = bundle / "resources" / "templates" / "mock_error.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("<body", f"<!-- {marker} --><body", 1),
+                    encoding="utf-8")
+    result = _probe(str(bundle))
+    assert Path(str(result["templates"])) == bundle / "resources" / "templates"
+    assert result["status"] == 400
+    assert marker in str(result["body"])
