@@ -460,6 +460,9 @@ def _rss_kb() -> int:
 
 
 def make_qapplication(argv: list[str]) -> QApplication:
+    # Before any window exists: Wayland compositors take the app id (which matches the
+    # menu entry, and so its icon and name) from the first surface.
+    QGuiApplication.setDesktopFileName(autostart.DESKTOP_ID)
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -468,7 +471,6 @@ def make_qapplication(argv: list[str]) -> QApplication:
     QCoreApplication.setOrganizationName("mcp-auth-desktop")
     QCoreApplication.setApplicationName("MCP Auth Desktop")
     app = QApplication(argv)
-    app.setDesktopFileName("io.github.mcp_auth_desktop")
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
     return app

@@ -19,6 +19,11 @@ from mcp_auth_desktop.resources_path import resource_path
 __all__ = ["autostart_path", "is_enabled", "enable", "disable", "desktop_entry"]
 
 FILE_NAME = "mcp-auth-desktop.desktop"
+#: The menu entry's id (``packaging/linux/io.github.mcp_auth_desktop.desktop``): the
+#: icon name and, through QGuiApplication.setDesktopFileName, the Wayland app id.
+DESKTOP_ID = "io.github.mcp_auth_desktop"
+#: The template in a source tree; a frozen bundle has it at resources/templates/.
+SOURCE_TEMPLATE = Path(__file__).resolve().parents[2] / "packaging" / "linux" / "autostart.desktop.in"
 
 
 def autostart_path(config_home: str | os.PathLike[str] | None = None) -> Path:
@@ -34,6 +39,16 @@ def _quote_exec_arg(arg: str) -> str:
         return arg
     escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
     return f'"{escaped}"'
+
+
+def _string_value(text: str) -> str:
+    r"""A value of type string: the spec's general escapes, applied on top of any quoting.
+
+    So a literal ``$`` in a quoted argument ends up as ``\\$`` in the file, as the
+    spec says; a parser (GLib's) turns ``\\`` back into ``\`` before unquoting.
+    """
+    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+            .replace("\r", "\\r"))
 
 
 def default_command() -> list[str]:
@@ -61,18 +76,23 @@ X-GNOME-Autostart-enabled=true
 
 
 def _template() -> str:
+    """The packaged template: bundled when frozen, else from the source tree."""
     bundled = resource_path("templates", "autostart.desktop.in")
-    source = Path(__file__).resolve().parents[2] / "packaging" / "linux" / "autostart.desktop.in"
-    for candidate in (bundled, source):
-        if candidate.is_file():
+    # From source the packaging folder is the original; a bundle has only its copy.
+    candidates = (bundled,) if getattr(sys, "frozen", False) else (SOURCE_TEMPLATE, bundled)
+    for candidate in candidates:
+        try:
             return candidate.read_text(encoding="utf-8")
+        except OSError:
+            continue
     return _BUILTIN_TEMPLATE
 
 
 def _icon() -> str:
-    # Outside an installed package the theme has no icon of that name; point at our SVG.
+    # Our SVG by absolute path (the source tree, or the installed one-folder bundle);
+    # the theme's icon name when the file is not there (a distribution package).
     svg = resource_path("icons", "app.svg")
-    return str(svg) if svg.is_file() else "io.github.mcp_auth_desktop"
+    return str(svg) if svg.is_file() else DESKTOP_ID
 
 
 def desktop_entry(command: Sequence[str] | None = None) -> str:
@@ -83,9 +103,9 @@ def desktop_entry(command: Sequence[str] | None = None) -> str:
     if not os.path.isabs(program):
         program = shutil.which(program) or program
     # TryExec is a plain path, never quoted (quotes would become part of the name).
-    return (_template().replace("@EXEC@", exec_line)
-            .replace("@TRYEXEC@", program)
-            .replace("@ICON@", _icon()))
+    return (_template().replace("@EXEC@", _string_value(exec_line))
+            .replace("@TRYEXEC@", _string_value(program))
+            .replace("@ICON@", _string_value(_icon())))
 
 
 def is_enabled(config_home: str | os.PathLike[str] | None = None) -> bool:
