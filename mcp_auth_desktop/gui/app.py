@@ -48,7 +48,7 @@ from mcp_auth_desktop.gui.single_instance import SingleInstance
 from mcp_auth_desktop.gui.tray import TrayIcon
 from mcp_auth_desktop.storage.base import SecretVault, SettingsStore
 
-__all__ = ["main", "build_parser", "DesktopApp"]
+__all__ = ["main", "build_parser", "DesktopApp", "StartCancelled"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,10 @@ def configure_logging(verbose: bool, redactor: Redactor) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class StartCancelled(Exception):
+    """The user chose to quit from a question asked while starting (already told why)."""
+
+
 class DesktopApp:
     """Owns every long-lived object of one run and shuts them down in order."""
 
@@ -135,6 +139,8 @@ class DesktopApp:
         self._told_about_tray = False
         self._saved_hook: Callable[..., Any] | None = None
         self.startup_seconds: float | None = None
+        #: The "keyring unavailable, try again?" box while it is up (tests look at it).
+        self.keyring_box: QMessageBox | None = None
 
     # ------------------------------------------------------------------ run
 
@@ -154,6 +160,9 @@ class DesktopApp:
                 await self.start()
             except McpAuthError as exc:
                 await self._fatal(exc.user_message)
+                return 1
+            except StartCancelled as exc:
+                log.info("not started: %s", exc)
                 return 1
             if self.args.exit_after_start:
                 self.request_quit()
@@ -259,10 +268,15 @@ class DesktopApp:
                 return await open_storage_async(
                     passphrase_provider=provider, keyring_timeout=KEYRING_TIMEOUT
                 )
-            except KeyringVaultUnavailableError:
-                # The vault's key is in the keyring: no passphrase can open it. The
-                # message says what to do; asking for a passphrase would only mislead.
-                raise
+            except KeyringVaultUnavailableError as exc:
+                # The vault's key is in the keyring: no passphrase can open it, so none is
+                # asked for. The user can unlock or start the keyring and try again.
+                log.warning("the vault's keyring is unavailable: %s", exc.message)
+                if not self._can_ask():
+                    raise
+                if not await self._ask_keyring_retry(exc.user_message):
+                    raise StartCancelled("the keyring stayed unavailable; quit") from None
+                continue
             except (KeyringUnavailableError, VaultLockedError) as exc:
                 new_vault = isinstance(exc, KeyringUnavailableError)
                 if answer is not None:
@@ -280,6 +294,37 @@ class DesktopApp:
                         "No passphrase was given, so your tokens stay locked. Start the app again "
                         "to enter it, or use --ephemeral to try the app without saving anything."
                     ) from None
+
+    def _can_ask(self) -> bool:
+        """Whether someone can answer a question: not a benchmark run, not offscreen."""
+        return not self.args.exit_after_start and QGuiApplication.platformName() != "offscreen"
+
+    async def _ask_keyring_retry(self, text: str) -> bool:
+        """Explain that the keyring holding the vault key is unreachable; True to try again.
+
+        Non-modal (``open()``): the event loop keeps running while it is up.
+        """
+        box = QMessageBox(QMessageBox.Icon.Warning, "Your tokens are locked in the keyring",
+                          text + "\n\nUnlock your keyring (or log in to it), then choose "
+                          "Try again. Quit leaves everything as it is.")
+        retry = box.addButton("Try again", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(retry)
+        box.setWindowIcon(app_icon())
+        self.keyring_box = box
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def on_finished(_result: int) -> None:
+            if not done.done():
+                done.set_result(box.clickedButton() is retry)
+
+        box.finished.connect(on_finished)
+        box.open()
+        try:
+            return await done
+        finally:
+            self.keyring_box = None
+            box.deleteLater()
 
     async def _start_demo(self) -> None:
         assert self.bridge is not None and self.window is not None
@@ -415,7 +460,7 @@ class DesktopApp:
         box = QMessageBox(QMessageBox.Icon.Critical, "MCP Auth Desktop cannot start", text,
                           QMessageBox.StandardButton.Close)
         done = asyncio.get_running_loop().create_future()
-        if self.args.exit_after_start or QGuiApplication.platformName() == "offscreen":
+        if not self._can_ask():
             return
 
         def on_finished(_result: int) -> None:

@@ -264,33 +264,75 @@ def _visible_box(title_part: str) -> Any:
     return None
 
 
-@pytest.mark.allow_warning_logs
-def test_keyring_vault_unreachable_says_so_instead_of_asking_a_passphrase(
-        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def _unreachable_keyring(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[float]:
+    """open_storage_async fails ``failures`` times as with a locked keyring, then works."""
     import mcp_auth_desktop.storage as storage
     from mcp_auth_desktop.storage import KeyringVaultUnavailableError
+    from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 
     calls: list[float] = []
 
-    async def unreachable(**kwargs: Any) -> Any:
+    async def flaky(**kwargs: Any) -> Any:
         calls.append(kwargs["keyring_timeout"])
-        raise KeyringVaultUnavailableError(
-            "The keyring did not answer. A passphrase cannot open it: make the keyring available.")
+        if len(calls) <= failures:
+            raise KeyringVaultUnavailableError(
+                "The keyring did not answer. A passphrase cannot open it: make the keyring "
+                "available.")
+        return MemoryVault(), MemorySettings()
 
-    monkeypatch.setattr(storage, "open_storage_async", unreachable)
+    monkeypatch.setattr(storage, "open_storage_async", flaky)
+    return calls
+
+
+@pytest.mark.allow_warning_logs
+def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _unreachable_keyring(monkeypatch, failures=2)
     desktop, _ = make_app(qapp, manager=FakeManager())
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: _visible_box("cannot start") is not None, within=10, what="fatal box")
-        assert _visible_passphrase_dialog() is None
-        box = _visible_box("cannot start")
-        assert "make the keyring available" in box.text()
-        box.close()
+        for attempt in (1, 2):
+            await until(lambda: desktop.keyring_box is not None and desktop.keyring_box.isVisible(),
+                        within=10, what="keyring box")
+            box = desktop.keyring_box
+            assert len(calls) == attempt
+            assert "make the keyring available" in box.text() and "Try again" in box.text()
+            assert _visible_passphrase_dialog() is None  # a passphrase cannot help here
+            assert desktop.window is None
+            retry = next(b for b in box.buttons() if b.text() == "Try again")
+            retry.click()
+            await until(lambda b=box: desktop.keyring_box is not b, within=5, what="box closed")
+        # The third try finds the keyring: the app starts as usual.
+        await until(lambda: desktop.window is not None and desktop.window.isVisible(), within=10,
+                    what="window")
+        desktop.request_quit()
         return await asyncio.wait_for(task, 10)
 
-    assert run(loop, scenario()) == 1
-    assert calls and calls[0] >= 30  # time to answer a Secret Service unlock prompt
+    assert run(loop, scenario(), timeout=60) == 0
+    assert len(calls) == 3
+    assert all(t >= 30 for t in calls)  # time to answer a Secret Service unlock prompt
+
+
+@pytest.mark.allow_warning_logs
+def test_keyring_vault_unreachable_quit_leaves_without_asking_more(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _unreachable_keyring(monkeypatch, failures=99)
+    desktop, made = make_app(qapp, manager=FakeManager())
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.keyring_box is not None and desktop.keyring_box.isVisible(),
+                    within=10, what="keyring box")
+        quit_button = next(b for b in desktop.keyring_box.buttons() if b.text() == "Quit")
+        quit_button.click()
+        code = await asyncio.wait_for(task, 10)
+        assert _visible_box("cannot start") is None  # already told; no second box
+        assert _visible_passphrase_dialog() is None
+        return code
+
+    assert run(loop, scenario(), timeout=60) == 1
+    assert len(calls) == 1 and made == [] and desktop.window is None
 
 
 @pytest.mark.allow_warning_logs
