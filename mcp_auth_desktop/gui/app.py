@@ -37,6 +37,7 @@ from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, ManagerLike
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
+from mcp_auth_desktop.gui.damage_notice import DamageWatch
 from mcp_auth_desktop.gui.demo import DemoServer
 from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
 from mcp_auth_desktop.gui.icons import app_icon
@@ -141,6 +142,9 @@ class DesktopApp:
         self.startup_seconds: float | None = None
         #: The "keyring unavailable, try again?" box while it is up (tests look at it).
         self.keyring_box: QMessageBox | None = None
+        self.damage: DamageWatch | None = None
+        #: The "damaged storage file" box while it is up.
+        self.damage_box: QMessageBox | None = None
 
     # ------------------------------------------------------------------ run
 
@@ -213,7 +217,7 @@ class DesktopApp:
             self.instance.showRequested.connect(self._on_show_requested)
         if not (self.args.hidden and tray_ok):
             self.window.show()
-        self._report_corruption()
+        self._watch_for_damage(manager)
         if self.args.demo:
             await self._start_demo()
         await asyncio.sleep(0)  # let the tray icon and the window be shown
@@ -234,22 +238,47 @@ class DesktopApp:
         manager.subscribe(audit.record)
         self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
 
-    def _report_corruption(self) -> None:
-        """Tell the user when storage found a damaged file at start and moved it aside."""
+    def _watch_for_damage(self, manager: ManagerLike) -> None:
+        """Report damaged storage files found at start and later, each once."""
+        assert self.bridge is not None
+        self.damage = DamageWatch([("token vault", self.vault), ("settings file", self.settings)],
+                                  parent=self.qapp)
+        self.damage.damaged.connect(self._on_damage)
+        # A damaged file is found by a read: look right after anything that read.
+        manager.subscribe(lambda _event: QTimer.singleShot(0, self._check_damage))
+        self.bridge.actionFailed.connect(lambda *_: self._check_damage())
+        self.damage.check()
+        self.damage.start()
+
+    def _check_damage(self) -> None:
+        if self.damage is not None and not self._shut_down:
+            self.damage.check()
+
+    def _on_damage(self, text: str) -> None:
         assert self.window is not None
-        notes = []
-        for what, store in (("token vault", self.vault), ("settings file", self.settings)):
-            damage = getattr(store, "corruption", None)
-            if damage is None:
-                continue
-            moved = getattr(damage, "moved_to", None)
-            where = f" It was moved aside to {moved}." if moved else ""
-            notes.append(f"The {what} was damaged and could not be read.{where}")
-            log.warning("%s was damaged and moved aside to %s", what, moved)
-        if notes:
-            notes.append("Servers whose sign-in was lost show \"needs sign-in\": sign in again. "
-                         "Nothing else was changed.")
-            self.window.show_error("Damaged storage file", "\n\n".join(notes))
+        log.warning("%s", text)
+        self.window.log_view.on_log_line(time.time(), "warning", text)
+        self.window.show_message("A damaged storage file was moved aside; affected servers need "
+                                 "to sign in again.")
+        box = self.damage_box
+        if box is None:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Damaged storage file", "",
+                              QMessageBox.StandardButton.Ok, self.window)
+            box.setWindowModality(Qt.WindowModality.NonModal)
+            box.setInformativeText(
+                "Servers whose sign-in was lost show \u201csign-in needed\u201d: sign in to "
+                "them again. The moved file is kept for you to inspect or delete.")
+            box.finished.connect(self._on_damage_box_finished)
+            self.damage_box = box
+            box.setText(text)
+            box.show()  # non-modal: the app keeps working behind it
+        else:
+            box.setText(box.text() + "\n\n" + text)
+
+    def _on_damage_box_finished(self, _result: int) -> None:
+        box, self.damage_box = self.damage_box, None
+        if box is not None:
+            box.deleteLater()
 
     async def _open_storage(self) -> tuple[SecretVault, SettingsStore]:
         if self.args.ephemeral or self.args.demo:
@@ -383,6 +412,8 @@ class DesktopApp:
         if self._shut_down:
             return
         self._shut_down = True
+        if self.damage is not None:
+            self.damage.stop()
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:

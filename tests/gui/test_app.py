@@ -335,14 +335,24 @@ def test_keyring_vault_unreachable_quit_leaves_without_asking_more(
     assert len(calls) == 1 and made == [] and desktop.window is None
 
 
-@pytest.mark.allow_warning_logs
-def test_a_damaged_vault_is_reported_with_where_it_was_moved(
-        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def _passphrase_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(home))
     monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
     monkeypatch.setenv("MCP_AUTH_DESKTOP_PASSPHRASE", "correct horse battery")
+    return home
+
+
+def _damage_box_text(desktop: DesktopApp) -> str:
+    box = desktop.damage_box
+    return box.text() if box is not None and box.isVisible() else ""
+
+
+@pytest.mark.allow_warning_logs
+def test_a_damaged_vault_is_reported_with_where_it_was_moved(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    home = _passphrase_home(tmp_path, monkeypatch)
     vault_file = home / "vault.bin"  # where the vault lives under MCP_AUTH_DESKTOP_HOME
     vault_file.write_bytes(b"\x00garbage, not a vault\xff" * 10)
     vault_file.chmod(0o600)
@@ -351,15 +361,65 @@ def test_a_damaged_vault_is_reported_with_where_it_was_moved(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.error_box is not None
-                    and desktop.window.error_box.isVisible(), within=30, what="damage report")
-        text = desktop.window.error_box.text()
-        assert "token vault was damaged" in text and ".corrupt-" in text
+        await until(lambda: ".corrupt-" in _damage_box_text(desktop), within=30,
+                    what="damage report")
+        text = _damage_box_text(desktop)
+        assert "secret vault could not be read" in text and ".corrupt-" in text
+        assert "sign in" in desktop.damage_box.informativeText()
+        assert not desktop.damage_box.isModal()
         desktop.request_quit()
         return await asyncio.wait_for(task, 10)
 
     assert run(loop, scenario(), timeout=60) == 0
     assert list(vault_file.parent.glob("vault.bin.corrupt-*"))
+
+
+@pytest.mark.allow_warning_logs
+def test_damage_found_mid_session_is_reported_once_each(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from mcp_auth_desktop.core.errors import VaultCorruptError
+    from mcp_auth_desktop.core.state import LogEvent
+
+    home = _passphrase_home(tmp_path, monkeypatch)
+    manager = FakeManager()
+    desktop, _ = make_app(qapp, manager=manager)
+    moved_files: list[str] = []
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.window is not None and desktop.window.isVisible(), within=30,
+                    what="window")
+        assert desktop.damage_box is None  # nothing damaged at start
+        vault, window = desktop.vault, desktop.window
+        await vault.put("clients/x", {"client_id": "x"})
+        # Another program (or a disk error) damages the vault while the app runs.
+        (home / "vault.bin").write_bytes(b"not a vault any more" * 20)
+        with pytest.raises(VaultCorruptError):
+            await vault.get("clients/x")  # what a background refresh would meet, and log
+        manager.emit(LogEvent("", time.time(), level="warning", message="refresh failed"))
+        await until(lambda: "secret vault could not be read" in _damage_box_text(desktop), within=5,
+                    what="mid-session report")
+        moved = vault.corruption.moved_to
+        assert moved and moved in _damage_box_text(desktop)
+        moved_files.append(moved)
+        assert any("secret vault could not be read" in line for line in window.log_view.lines())
+        assert "sign in again" in window.statusBar().currentMessage()
+        # Reported once: later reads and events do not repeat it.
+        assert await vault.get("clients/x") is None
+        manager.emit(LogEvent("", time.time(), level="info", message="again"))
+        await settle(100)
+        assert _damage_box_text(desktop).count("secret vault") == 1
+        # The settings file next: the same box says so too (found by the slow timer).
+        (home / "settings.json").write_bytes(b"{not json")
+        with pytest.raises(VaultCorruptError):
+            await desktop.settings.load()
+        await until(lambda: "settings file could not be read" in _damage_box_text(desktop), within=5,
+                    what="settings report")
+        desktop.request_quit()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario(), timeout=60) == 0
+    assert [Path(m).exists() for m in moved_files] == [True]
 
 
 def test_version_flags(capsys: pytest.CaptureFixture[str]) -> None:
