@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 DEMO_NAME = "Demo MCP server"
 #: Seconds a keyring call may take: long enough to answer an unlock prompt.
 KEYRING_TIMEOUT = 45.0
+#: After this long opening storage, say what the app is waiting for.
+KEYRING_NOTICE_DELAY_MS = 1500
 READY_MARKER = "MCP-AUTH-DESKTOP-READY"
 
 
@@ -142,6 +145,8 @@ class DesktopApp:
         self.startup_seconds: float | None = None
         #: The "keyring unavailable, try again?" box while it is up (tests look at it).
         self.keyring_box: QMessageBox | None = None
+        #: "Waiting for the system keyring" while storage takes long to open.
+        self.keyring_wait_box: QMessageBox | None = None
         self.damage: DamageWatch | None = None
         #: The "damaged storage file" box while it is up.
         self.damage_box: QMessageBox | None = None
@@ -294,9 +299,10 @@ class DesktopApp:
                 provider = (lambda a=answer: a) if answer is not None else None
                 # A Secret Service may show an unlock prompt; give the user time to answer it
                 # (the loop keeps running meanwhile, so the app stays responsive).
-                return await open_storage_async(
-                    passphrase_provider=provider, keyring_timeout=KEYRING_TIMEOUT
-                )
+                with self._keyring_wait_notice():
+                    return await open_storage_async(
+                        passphrase_provider=provider, keyring_timeout=KEYRING_TIMEOUT
+                    )
             except KeyringVaultUnavailableError as exc:
                 # The vault's key is in the keyring: no passphrase can open it, so none is
                 # asked for. The user can unlock or start the keyring and try again.
@@ -323,6 +329,33 @@ class DesktopApp:
                         "No passphrase was given, so your tokens stay locked. Start the app again "
                         "to enter it, or use --ephemeral to try the app without saving anything."
                     ) from None
+
+    @contextlib.contextmanager
+    def _keyring_wait_notice(self) -> Iterator[None]:
+        """While storage opens: after a moment, say that the app waits for the keyring.
+
+        Nothing else is on screen yet, and the keyring may wait for its own unlock
+        prompt (up to KEYRING_TIMEOUT): without this the app would look dead.
+        """
+        box = QMessageBox(QMessageBox.Icon.Information, "MCP Auth Desktop",
+                          "Waiting for the system keyring to unlock your tokens…\n\n"
+                          "If it asks for your password, answer its prompt.",
+                          QMessageBox.StandardButton.NoButton)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setWindowIcon(app_icon())
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(box.show)
+        if self._can_ask():
+            timer.start(KEYRING_NOTICE_DELAY_MS)
+        self.keyring_wait_box = box
+        try:
+            yield
+        finally:
+            timer.stop()
+            box.hide()
+            box.deleteLater()
+            self.keyring_wait_box = None
 
     def _can_ask(self) -> bool:
         """Whether someone can answer a question: not a benchmark run, not offscreen."""

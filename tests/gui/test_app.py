@@ -314,6 +314,41 @@ def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
     assert all(t >= 30 for t in calls)  # time to answer a Secret Service unlock prompt
 
 
+def test_a_slow_keyring_shows_what_the_app_waits_for(
+        qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mcp_auth_desktop.gui.app as app_module
+    import mcp_auth_desktop.storage as storage
+    from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+
+    unlocked = asyncio.Event()
+    timeouts: list[float] = []
+
+    async def slow(**kwargs: Any) -> Any:
+        timeouts.append(kwargs["keyring_timeout"])
+        await unlocked.wait()  # the user is answering the keyring's unlock prompt
+        return MemoryVault(), MemorySettings()
+
+    monkeypatch.setattr(storage, "open_storage_async", slow)
+    monkeypatch.setattr(app_module, "KEYRING_NOTICE_DELAY_MS", 50)
+    desktop, _ = make_app(qapp, manager=FakeManager())
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: desktop.keyring_wait_box is not None
+                    and desktop.keyring_wait_box.isVisible(), within=5, what="waiting notice")
+        assert "keyring" in desktop.keyring_wait_box.text()
+        assert desktop.window is None and not task.done()
+        unlocked.set()
+        await until(lambda: desktop.window is not None and desktop.window.isVisible(), within=10,
+                    what="window")
+        assert desktop.keyring_wait_box is None
+        desktop.request_quit()
+        return await asyncio.wait_for(task, 10)
+
+    assert run(loop, scenario(), timeout=30) == 0
+    assert timeouts == [app_module.KEYRING_TIMEOUT] and app_module.KEYRING_TIMEOUT >= 30
+
+
 @pytest.mark.allow_warning_logs
 def test_keyring_vault_unreachable_quit_leaves_without_asking_more(
         qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
