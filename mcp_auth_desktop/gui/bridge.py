@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -170,10 +171,27 @@ class ManagerBridge(QObject):
             return None
 
     def storage_description(self) -> str:
+        """Where secrets are kept, in full (the home folder written as ``~``)."""
         try:
-            return self._manager.storage_location.describe()
+            location = self._manager.storage_location
         except McpAuthError as exc:
             return exc.user_message
+        text = location.describe()
+        if location.vault_path:
+            text = text.replace(location.vault_path, _home_relative(location.vault_path))
+        return text
+
+    def storage_summary(self) -> str:
+        """Where secrets are kept, short enough for the status bar."""
+        try:
+            source = self._manager.storage_location.key_source
+        except McpAuthError:
+            return "Secrets: unknown (see Settings)"
+        return {
+            "keyring": "Secrets: encrypted, key in the system keyring",
+            "passphrase": "Secrets: encrypted with your passphrase",
+            "memory": "Secrets: in memory only (nothing is saved)",
+        }.get(source, "Secrets: encrypted")
 
     def is_busy(self, server_id: str) -> bool:
         return self._busy.get(server_id, 0) > 0
@@ -454,3 +472,12 @@ _ACTION_WORDS = {
     "test": "Testing the connection",
     "forget": "Forgetting everything",
 }
+
+
+def _home_relative(path: str) -> str:
+    """``~/…`` for a path in the user's home folder: shorter, and no user name on screen."""
+    try:
+        rest = Path(path).relative_to(Path.home())
+    except (ValueError, RuntimeError):
+        return path
+    return str(Path("~") / rest)

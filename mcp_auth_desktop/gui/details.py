@@ -79,6 +79,9 @@ class DetailsPanel(QScrollArea):
         ):
             value = QLabel()
             value.setWordWrap(True)
+            # A wrapped label is exactly as tall as its lines: the last line's underscores
+            # (offline_access) sit below the font's descent and would be clipped.
+            value.setContentsMargins(0, 0, 0, 2)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
             value.setAccessibleName(label)

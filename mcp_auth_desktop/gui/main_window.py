@@ -78,7 +78,8 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((Column.NAME, 150), (Column.URL, 210), (Column.STATE, 140),
+        # Room left for the last column (the authorization server, often longer than the URL).
+        for col, width in ((Column.NAME, 150), (Column.URL, 195), (Column.STATE, 125),
                            (Column.EXPIRES, 85), (Column.SCOPES, 130)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -196,11 +197,11 @@ class MainWindow(QMainWindow):
         self.busy.setTextVisible(False)
         self.busy.setToolTip("Working…")
         self.busy.hide()
-        self.storage_label = QLabel()
-        self.storage_label.setToolTip("Where your tokens are kept")
+        # Short, so messages on the left are not cut off; the tooltip says it in full.
+        self.storage_label = QLabel(self.bridge.storage_summary())
+        self.storage_label.setToolTip("Secrets: " + self.bridge.storage_description())
         bar.addPermanentWidget(self.busy)
         bar.addPermanentWidget(self.storage_label)
-        self.storage_label.setText("Secrets: " + self.bridge.storage_description())
 
     # --- selection -----------------------------------------------------------------
 
