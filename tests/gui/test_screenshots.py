@@ -21,12 +21,14 @@ import httpx
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QStyle
 
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.self_test import HeadlessBrowser
+from mcp_auth_desktop.gui.server_model import Column
 from mcp_auth_desktop.storage import open_storage
 from tests.gui.conftest import Gui, run, settle, until
 from tests.mock.helpers import MockProcess, start_mock_process
@@ -75,9 +77,9 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
     gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
     holder.append(gui)
     window = gui.window
-    window.resize(1240, 720)
+    window.resize(1280, 800)
     loopback = ServerOptions(allow_insecure_loopback=True)
-    names = ["Notes (demo)", "Tenant 1 (issuer with a path)", "Not signed in yet"]
+    names = ["Notes", "Tenant 1", "Not signed in yet"]
 
     async def shots() -> None:
         await manager.start()
@@ -96,21 +98,43 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             await manager.sign_in(ids[0], on_authorization_url=open_in_browser)
             await manager.sign_in(ids[1], on_authorization_url=open_in_browser)
             await asyncio.gather(*pending)
-            await manager.refresh(ids[0])
+            await manager.refresh(ids[1])
             assert not browser.errors, browser.errors
             window.show()
             qtbot.waitExposed(window)
+            # Test the first server (its tools are listed in the log)...
             window.select_server(ids[0])
             await settle(200)
             qtbot.mouseClick(window.toolbar.widgetForAction(window.act_test), Qt.MouseButton.LeftButton)
             await until(lambda: "echo" in window.details.tool_names(), within=20, what="tools listed")
+            # ...then show the one whose issuer has a path: its discovery trail says how it was found.
+            window.select_server(ids[1])
+            await settle(200)
             qtbot.mouseClick(window.toolbar.widgetForAction(window.act_copy), Qt.MouseButton.LeftButton)
             await until(lambda: "copied" in window.statusBar().currentMessage(), within=10,
                         what="copy message")
             await settle(300)
             states = [window.model.view_at(row).state for row in range(window.model.rowCount())]
             assert states == [ServerState.SIGNED_IN, ServerState.SIGNED_IN, ServerState.NEEDS_SIGN_IN]
-            assert window.details.fields["issuer"].text() == servers[0].issuer
+            details = window.details
+            assert details.fields["issuer"].text() == servers[1].issuer
+            assert servers[1].issuer.endswith("/tenant1")
+            assert "/tenant1" in details.trail.toPlainText()
+            # The table's countdown and the details panel's agree (same token, same second).
+            row = window.model.row_of(ids[1])
+            countdown = window.model.index(row, Column.EXPIRES).data()
+            assert f"(in {countdown})" in details.fields["expires"].text()
+            assert details.fields["last_refresh"].text().endswith("ok")
+            # Nothing is cut off: the status message fits beside the storage label, every
+            # detail and the whole discovery trail are in view.
+            bar = window.statusBar()
+            assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) < (
+                bar.width() - window.storage_label.width() - 40)
+            trail = details.trail
+            assert trail.verticalScrollBar().maximum() == 0
+            assert details.verticalScrollBar().value() == 0
+            bottom = trail.mapTo(details.widget(), trail.rect().bottomLeft()).y()
+            assert bottom <= details.viewport().height()
             _save(window.grab().toImage(), "main-window.png")
 
             dialog = window.open_add_dialog()
@@ -133,19 +157,23 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             menu.popup(QPoint(400, 200))
             await settle(200)
             assert gui.tray.server_names() == sorted(names)
-            sub_action = next(a for a in menu.actions() if a.text() == names[0])
+            sub_action = next(a for a in menu.actions() if a.text() == names[1])
             menu.setActiveAction(sub_action)
             sub = sub_action.menu()
-            sub.popup(QPoint(400 + menu.width(), 200))
+            # The submenu opens beside its item, as Qt places it.
+            item_top = menu.actionGeometry(sub_action).top() - menu.style().pixelMetric(
+                QStyle.PixelMetric.PM_MenuPanelWidth, None, menu)
+            sub.popup(QPoint(400 + menu.width(), 200 + item_top))
             await settle(200)
             # The menu and its open submenu side by side, as the user sees them.
             left, right = menu.grab().toImage(), sub.grab().toImage()
-            canvas = QImage(left.width() + right.width(), max(left.height(), right.height()),
+            canvas = QImage(left.width() + right.width(),
+                            max(left.height(), item_top + right.height()),
                             QImage.Format.Format_ARGB32)
             canvas.fill(QColor(0, 0, 0, 0))
             painter = QPainter(canvas)
             painter.drawImage(0, 0, left)
-            painter.drawImage(left.width(), 0, right)
+            painter.drawImage(left.width(), item_top, right)
             painter.end()
             _save(canvas, "tray-menu.png")
             sub.hide()
