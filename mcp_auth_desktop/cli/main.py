@@ -529,6 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = getattr(args, "server", None)
         if code == EXIT_SIGN_IN and server and args.command != "login":
             print(f"mcp-auth: to sign in: mcp-auth login {shlex.quote(server)}", file=sys.stderr)
+        elif isinstance(exc, errors.ServerNotFoundError):
+            print("mcp-auth: `mcp-auth list` shows the servers you have added", file=sys.stderr)
         return code
 
 
