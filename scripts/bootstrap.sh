@@ -44,14 +44,12 @@ if [ ! -f "$STAMP" ]; then
   touch "$STAMP"
 fi
 
+# Test-only tools (Node, the conformance suite, third-party interop servers and clients) are
+# installed by one script each under scripts/bootstrap.d/, in name order, so that adding a
+# pinned component never edits this file. Each script is idempotent (stamp files in .cache/).
 if [ "$MODE" = test ]; then
-  CONF_DIR=.cache/conformance
-  CONF_STAMP=$CONF_DIR/.installed-0.1.16
-  if [ ! -f "$CONF_STAMP" ]; then
-    echo "bootstrap: installing Node 22 and @modelcontextprotocol/conformance@0.1.16 into $CONF_DIR"
-    mkdir -p "$CONF_DIR"
-    npm install --prefix "$CONF_DIR" --no-audit --no-fund --loglevel=error \
-      @modelcontextprotocol/conformance@0.1.16 node@22 >/dev/null
-    touch "$CONF_STAMP"
-  fi
+  for step in scripts/bootstrap.d/*.sh; do
+    [ -e "$step" ] || continue
+    bash "$step"
+  done
 fi
