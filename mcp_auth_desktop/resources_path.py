@@ -1,7 +1,7 @@
 """Where the bundled resources (icons, templates) live at run time.
 
-The same code runs from the source tree (``resources/`` beside the package) and
-from a PyInstaller bundle, where the spec copies ``resources/`` to
+The same code runs from the source tree or an installed wheel (``resources/``
+inside the package, shipped as package data) and from a PyInstaller bundle, where the spec copies ``resources/`` to
 ``sys._MEIPASS/resources`` (on macOS ``_MEIPASS`` is ``Contents/Frameworks``,
 which PyInstaller links to ``Contents/Resources``). ``MCP_AUTH_DESKTOP_RESOURCES``
 overrides both, so a distribution package can install the files elsewhere.
@@ -26,7 +26,7 @@ def resources_dir() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if getattr(sys, "frozen", False) and isinstance(bundle, str):
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    return Path(__file__).resolve().parent / "resources"
 
 
 def resource_path(*parts: str) -> Path:

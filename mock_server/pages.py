@@ -1,4 +1,4 @@
-"""HTML pages (consent, error) rendered from resources/templates with every value escaped."""
+"""HTML pages (consent, error) rendered from mock_server/templates with every value escaped."""
 
 from __future__ import annotations
 

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcp_auth_desktop.resources_path import resource_path
 from mock_server.clock import Clock, SystemClock
 from mock_server.config import Knobs, MockConfig
 from mock_server.jose import JoseError, SigningKey, split_token
 from mock_server.store import NewToken, Store, TokenRecord, digest
+
+#: The mock's own pages (package data beside this module: the same in a source tree, an
+#: installed wheel and a PyInstaller bundle, which collects mock_server's data files).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 MAX_SESSIONS = 10_000
 
@@ -94,7 +97,7 @@ class MockState:
         self.templates_dir = (
             Path(config.templates_dir)
             if config.templates_dir
-            else resource_path("templates")  # the same lookup as the app: source tree or bundle
+            else TEMPLATES_DIR
         )
         self._lock = threading.Lock()
 

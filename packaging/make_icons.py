@@ -1,6 +1,6 @@
 """Render the app icon SVG into the raster icons the platforms want.
 
-    python packaging/make_icons.py [--svg resources/icons/app.svg] --out build/icons
+    python packaging/make_icons.py [--svg mcp_auth_desktop/resources/icons/app.svg] --out build/icons
 
 Writes ``app.ico`` (Windows), ``app.icns`` (macOS) and ``app-<size>.png``
 (Linux hicolor theme). Qt renders the SVG; the ICO and ICNS containers are
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SVG = ROOT / "resources" / "icons" / "app.svg"
+DEFAULT_SVG = ROOT / "mcp_auth_desktop" / "resources" / "icons" / "app.svg"
 
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)

@@ -18,7 +18,7 @@ from typing import Any
 
 PACKAGING = Path(__file__).resolve().parent
 ROOT = PACKAGING.parent
-RESOURCES = ROOT / "resources"
+RESOURCES = ROOT / "mcp_auth_desktop" / "resources"  # package data; the bundle copies it to resources/
 APP_SVG = RESOURCES / "icons" / "app.svg"
 INFO_PLIST = PACKAGING / "macos" / "Info.plist"
 VERSION_TEMPLATE = PACKAGING / "windows" / "version_info.txt.in"

@@ -2,7 +2,7 @@
 # Installs everything `make run` / `make test` need, idempotently.
 #   scripts/bootstrap.sh [run|test]
 # Debian packages (when root; otherwise prints the exact sudo line and stops),
-# a .venv with the project and its dev extras, and for `test` Node 22 plus the
+# a .venv with the project, the mock server's extra (`--demo`) and the dev extras, and for `test` Node 22 plus the
 # MCP conformance suite in .cache/conformance.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,7 @@ if [ ! -f "$STAMP" ]; then
   echo "bootstrap: creating .venv"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[mock,dev]"
   rm -f .venv/.installed-*
   touch "$STAMP"
 fi

@@ -1,10 +1,12 @@
 """``mcp-auth-desktop --self-test``: prove a build works, without a display or network.
 
 Builds the real window offscreen on a qasync loop, keeps secrets in memory,
-and talks to the mock server in-process (``httpx.ASGITransport``): add a
-server (discovery), sign in headlessly (the mock server auto-approves),
-list tools, copy a token, remove the server. Exit code 0 means all of it
-worked; packaging runs this against the frozen bundle.
+and talks to the bundled mock server started through its own public entry point
+(``python -m mock_server --port 0 --auto-approve`` as a child on 127.0.0.1, as
+``--demo`` does; the app never imports it): add a server (discovery), sign in
+headlessly (the mock server auto-approves), list tools, copy a token, remove the
+server. Exit code 0 means all of it worked; packaging runs this against the
+frozen bundle and tests/packaging/test_wheel.py against an installed wheel.
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BASE_URL = "http://127.0.0.1:8000"
+#: The mock server's own command line (the frozen app runs ``-m`` modules, see launch_gui.py).
+MOCK_COMMAND = [sys.executable, "-m", "mock_server", "--port", "0", "--auto-approve"]
 
 
 class HeadlessBrowser:
     """Stands in for the user's browser against an auto-approving authorization server.
 
-    The authorization request goes through ``as_client`` (possibly in-process);
-    the redirect to the app's loopback listener goes over a real socket.
+    The authorization request goes through ``as_client``; the redirect to the
+    app's loopback listener goes over a real socket.
     """
 
     def __init__(self, as_client: httpx.AsyncClient) -> None:
@@ -70,15 +73,19 @@ async def self_test() -> int:
     from mcp_auth_desktop.gui.actions import ServerActions
     from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge
     from mcp_auth_desktop.gui.clipboard import SecretClipboard
+    from mcp_auth_desktop.gui.demo import DemoServer
     from mcp_auth_desktop.gui.main_window import MainWindow
     from mcp_auth_desktop.gui.preferences import Preferences
     from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-    from mock_server import MockConfig, create_app
 
-    mock = create_app(MockConfig(base_url=BASE_URL, auto_approve=True))
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=mock, client=("127.0.0.1", 50000)), timeout=15.0
-    )
+    mock = DemoServer(MOCK_COMMAND)
+    try:
+        mcp_url = await mock.start()
+    except (McpAuthError, TimeoutError) as exc:
+        print(f"self-test: FAILED: the mock server did not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    print(f"self-test: mock server at {mcp_url}: ok", flush=True)
+    http = httpx.AsyncClient(timeout=15.0, trust_env=False)
     browser = HeadlessBrowser(http)
     vault, settings = MemoryVault(), MemorySettings()
     manager = TokenManager(http=http, vault=vault, settings=settings)
@@ -105,7 +112,7 @@ async def self_test() -> int:
         print(f"self-test: window built ({window.model.columnCount()} columns)", flush=True)
 
         view = await _step("add server + discovery", bridge.add_server(AddServerRequest(
-            url=BASE_URL + "/mcp", name="Self-test",
+            url=mcp_url, name="Self-test",
             options=ServerOptions(allow_insecure_loopback=True))))
         if view.state is not ServerState.NEEDS_SIGN_IN or not view.issuer:
             raise RuntimeError(f"unexpected state after discovery: {view.state.value}")
@@ -140,6 +147,7 @@ async def self_test() -> int:
             await bridge.aclose()
         await manager.aclose()
         await http.aclose()
+        await mock.stop()
 
 
 def run_self_test() -> int:

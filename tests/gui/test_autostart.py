@@ -95,7 +95,7 @@ def test_from_source_the_entry_comes_from_the_packaging_template(
         if "@" not in line:
             assert line in text.splitlines()
     fields = _fields(text)
-    assert fields["Icon"] == str(ROOT / "resources" / "icons" / "app.svg")
+    assert fields["Icon"] == str(ROOT / "mcp_auth_desktop" / "resources" / "icons" / "app.svg")
     assert fields["TryExec"] == "/usr/bin/mcp-auth-desktop"
     # The default command starts this interpreter on this package, hidden in the tray.
     default = _parse_exec(_fields(autostart.desktop_entry())["Exec"])

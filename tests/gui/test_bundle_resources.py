@@ -1,9 +1,10 @@
-"""The mock server (shipped in the app's bundle for ``--demo``) finds its pages as the app does.
+"""The mock server (shipped in the app's bundle for ``--demo``) finds its own pages.
 
-Both go through ``mcp_auth_desktop.resources_path.resource_path``: the source
-tree's ``resources/``, or ``sys._MEIPASS/resources`` in a frozen bundle. The
-mock server must stay importable without PySide6 (it also runs on its own).
-Each case runs in a fresh interpreter where importing PySide6 fails.
+They are package data beside ``mock_server/state.py``: the source tree's
+``mock_server/templates``, an installed wheel's, or the copy a frozen bundle
+collects next to its ``mock_server`` modules. The mock server must stay importable
+without PySide6 and without the app (it also runs on its own): each case runs in a
+fresh interpreter where importing PySide6 or ``mcp_auth_desktop`` fails.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = r"""
 import json, sys
 sys.modules["PySide6"] = None  # any import of PySide6 now raises ImportError
+sys.modules["mcp_auth_desktop"] = None  # nor may the mock reach into the app
 if len(sys.argv) > 1:  # pretend to be the PyInstaller bundle unpacked there
     sys.frozen = True
     sys._MEIPASS = sys.argv[1]
@@ -32,16 +34,19 @@ config = MockConfig(base_url="http://127.0.0.1:8765")
 state = MockState(config)
 with TestClient(create_app(config), base_url="http://127.0.0.1:8765") as client:
     page = client.get("/authorize", follow_redirects=False)
+import mock_server
 print(json.dumps({"templates": str(state.templates_dir), "status": page.status_code,
+                  "package": mock_server.__file__,
                   "body": page.text[:2000], "pyside": "PySide6.QtCore" in sys.modules}))
 """
 
 
 def _probe(*args: str) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if k != "MCP_AUTH_DESKTOP_RESOURCES"}
-    env["PYTHONPATH"] = str(ROOT)
+    # A bundle's modules come first, as in the frozen app; the source tree otherwise.
+    env["PYTHONPATH"] = os.pathsep.join([*args, str(ROOT)])
     done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=60, check=False)
+                          env=env, cwd=args[0] if args else ROOT, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -49,7 +54,7 @@ def _probe(*args: str) -> dict[str, object]:
 
 def test_mock_server_templates_from_the_source_tree_without_pyside() -> None:
     result = _probe()
-    assert Path(str(result["templates"])) == ROOT / "resources" / "templates"
+    assert Path(str(result["templates"])) == ROOT / "mock_server" / "templates"
     assert result["pyside"] is False
     # An authorization request without parameters gets the mock's own error page.
     assert result["status"] == 400
@@ -57,13 +62,16 @@ def test_mock_server_templates_from_the_source_tree_without_pyside() -> None:
 
 
 def test_mock_server_templates_from_a_frozen_bundle(tmp_path: Path) -> None:
+    # PyInstaller collects mock_server's modules and data files under _MEIPASS/mock_server.
     bundle = tmp_path / "bundle"
-    shutil.copytree(ROOT / "resources" / "templates", bundle / "resources" / "templates")
+    shutil.copytree(ROOT / "mock_server", bundle / "mock_server",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     marker = "BUNDLED COPY OF THE ERROR PAGE"
-    page = bundle / "resources" / "templates" / "mock_error.html"
+    page = bundle / "mock_server" / "templates" / "mock_error.html"
     page.write_text(page.read_text(encoding="utf-8").replace("<body", f"<!-- {marker} --><body", 1),
                     encoding="utf-8")
     result = _probe(str(bundle))
-    assert Path(str(result["templates"])) == bundle / "resources" / "templates"
+    assert Path(str(result["package"])).is_relative_to(bundle)
+    assert Path(str(result["templates"])) == bundle / "mock_server" / "templates"
     assert result["status"] == 400
     assert marker in str(result["body"])

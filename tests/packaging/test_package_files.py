@@ -206,7 +206,7 @@ def test_spec_is_valid_python_and_its_scripts_exist() -> None:
                  spec_support.AUTOSTART_TEMPLATE,
                  PACKAGING / "make_icons.py", PACKAGING / "mcp_auth_bundle_check.py"):
         assert path.is_file(), path
-    assert spec_support.RESOURCES == ROOT / "resources" and spec_support.RESOURCES.is_dir()
+    assert spec_support.RESOURCES == ROOT / "mcp_auth_desktop" / "resources" and spec_support.RESOURCES.is_dir()
 
 
 def test_makefile_targets_match_the_spec_output() -> None:

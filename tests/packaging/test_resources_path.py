@@ -20,7 +20,7 @@ def _no_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_from_source_points_at_the_repository_resources() -> None:
-    assert resources_dir() == ROOT / "resources"
+    assert resources_dir() == ROOT / "mcp_auth_desktop" / "resources"
     assert resource_path("icons", "app.svg").is_file()
 
 
@@ -34,7 +34,7 @@ def test_meipass_without_frozen_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_
     # A stray _MEIPASS (e.g. a test harness) must not redirect a source run.
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     monkeypatch.delattr(sys, "frozen", raising=False)
-    assert resources_dir() == ROOT / "resources"
+    assert resources_dir() == ROOT / "mcp_auth_desktop" / "resources"
 
 
 def test_environment_override_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
