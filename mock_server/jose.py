@@ -1,27 +1,35 @@
-"""Minimal JWS (compact serialization) for RFC 9068 access tokens, built on `cryptography`.
+"""RFC 9068 access tokens for the mock: one signing key, signed and verified with PyJWT.
 
-Only what the mock needs: one signing key (ES256 or RS256), JWK export for the JWKS document,
-signing, and verification that pins the algorithm instead of trusting the token header.
+PyJWT (its ``crypto`` extra) does the JWS work: signing, JWK export, and verification
+pinned to this key's one algorithm (``algorithms=[alg]``), never the one a token's header
+names. What stays here is the mock's policy: the key's id (its RFC 7638 thumbprint, which
+PyJWT does not compute), the ``typ``/``kid`` checks, a size limit, and one error type
+(:class:`JoseError`) for every way a token can be refused.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from jwt.utils import base64url_encode
 
 MAX_TOKEN_LENGTH = 4096
+SUPPORTED_ALGS = ("ES256", "RS256")
+#: The public members of each key type, in the JWKS and in the thumbprint (RFC 7638 §3.2).
+_PUBLIC_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
+#: The claim checks are the resource server's (state.check_access_token, with its leeway);
+#: PyJWT checks the signature only.
+_SIGNATURE_ONLY = {"verify_signature": True, "verify_exp": False, "verify_nbf": False,
+                   "verify_iat": False, "verify_aud": False, "verify_iss": False,
+                   "verify_sub": False, "verify_jti": False, "require": []}
 
 
 class JoseError(Exception):
@@ -29,21 +37,7 @@ class JoseError(Exception):
 
 
 def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    if not text or any(c not in _B64URL for c in text) or len(text) % 4 == 1:
-        raise JoseError("invalid base64url segment")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def _int_b64(value: int, length: int | None = None) -> str:
-    size = length if length is not None else max(1, (value.bit_length() + 7) // 8)
-    return b64url_encode(value.to_bytes(size, "big"))
+    return base64url_encode(data).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -73,8 +67,9 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, alg: str, pem: bytes) -> SigningKey:
-        jwk = _public_jwk(_load_private(pem))
-        return cls(alg=alg, private_pem=pem, kid=thumbprint(jwk))
+        if alg not in SUPPORTED_ALGS:
+            raise ValueError(f"unsupported algorithm {alg}")
+        return cls(alg=alg, private_pem=pem, kid=thumbprint(_public_jwk(_load_private(pem))))
 
     def public_jwk(self) -> dict[str, str]:
         jwk = _public_jwk(_load_private(self.private_pem))
@@ -82,41 +77,24 @@ class SigningKey:
         return jwk
 
     def sign(self, claims: dict[str, Any], *, typ: str = "at+jwt") -> str:
-        header = {"alg": self.alg, "typ": typ, "kid": self.kid}
-        signing_input = (
-            b64url_encode(_compact_json(header)) + "." + b64url_encode(_compact_json(claims))
-        ).encode("ascii")
-        key = _load_private(self.private_pem)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            der = key.sign(signing_input, ec.ECDSA(hashes.SHA256()))
-            r, s = decode_dss_signature(der)
-            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        else:
-            signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
-        return signing_input.decode("ascii") + "." + b64url_encode(signature)
+        return jwt.encode(claims, _load_private(self.private_pem), algorithm=self.alg,
+                          headers={"typ": typ, "kid": self.kid})
 
     def verify(self, token: str, *, typ: str = "at+jwt") -> dict[str, Any]:
         """Return the claims if `token` was signed by this key with this key's algorithm."""
-        header, claims, signing_input, signature = split_token(token)
+        header, _claims, _, _ = split_token(token)
         if header.get("alg") != self.alg or header.get("kid") != self.kid:
             raise JoseError("unexpected algorithm or key id")
         if header.get("typ") != typ:
             raise JoseError("unexpected token type")
         public = _load_private(self.private_pem).public_key()
         try:
-            if isinstance(public, ec.EllipticCurvePublicKey):
-                if len(signature) != 64:
-                    raise JoseError("bad signature length")
-                der = encode_dss_signature(
-                    int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-                )
-                public.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
-            elif isinstance(public, rsa.RSAPublicKey):
-                public.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
-            else:  # pragma: no cover - only the two key types above are ever generated
-                raise JoseError("unsupported key")
-        except InvalidSignature as exc:
+            claims: dict[str, Any] = jwt.decode(token, public, algorithms=[self.alg],
+                                                options=_SIGNATURE_ONLY)  # type: ignore[arg-type]
+        except jwt.InvalidSignatureError as exc:
             raise JoseError("signature does not verify") from exc
+        except (jwt.PyJWTError, ValueError, RecursionError) as exc:
+            raise JoseError("token refused") from exc
         return claims
 
 
@@ -124,31 +102,26 @@ def split_token(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, byte
     """Decode a compact JWS without verifying it: (header, claims, signing input, signature)."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise JoseError("token too long")
-    parts = token.split(".")
-    if len(parts) != 3:
+    if token.count(".") != 2:
         raise JoseError("not a compact JWS")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        claims = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        complete = jwt.api_jws.decode_complete(token, options={"verify_signature": False})
+        claims = json.loads(complete["payload"])
+    except (jwt.PyJWTError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: a segment of deeply nested arrays exhausts json's stack.
         raise JoseError("undecodable token segment") from exc
+    header = complete["header"]
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise JoseError("token segments are not JSON objects")
-    return header, claims, (parts[0] + "." + parts[1]).encode("ascii"), b64url_decode(parts[2])
+    signing_input = token.rpartition(".")[0].encode("ascii")
+    return header, claims, signing_input, complete["signature"]
 
 
 def thumbprint(jwk: dict[str, str]) -> str:
-    """RFC 7638 JWK thumbprint, used as the key id."""
-    if jwk["kty"] == "EC":
-        members = {k: jwk[k] for k in ("crv", "kty", "x", "y")}
-    else:
-        members = {k: jwk[k] for k in ("e", "kty", "n")}
-    return b64url_encode(hashlib.sha256(_compact_json(members)).digest())
-
-
-def _compact_json(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    """RFC 7638 JWK thumbprint (SHA-256 of the required members, sorted, no spaces): the key id."""
+    members = {k: jwk[k] for k in _PUBLIC_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return b64url_encode(hashlib.sha256(canonical).digest())
 
 
 @functools.lru_cache(maxsize=8)
@@ -160,8 +133,9 @@ def _load_private(pem: bytes) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
 
 
 def _public_jwk(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> dict[str, str]:
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        numbers = key.public_key().public_numbers()
-        return {"kty": "EC", "crv": "P-256", "x": _int_b64(numbers.x, 32), "y": _int_b64(numbers.y, 32)}
-    rsa_numbers = key.public_key().public_numbers()
-    return {"kty": "RSA", "n": _int_b64(rsa_numbers.n), "e": _int_b64(rsa_numbers.e)}
+    exported = (ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+                if isinstance(key, ec.EllipticCurvePrivateKey)
+                else RSAAlgorithm.to_jwk(key.public_key(), as_dict=True))
+    # Only the public members: PyJWT also adds key_ops, which RFC 7517 §4.3 says not to
+    # combine with the "use" the JWKS sets.
+    return {k: str(exported[k]) for k in _PUBLIC_MEMBERS[str(exported["kty"])]}
