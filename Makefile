@@ -25,8 +25,11 @@ test: bootstrap
 lint:
 	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging tests bench audits
 
+# The test fakes are checked too: each implements a port of core/ports.py (and says so).
+TYPED_FAKES := tests/gui/fakes.py tests/manager/fakes.py tests/core/_fakes.py
+
 typecheck:
-	$(VENV)/bin/mypy mcp_auth_desktop mock_server
+	$(VENV)/bin/mypy mcp_auth_desktop mock_server $(TYPED_FAKES)
 
 pytest:
 	scripts/headless.sh $(PY) -m pytest $(PYTEST_ARGS)

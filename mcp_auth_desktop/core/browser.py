@@ -30,10 +30,10 @@ import subprocess
 import threading
 import webbrowser
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from mcp_auth_desktop.core.errors import ConfigurationError, InsecureUrlError
+from mcp_auth_desktop.core.ports import BrowserOpener
 
 __all__ = [
     "BrowserOpener",
@@ -51,12 +51,6 @@ log = logging.getLogger(__name__)
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\uffff\"'\\<>`{}|^]")
 #: How long to watch a started command for an immediate failure.
 _EXIT_WATCH_SECONDS = 2.0
-
-
-class BrowserOpener(Protocol):
-    """Something that can show a URL to the user."""
-
-    async def open(self, url: str) -> None: ...
 
 
 def check_browser_url(url: str) -> str:

@@ -43,12 +43,12 @@ from .metadata import (
 )
 from .models import (
     AuthServerMetadata,
-    Clock,
     Discovery,
     ProtectedResourceMetadata,
     ServerConfig,
     SystemClock,
 )
+from .ports import Clock
 from .urls import Resolver, UrlGuard, canonical_resource_uri, origin_of, redact_url
 
 __all__ = ["ChallengeLike", "challenge_fields", "discover", "fetch_as_metadata"]

@@ -38,7 +38,6 @@ from .errors import (
 from .http import fetch_json
 from .models import (
     ClientRegistration,
-    Clock,
     Discovery,
     ServerConfig,
     ServerOptions,
@@ -58,6 +57,8 @@ from .oauth import (
     union_scopes,
 )
 from .pkce import make_state, make_verifier, s256_challenge
+from .ports import BrowserOpener as Opener
+from .ports import Clock
 from .state import RevocationReport
 from .urls import Resolver, UrlGuard
 
@@ -98,12 +99,6 @@ class CallbackListener(Protocol):
 
 #: Called as ``factory(port=..., timeout=...)``; returns an un-entered listener.
 ListenerFactory = Callable[..., CallbackListener]
-
-
-class Opener(Protocol):
-    """``core.browser.BrowserOpener``."""
-
-    async def open(self, url: str) -> None: ...
 
 
 def _default_listener(*, port: int, timeout: float) -> CallbackListener:

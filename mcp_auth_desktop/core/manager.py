@@ -38,7 +38,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -47,13 +47,24 @@ from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
-    Clock,
     CredentialKey,
     Discovery,
     ServerConfig,
     ServerOptions,
     SystemClock,
     TokenSet,
+)
+from mcp_auth_desktop.core.ports import (
+    BrowserOpener,
+    Clock,
+    JsonObject,
+    McpClientFactory,
+    McpClientLike,
+    OAuthClientLike,
+    SecretVault,
+    SettingsStore,
+    StorageLocation,
+    TokenProvider,
 )
 from mcp_auth_desktop.core.registry import (
     DISCOVERY,
@@ -78,7 +89,6 @@ from mcp_auth_desktop.core.state import (
     StateChanged,
     TokensRefreshed,
 )
-from mcp_auth_desktop.storage.base import JsonObject, SecretVault, SettingsStore, StorageLocation
 
 __all__ = ["TokenManager", "OAuthClientLike", "McpClientLike", "McpClientFactory"]
 
@@ -99,66 +109,6 @@ REVOCATION_RETRY_CAP = 3600.0
 MAX_AUTHORIZATIONS_PER_CALL = 3
 #: A token this close to expiry is not handed out even when a refresh fails.
 SERVE_LEEWAY = 5.0
-
-
-class OAuthClientLike(Protocol):
-    """The parts of ``core.flow.OAuthClient`` the manager uses (see docs/ARCHITECTURE.md)."""
-
-    async def discover(self, server: ServerConfig, *, challenge: Any = None) -> Discovery: ...
-
-    def select_scopes(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        previous: tuple[str, ...] = (),
-        challenged: tuple[str, ...] = (),
-    ) -> tuple[str, ...]: ...
-
-    async def sign_in(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        registration: ClientRegistration | None,
-        *,
-        scopes: tuple[str, ...],
-        client_secret: str | None = None,
-        on_authorization_url: Callable[[str], None] | None = None,
-    ) -> tuple[ClientRegistration, TokenSet]: ...
-
-    async def refresh(
-        self,
-        discovery: Discovery,
-        registration: ClientRegistration,
-        tokens: TokenSet,
-        *,
-        resource: str | None,
-    ) -> TokenSet: ...
-
-    async def revoke(
-        self, discovery: Discovery, registration: ClientRegistration, tokens: TokenSet
-    ) -> RevocationReport: ...
-
-    async def delete_registration(self, registration: ClientRegistration) -> bool: ...
-
-    def resource_for(self, server: ServerConfig, discovery: Discovery) -> str | None: ...
-
-
-class BrowserOpener(Protocol):
-    """``core.browser.BrowserOpener``: opens the authorization URL for the user."""
-
-    async def open(self, url: str) -> None: ...
-
-
-class McpClientLike(Protocol):
-    """The parts of ``core.mcp_client.McpClient`` the manager uses."""
-
-    async def initialize(self) -> Any: ...
-
-    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any: ...
-
-
-TokenProvider = Callable[[], Awaitable[str]]
-McpClientFactory = Callable[[httpx.AsyncClient, str, TokenProvider], McpClientLike]
 
 
 def _fingerprint(tokens: TokenSet | None) -> str | None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 __all__ = [
-    "Clock",
     "SystemClock",
     "ServerOptions",
     "ServerConfig",
@@ -28,20 +27,8 @@ __all__ = [
 ]
 
 
-class Clock(Protocol):
-    """Time source, injected so tests can move it."""
-
-    def time(self) -> float:
-        """Wall-clock seconds since the epoch (for absolute expiry)."""
-        ...
-
-    def monotonic(self) -> float:
-        """Monotonic seconds (for timeouts and scheduling)."""
-        ...
-
-
 class SystemClock:
-    """The real clock."""
+    """The real clock (``core.ports.Clock``)."""
 
     def time(self) -> float:
         return time.time()

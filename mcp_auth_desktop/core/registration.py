@@ -26,12 +26,13 @@ import httpx
 
 from .errors import ConfigurationError
 from .http import fetch_json
-from .models import ClientRegistration, Clock, Discovery, ServerConfig
+from .models import ClientRegistration, Discovery, ServerConfig
 from .oauth import (
     build_registration_request,
     choose_auth_method,
     parse_registration_response,
 )
+from .ports import Clock
 from .urls import UrlGuard, is_loopback_ip_literal, redact_url
 
 __all__ = [

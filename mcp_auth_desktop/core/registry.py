@@ -30,7 +30,7 @@ from mcp_auth_desktop.core.models import (
     ServerConfig,
     TokenSet,
 )
-from mcp_auth_desktop.storage.base import JsonObject, SecretVault, SettingsStore
+from mcp_auth_desktop.core.ports import JsonObject, SecretVault, SettingsStore
 
 __all__ = ["Registry", "RegistrySnapshot", "PendingRevocation", "registration_entry_name"]
 

@@ -34,9 +34,10 @@ from mcp_auth_desktop.core.errors import (
     VaultLockedError,
 )
 from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.ports import ManagerLike, SecretVault, SettingsStore
 from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.actions import ServerActions
-from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, ManagerLike
+from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
 from mcp_auth_desktop.gui.damage_notice import DamageWatch
 from mcp_auth_desktop.gui.demo import DemoServer
@@ -48,7 +49,6 @@ from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
 from mcp_auth_desktop.gui.tray import TrayIcon
-from mcp_auth_desktop.storage.base import SecretVault, SettingsStore
 
 __all__ = ["main", "build_parser", "DesktopApp", "StartCancelled"]
 

@@ -18,12 +18,13 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
 from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.ports import ManagerLike
 from mcp_auth_desktop.core.state import (
     LogEvent,
     ManagerEvent,
@@ -37,44 +38,12 @@ from mcp_auth_desktop.core.state import (
     TokensRefreshed,
 )
 from mcp_auth_desktop.gui.redact import Redactor
-from mcp_auth_desktop.storage.base import StorageLocation
 
-__all__ = ["ManagerLike", "ManagerBridge", "AddServerRequest", "Tool"]
+__all__ = ["ManagerBridge", "AddServerRequest", "Tool"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class ManagerLike(Protocol):
-    """The part of the TokenManager contract (docs/ARCHITECTURE.md) the GUI uses."""
-
-    def servers(self) -> list[ServerView]: ...
-    def get(self, ref: str) -> ServerView: ...
-    def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]: ...
-    async def add_server(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        client_auth_method: str | None = None,
-        scopes: tuple[str, ...] = (),
-        options: ServerOptions = ...,
-        discover: bool = True,
-    ) -> ServerView: ...
-    async def sign_in(
-        self, ref: str, *, on_authorization_url: Callable[[str], None] | None = None
-    ) -> ServerView: ...
-    async def refresh(self, ref: str, *, force: bool = True) -> ServerView: ...
-    async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str: ...
-    async def revoke(self, ref: str) -> RevocationReport: ...
-    async def remove(self, ref: str) -> RevocationReport: ...
-    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]: ...
-    async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any: ...
-    @property
-    def storage_location(self) -> StorageLocation: ...
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from mcp_auth_desktop.storage.base import JsonObject, SettingsStore
+from mcp_auth_desktop.core.ports import JsonObject, SettingsStore
 
 __all__ = ["GuiSettings", "Preferences"]
 

@@ -12,12 +12,14 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from mcp_auth_desktop.core.flow import CallbackListener
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
+from mcp_auth_desktop.core.ports import BrowserOpener, Clock
 
 from ._helpers import FakeClock, public_resolver
 
@@ -107,8 +109,8 @@ class FakeAS:
                 return httpx.Response(302, headers={"location": q["redirect_uri"] + "?" + urlencode(params)})
             if method == "POST" and path == "/token":
                 if self.token_responses:
-                    status, doc, headers = self.token_responses.pop(0)
-                    return httpx.Response(status, json=doc, headers=headers) if doc is not None else httpx.Response(status, headers=headers)
+                    status, answer, headers = self.token_responses.pop(0)
+                    return httpx.Response(status, json=answer, headers=headers) if answer is not None else httpx.Response(status, headers=headers)
                 return httpx.Response(200, json={"access_token": f"at-{len(self.requests)}", "token_type": "Bearer",
                                                  "expires_in": 3600, "refresh_token": f"rt-{len(self.requests)}"})
             if method == "POST" and path == "/revoke":
@@ -189,3 +191,10 @@ def make_client(fake: FakeAS, http: httpx.AsyncClient, *, tamper: Any = None, cl
     client = OAuthClient(http, clock=clock or FakeClock(), browser=browser, listener_factory=FakeListener,
                          resolver=public_resolver)
     return client, browser
+
+
+if TYPE_CHECKING:
+    # `make typecheck` proves each fake implements the port it stands in for (core/ports.py,
+    # and the flow's listener).
+    def _ports(b: FollowingBrowser, li: FakeListener, c: FakeClock) -> tuple[BrowserOpener, CallbackListener, Clock]:
+        return b, li, c

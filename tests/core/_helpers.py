@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.urls import UrlGuard
@@ -16,7 +17,7 @@ async def public_resolver(host: str, port: int) -> Sequence[str]:
     return ["93.184.216.34"]
 
 
-def guard(server: str = "https://mcp.example.com/mcp", **opts: bool) -> UrlGuard:
+def guard(server: str = "https://mcp.example.com/mcp", **opts: Any) -> UrlGuard:
     return UrlGuard.for_server(server, ServerOptions(**opts), resolver=public_resolver)
 
 

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core.errors import (
     DuplicateServerError,
@@ -24,6 +24,7 @@ from mcp_auth_desktop.core.errors import (
     SignInRequiredError,
 )
 from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.ports import ManagerLike, StorageLocation
 from mcp_auth_desktop.core.state import (
     ManagerEvent,
     RefreshFailed,
@@ -36,7 +37,6 @@ from mcp_auth_desktop.core.state import (
     StateChanged,
     TokensRefreshed,
 )
-from mcp_auth_desktop.storage.base import StorageLocation
 
 
 @dataclass
@@ -251,6 +251,17 @@ class FakeManager:
         self.emit(ServerRemoved(view.id, time.time(), view.name, report))
         return report
 
+    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
+        """Every server goes (revoked first when asked); (name, outcome) pairs, as the contract."""
+        self.calls.append(("forget_everything", str(revoke)))
+        names = {i: e.view.name for i, e in self._entries.items()}
+        if revoke:
+            return [(names[i], (await self.remove(i)).summary()) for i in names]
+        self._entries.clear()
+        for i, name in names.items():
+            self.emit(ServerRemoved(i, time.time(), name, None))
+        return [(name, "forgotten here only (not revoked at the server)") for name in names.values()]
+
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
         e = self._entries[self.get(ref).id]
         self.calls.append(("call:" + method, e.view.id))
@@ -268,3 +279,9 @@ class FakeManager:
         e.view = replace(e.view, state=state, **changes)
         if old is not state:
             self.emit(StateChanged(e.view.id, time.time(), old, state))
+
+
+if TYPE_CHECKING:
+    # `make typecheck` proves the fake implements the port the GUI uses (core/ports.py).
+    def _port(fake: FakeManager) -> ManagerLike:
+        return fake

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.models import (
@@ -21,6 +21,7 @@ from mcp_auth_desktop.core.models import (
     ServerConfig,
     TokenSet,
 )
+from mcp_auth_desktop.core.ports import Clock, McpClientLike, OAuthClientLike
 from mcp_auth_desktop.core.state import RevocationReport
 
 
@@ -84,13 +85,8 @@ class FakeOAuth:
             discovered_at=self.clock.time(),
         )
 
-    def select_scopes(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        previous: tuple[str, ...] = (),
-        challenged: tuple[str, ...] = (),
-    ) -> tuple[str, ...]:
+    def select_scopes(self, server: ServerConfig, discovery: Discovery,
+                      previous: tuple[str, ...] = (), challenged: tuple[str, ...] = ()) -> tuple[str, ...]:
         return tuple(sorted(set(server.scopes) | set(previous) | set(challenged)))
 
     def _issue(self, scopes: tuple[str, ...], resource: str | None) -> TokenSet:
@@ -107,16 +103,11 @@ class FakeOAuth:
             resource=resource,
         )
 
-    async def sign_in(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        registration: ClientRegistration | None,
-        *,
-        scopes: tuple[str, ...],
-        client_secret: str | None = None,
-        on_authorization_url: Callable[[str], None] | None = None,
-    ) -> tuple[ClientRegistration, TokenSet]:
+    async def sign_in(self, server: ServerConfig, discovery: Discovery,
+                      registration: ClientRegistration | None, *, scopes: tuple[str, ...],
+                      client_secret: str | None = None,
+                      on_authorization_url: Callable[[str], None] | None = None,
+                      ) -> tuple[ClientRegistration, TokenSet]:
         self.sign_in_calls.append(scopes)
         if on_authorization_url is not None:
             on_authorization_url(self.issuer + "/authorize?client_id=x")
@@ -133,14 +124,8 @@ class FakeOAuth:
             )
         return registration, self._issue(scopes or self.granted_scopes, discovery.resource)
 
-    async def refresh(
-        self,
-        discovery: Discovery,
-        registration: ClientRegistration,
-        tokens: TokenSet,
-        *,
-        resource: str | None,
-    ) -> TokenSet:
+    async def refresh(self, discovery: Discovery, registration: ClientRegistration,
+                      tokens: TokenSet, *, resource: str | None) -> TokenSet:
         self.refresh_calls += 1
         if self.refresh_delay:
             await asyncio.sleep(self.refresh_delay)
@@ -202,3 +187,9 @@ class FakeMcp:
         self.tokens_seen.append(token)
         step = self.script.pop(0)
         return step(token)
+
+
+if TYPE_CHECKING:
+    # `make typecheck` proves each fake implements the port it stands in for (core/ports.py).
+    def _ports(c: FakeClock, o: FakeOAuth, m: FakeMcp) -> tuple[Clock, OAuthClientLike, McpClientLike]:
+        return c, o, m
