@@ -368,13 +368,15 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
                 discover=not args.no_discover,
             )
         except errors.McpAuthError as exc:
+            # Nothing is stored when discovery fails (the manager discovers first).
+            print(f"mcp-auth: not added: {exc.user_message}", file=sys.stderr)
             if not isinstance(exc, errors.ConfigurationError | errors.DuplicateServerError):
                 print(
-                    "mcp-auth: the server was added, but discovery failed; "
-                    "`mcp-auth login` will try again.",
+                    "mcp-auth: nothing was stored. To keep it anyway and sign in later: "
+                    f"mcp-auth add --no-discover {shlex.quote(args.url)}",
                     file=sys.stderr,
                 )
-            raise
+            return exit_code_for(exc)
         if args.json:
             print(dumps(view_to_dict(view)))
         else:

@@ -29,9 +29,10 @@ import httpx
 from .errors import (
     DiscoveryError,
     InsecureUrlError,
+    McpAuthError,
     MetadataError,
     NetworkError,
-    ProtocolError,
+    NotJsonError,
 )
 from .http import fetch_json
 from .metadata import (
@@ -123,9 +124,10 @@ async def discover(
         if meta is None:
             if last_error is not None:
                 raise last_error
+            names = ", ".join(redact_url(i) for i in prm.authorization_servers[:3])
             raise DiscoveryError(
-                "The MCP server names an authorization server, but no authorization server "
-                "metadata was found for it."
+                f"The MCP server names the authorization server {names}, but it publishes no "
+                "authorization server metadata (every well-known URL answered 'not found')."
             )
         resource = prm.resource
     else:
@@ -155,37 +157,69 @@ async def _fetch_prm(
     guard: UrlGuard,
     trail: list[str],
 ) -> ProtectedResourceMetadata | None:
-    """The first valid PRM, or None when every URL answered "not here".
+    """The first valid PRM, or None when the server offers none at all.
 
-    Network failures on every URL raise instead of falling through to the
-    legacy defaults: an unreachable server must not look like an old one.
+    "Offers none" means every well-known URL answered "not here": a 4xx,
+    an empty body, or a web app's HTML page. Anything else stops discovery
+    at once with its own reason (refused address, network failure, size
+    limit, compression bomb, redirect loop, broken JSON): an unreachable or
+    hostile server must not look like a 2025-03-26 server, which would send
+    the user on to guessed endpoints at the origin.
+
+    When the server's 401 named a ``resource_metadata`` URL, that URL is the
+    only one used: if it cannot be used, that is the answer (MCP 2026-07-28
+    tells clients to use it; falling back to the well-known URLs after a
+    refusal would silently override the server's own statement).
     """
-    network_failures = 0
-    urls = prm_urls(server_url, header_url)
-    for url in urls:
+    if header_url is not None:
+        return await _fetch_named_prm(http, server_url, header_url, guard, trail)
+    for url in prm_urls(server_url, None):
         try:
             response, body = await fetch_json(
                 http, "GET", url, guard=guard, purpose="protected resource metadata"
             )
-        except InsecureUrlError as exc:
-            trail.append(f"GET {redact_url(url)}: blocked ({exc.user_message})")
-            if url == header_url:
-                continue
-            raise
-        except NetworkError as exc:
-            network_failures += 1
+        except NotJsonError as exc:
+            trail.append(f"GET {redact_url(url)}: not metadata ({exc.user_message})")
+            continue
+        except McpAuthError as exc:
             trail.append(f"GET {redact_url(url)}: {exc.user_message}")
-            continue
-        except ProtocolError as exc:
-            trail.append(f"GET {redact_url(url)}: unusable answer ({exc.user_message})")
-            continue
+            raise
         trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
         if response.status_code == 200 and body is not None:
             # A mismatched resource stops discovery here (MetadataError propagates).
             return parse_protected_resource_metadata(body, server_url, guard=guard)
-    if network_failures == len(urls):
-        raise NetworkError(f"Could not reach the MCP server at {redact_url(server_url)}.")
     return None
+
+
+async def _fetch_named_prm(
+    http: httpx.AsyncClient,
+    server_url: str,
+    url: str,
+    guard: UrlGuard,
+    trail: list[str],
+) -> ProtectedResourceMetadata:
+    """The PRM at the URL the server's 401 named; every failure is final."""
+    what = "the protected resource metadata the server's 401 names"
+    try:
+        response, body = await fetch_json(
+            http, "GET", url, guard=guard, purpose="protected resource metadata"
+        )
+    except McpAuthError as exc:
+        trail.append(f"GET {redact_url(url)} (named in WWW-Authenticate): {exc.user_message}")
+        raise _in_context(exc, f"Could not use {what}") from None
+    trail.append(f"GET {redact_url(url)} (named in WWW-Authenticate): HTTP {response.status_code}")
+    if response.status_code != 200 or body is None:
+        answer = "an empty body" if response.status_code == 200 else f"HTTP {response.status_code}"
+        raise MetadataError(f"Could not use {what}: {redact_url(url)} answered {answer}.")
+    return parse_protected_resource_metadata(body, server_url, guard=guard)
+
+
+def _in_context(exc: McpAuthError, prefix: str) -> McpAuthError:
+    """The same kind of error with a prefix saying which step failed."""
+    try:
+        return type(exc)(f"{prefix}: {exc.user_message}")
+    except TypeError:  # an error class with a richer constructor: keep it as it is
+        return exc
 
 
 async def fetch_as_metadata(
@@ -208,19 +242,19 @@ async def fetch_as_metadata(
     """
     guard.check_syntax(issuer, "authorization server")
     last_error: MetadataError | None = None
-    network_error: NetworkError | None = None
     for url in as_metadata_urls(issuer):
         try:
             response, body = await fetch_json(
                 http, "GET", url, guard=guard, purpose="authorization server metadata"
             )
-        except NetworkError as exc:
-            network_error = exc
+        except NotJsonError as exc:
+            trail.append(f"GET {redact_url(url)}: not metadata ({exc.user_message})")
+            continue
+        except McpAuthError as exc:
+            # Network failures, refused addresses, size limits, bombs, redirect
+            # loops: the reason is the answer, not "no metadata was found".
             trail.append(f"GET {redact_url(url)}: {exc.user_message}")
-            continue
-        except ProtocolError as exc:
-            trail.append(f"GET {redact_url(url)}: unusable answer ({exc.user_message})")
-            continue
+            raise
         trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
         if response.status_code != 200 or body is None:
             continue
@@ -242,6 +276,4 @@ async def fetch_as_metadata(
             trail.append(f"  rejected: {exc.user_message}")
     if last_error is not None:
         raise last_error
-    if network_error is not None:
-        raise network_error
     return None

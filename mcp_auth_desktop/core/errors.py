@@ -7,9 +7,15 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     ├── ConfigurationError            the user's input or settings are unusable
     │   └── InsecureUrlError          non-https endpoint, bad scheme, SSRF-blocked address
     ├── NetworkError                  connect/read failure or timeout (transient)
+    │   ├── HostNotFoundError         DNS could not resolve the host
+    │   ├── ConnectionRefused         nothing listens at host:port
+    │   └── TlsError                  TLS handshake or certificate failure (not transient)
     ├── ProtocolError                 a server broke the protocol
     │   ├── ResponseTooLargeError     body over the cap
+    │   │   └── CompressionBombError  small on the wire, over the cap once decompressed
+    │   ├── RedirectError             redirect loop, too many redirects, redirect without Location
     │   ├── InvalidJsonError          not JSON, NaN, duplicate keys, wrong top-level type
+    │   │   └── NotJsonError          a 2xx answer of another media type (an HTML page)
     │   ├── MetadataError             malformed or mismatched PRM / AS metadata
     │   │   └── DiscoveryError        no usable metadata found at any well-known URL
     │   ├── TokenResponseError        a token response that cannot be trusted
@@ -57,9 +63,15 @@ __all__ = [
     "ConfigurationError",
     "InsecureUrlError",
     "NetworkError",
+    "HostNotFoundError",
+    "ConnectionRefused",
+    "TlsError",
     "ProtocolError",
     "ResponseTooLargeError",
+    "CompressionBombError",
+    "RedirectError",
     "InvalidJsonError",
+    "NotJsonError",
     "MetadataError",
     "DiscoveryError",
     "TokenResponseError",
@@ -141,6 +153,23 @@ class NetworkError(McpAuthError):
     transient = True
 
 
+class HostNotFoundError(NetworkError):
+    """The host name could not be resolved (DNS)."""
+
+
+class ConnectionRefused(NetworkError):
+    """The host answered, but nothing accepts connections on that port."""
+
+
+class TlsError(NetworkError):
+    """The TLS handshake failed or the certificate could not be verified.
+
+    Not transient: retrying will not change a certificate.
+    """
+
+    transient = False
+
+
 class ProtocolError(McpAuthError):
     """A server answered with something that breaks the protocol."""
 
@@ -149,8 +178,20 @@ class ResponseTooLargeError(ProtocolError):
     """A response body went over the size cap."""
 
 
+class CompressionBombError(ResponseTooLargeError):
+    """A compressed body that expands past the size cap (a compression bomb)."""
+
+
+class RedirectError(ProtocolError):
+    """A redirect loop, too many redirects, or a redirect that cannot be followed."""
+
+
 class InvalidJsonError(ProtocolError):
     """A response was not acceptable JSON (bad syntax, NaN, duplicate keys, wrong type)."""
+
+
+class NotJsonError(InvalidJsonError):
+    """A successful answer whose media type is not JSON (e.g. a web app's HTML page)."""
 
 
 class MetadataError(ProtocolError):

@@ -13,8 +13,10 @@ send credentials somewhere else.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
+import socket
 import ssl
 import time
 from typing import Any
@@ -23,12 +25,25 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from . import jsonutil
-from .errors import InvalidJsonError, NetworkError, ProtocolError, ResponseTooLargeError
+from .errors import (
+    CompressionBombError,
+    ConnectionRefused,
+    HostNotFoundError,
+    InvalidJsonError,
+    NetworkError,
+    NotJsonError,
+    ProtocolError,
+    RedirectError,
+    ResponseTooLargeError,
+    TlsError,
+    sanitize_server_text,
+)
 from .urls import UrlGuard, redact_url
 
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_REDIRECTS",
+    "FETCH_DEADLINE",
     "RETRY_AFTER_CAP",
     "USER_AGENT",
     "make_http_client",
@@ -40,6 +55,10 @@ __all__ = [
 
 MAX_BODY_BYTES = 1_048_576
 MAX_REDIRECTS = 3
+#: The most one fetch (all its redirect hops and its body) may take in all. The
+#: client's own timeouts bound each read; this bounds a server that drips
+#: bytes slowly forever.
+FETCH_DEADLINE = 30.0
 RETRY_AFTER_CAP = 300.0
 USER_AGENT = "mcp-auth-desktop/0.1"
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -64,40 +83,112 @@ def make_http_client(
     )
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it was raised from (causes, contexts, groups)."""
+    out: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(out) < 32:
+        e = todo.pop(0)
+        if any(e is seen for seen in out):
+            continue
+        out.append(e)
+        todo.extend(getattr(e, "exceptions", ()) or ())
+        for nxt in (e.__cause__, e.__context__):
+            if nxt is not None:
+                todo.append(nxt)
+    return out
+
+
+def _host_port(url: str) -> tuple[str, str]:
+    """``(host, host:port)`` of a URL for messages; IPv6 hosts in brackets."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "?")[:100]
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return "?", "?"
+    shown = f"[{host}]" if ":" in host else host
+    return host, f"{shown}:{port}"
+
+
 def network_error(exc: Exception, url: str) -> NetworkError:
-    """A NetworkError for an httpx failure, naming only the origin and path."""
+    """A typed NetworkError for an httpx failure, naming the cause and the host.
+
+    The cause is looked up along the exception chain (httpx wraps httpcore,
+    which wraps the socket or TLS error): a DNS failure, a refused
+    connection and a TLS failure each get their own class and words, so the
+    user reads "connection refused by 127.0.0.1:9", not "could not connect".
+    Only the origin and path of the URL appear, never a query.
+    """
     where = redact_url(url)
+    host, netloc = _host_port(url)
     if isinstance(exc, httpx.TimeoutException):
-        return NetworkError(f"Timed out talking to {where}.")
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        return NetworkError(
-            f"The TLS certificate of {where} could not be verified (set SSL_CERT_FILE for a "
-            "private certificate authority)."
+        kind = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
+        return NetworkError(f"Timed out {kind} {netloc} ({where}).")
+    chain = _chain(exc)
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return HostNotFoundError(
+                f"The host name {host} could not be resolved (DNS lookup failed) for {where}."
+            )
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            reason = sanitize_server_text(cause.verify_message or cause.reason or "unknown reason", 120)
+            return TlsError(
+                f"The TLS certificate of {netloc} could not be verified ({reason}) for {where}. "
+                "For a private certificate authority set SSL_CERT_FILE."
+            )
+        if isinstance(cause, ssl.SSLError):
+            reason = sanitize_server_text(cause.reason or type(cause).__name__, 120)
+            return TlsError(f"The TLS handshake with {netloc} failed ({reason}) for {where}.")
+        if isinstance(cause, ConnectionRefusedError):
+            return ConnectionRefused(
+                f"Connection refused by {netloc}: nothing is listening there ({where})."
+            )
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return TlsError(
+            f"The TLS certificate of {netloc} could not be verified for {where}. "
+            "For a private certificate authority set SSL_CERT_FILE."
         )
     if isinstance(exc, httpx.ProxyError):
-        return NetworkError(f"The proxy refused the connection to {where}.")
+        return NetworkError(f"The proxy refused the connection to {netloc} ({where}).")
     if isinstance(exc, httpx.ConnectError):
-        return NetworkError(f"Could not connect to {where}.")
-    return NetworkError(f"The connection to {where} failed ({type(exc).__name__}).")
+        return NetworkError(f"Could not connect to {netloc} ({where}).")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return NetworkError(f"{netloc} closed the connection or broke HTTP ({where}).")
+    return NetworkError(f"The connection to {netloc} failed ({type(exc).__name__}) for {where}.")
 
 
 async def read_capped(response: httpx.Response, max_bytes: int = MAX_BODY_BYTES) -> bytes:
-    """Read a streamed body, stopping as soon as raw or decoded size passes the cap."""
+    """Read a streamed body, stopping as soon as raw or decoded size passes the cap.
+
+    The three ways a body can be too big get their own words: a declared
+    ``Content-Length`` over the cap (refused before reading), a body that
+    keeps coming past the cap with no declared length (endless or huge), and
+    a compressed body that is small on the wire but expands past the cap (a
+    compression bomb; it is never decompressed beyond the cap).
+    """
+    where = redact_url(str(response.request.url))
     declared = response.headers.get("content-length")
     if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and int(declared) > max_bytes:
         raise ResponseTooLargeError(
-            f"The response from {redact_url(str(response.request.url))} is larger than "
-            f"{max_bytes} bytes."
+            f"The response from {where} declares {int(declared[:18])} bytes, more than the "
+            f"{max_bytes}-byte limit."
         )
     chunks: list[bytes] = []
     total = 0
     async for chunk in response.aiter_bytes():
         total += len(chunk)
-        if total > max_bytes or response.num_bytes_downloaded > max_bytes:
+        wire = response.num_bytes_downloaded
+        if wire > max_bytes:
             raise ResponseTooLargeError(
-                f"The response from {redact_url(str(response.request.url))} is larger than "
-                f"{max_bytes} bytes."
+                f"The response from {where} went on past the {max_bytes}-byte limit "
+                "(too large or endless); it was cut off."
+            )
+        if total > max_bytes:
+            raise CompressionBombError(
+                f"The response from {where} is compressed and expands to more than the "
+                f"{max_bytes}-byte limit ({wire} bytes on the wire): a compression bomb; "
+                "it was not unpacked further."
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -123,6 +214,7 @@ async def fetch_json(
     max_bytes: int = MAX_BODY_BYTES,
     max_redirects: int = MAX_REDIRECTS,
     json_required: bool = True,
+    deadline: float = FETCH_DEADLINE,
     **kwargs: Any,
 ) -> tuple[httpx.Response, dict[str, Any] | None]:
     """Send one request and return ``(response, parsed JSON object or None)``.
@@ -136,7 +228,33 @@ async def fetch_json(
     method = method.upper()
     headers = dict(kwargs.pop("headers", None) or {})
     headers.setdefault("Accept", "application/json")
+    try:
+        async with asyncio.timeout(deadline):
+            return await _fetch_hops(
+                http, method, url, headers, guard, purpose, max_bytes, max_redirects,
+                json_required, kwargs,
+            )
+    except TimeoutError:
+        _, netloc = _host_port(url)
+        raise NetworkError(
+            f"{netloc} did not finish answering within {deadline:g} s ({redact_url(url)})."
+        ) from None
+
+
+async def _fetch_hops(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    guard: UrlGuard,
+    purpose: str,
+    max_bytes: int,
+    max_redirects: int,
+    json_required: bool,
+    kwargs: dict[str, Any],
+) -> tuple[httpx.Response, dict[str, Any] | None]:
     current = url
+    visited = [url]
     for hop in range(max_redirects + 1):
         await guard.check_endpoint(current, purpose)
         request = http.build_request(method, current, headers=headers, **kwargs)
@@ -148,21 +266,27 @@ async def fetch_json(
                 await response.aclose()
         except httpx.DecodingError:
             raise ProtocolError(
-                f"The response from {redact_url(current)} could not be decoded."
+                f"The response from {redact_url(current)} could not be decoded "
+                "(broken compression or character encoding)."
             ) from None
         except httpx.TransportError as exc:
             raise network_error(exc, current) from None
         if response.status_code in _REDIRECT_CODES and method in ("GET", "HEAD"):
             location = response.headers.get("location")
             if not location:
-                raise ProtocolError(f"{redact_url(current)} redirected without a Location.")
+                raise RedirectError(f"{redact_url(current)} redirected without a Location.")
+            nxt = urljoin(current, location)
+            if nxt in visited:
+                raise RedirectError(
+                    f"Redirect loop: {redact_url(current)} redirects back to {redact_url(nxt)}."
+                )
             if hop == max_redirects:
-                raise ProtocolError(
+                raise RedirectError(
                     f"Too many redirects (more than {max_redirects}) starting at {redact_url(url)}."
                 )
-            nxt = urljoin(current, location)
             if not _same_origin(nxt, current):
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            visited.append(nxt)
             current = nxt
             continue
         return response, _parse_body(response, body, current, json_required)
@@ -178,10 +302,14 @@ def _parse_body(
     content_type = response.headers.get("content-type", "")
     if ok and json_required:
         if content_type and not _is_json_type(content_type):
-            raise InvalidJsonError(
+            raise NotJsonError(
                 f"{redact_url(url)} answered with {content_type.split(';')[0][:60]!r} instead of JSON."
             )
-        return jsonutil.loads_object(body)
+        try:
+            return jsonutil.loads_object(body)
+        except InvalidJsonError as exc:
+            # jsonutil does not know where the text came from; the user needs the host.
+            raise InvalidJsonError(f"The response from {redact_url(url)}: {exc.user_message}") from None
     try:
         return jsonutil.loads_object(body)
     except InvalidJsonError:

@@ -525,10 +525,12 @@ class TokenManager:
         options: ServerOptions = ServerOptions(),  # noqa: B008 - frozen
         discover: bool = True,
     ) -> ServerView:
-        """Add a server; with ``discover`` find its authorization server now.
+        """Add a server; with ``discover`` find its authorization server first.
 
-        A discovery failure leaves the server added, in ERROR with the reason,
-        and is raised so the caller can show it.
+        Discovery runs before anything is stored: when it fails (unreachable,
+        refused, unusable metadata) its typed error is raised and nothing is
+        left behind. To keep such a server for later, add it again with
+        ``discover=False`` (the GUI asks first; the CLI has ``--no-discover``).
         """
         canonical = normalize_server_url(url, options)
         for s in self._servers.values():
@@ -553,14 +555,18 @@ class TokenManager:
             options=options,
             added_at=self._clock.time(),
         )
+        discovery = await self.oauth.discover(config) if discover else None
         # In the registry before the settings write, so a settings watch that
         # fires in between finds it and does not announce it a second time.
-        s = _Server(config=config, busy=1)
+        s = _Server(config=config, busy=1, discovery=discovery)
         self._servers[config.id] = s
         try:
             if client_secret:
                 await self._registry.put_client_secret(config.id, client_secret)
             await self._registry.put_server(config)
+            if discovery is not None:
+                await self._registry.put_discovery(config.id, discovery)
+                s.state = S.NEEDS_SIGN_IN
         except BaseException:
             self._servers.pop(config.id, None)
             raise
@@ -568,8 +574,6 @@ class TokenManager:
             s.busy -= 1
         self._emit(ServerAdded(config.id, self._clock.time(), name=config.name))
         log.info("added server %s (%s)", config.name, config.url)
-        if discover:
-            await self._discover(s)
         return self._view(s)
 
     def _unique_name(self, base: str) -> str:

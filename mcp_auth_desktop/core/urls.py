@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
-from .errors import InsecureUrlError, NetworkError
+from .errors import HostNotFoundError, InsecureUrlError, NetworkError
 from .models import ServerOptions
 
 __all__ = [
@@ -400,7 +400,9 @@ class UrlGuard:
             if _proxied(parts.scheme.lower(), host):
                 # Behind a proxy the proxy resolves names; our resolver may not know them.
                 return url
-            raise NetworkError(f"Could not resolve the host name {host[:100]} ({purpose}).") from None
+            raise HostNotFoundError(
+                f"The host name {host[:100]} could not be resolved (DNS lookup failed; {purpose})."
+            ) from None
         if not addresses:
             raise NetworkError(f"The host name {host[:100]} has no addresses ({purpose}).")
         server_classes = await self._resolved_server_classes()

@@ -9,6 +9,8 @@ stays open showing progress, then closes on success or shows the error.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -110,6 +112,8 @@ class AddServerDialog(QDialog):
         self._on_advanced_toggled(False)
 
         self.problem = QLabel()
+        # Server-derived text: plain, never rich text or links.
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
         self.problem.setObjectName("problem")
         self.problem.setAccessibleName("Input problem")
@@ -124,6 +128,15 @@ class AddServerDialog(QDialog):
         )
         self.add_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.add_button.setText("Add")
+        # Offered only after the server could not be reached or used: keep it
+        # anyway (nothing is contacted now) and sign in later.
+        self.keep_button = self.buttons.addButton(
+            "Add anyway, sign in later", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.keep_button.setToolTip("Keep this server in the list without contacting it now")
+        self.keep_button.hide()
+        self.keep_button.clicked.connect(self._on_keep_clicked)
+        self._failed_request: AddServerRequest | None = None
         self.buttons.accepted.connect(self._on_add_clicked)
         self.buttons.rejected.connect(self.reject)
 
@@ -181,6 +194,10 @@ class AddServerDialog(QDialog):
 
     def revalidate(self) -> None:
         problem = self.validation_problem()
+        if self.keep_button.isVisible() and (
+            problem is not None or self.request() != self._failed_request
+        ):
+            self.keep_button.hide()  # the offer was for the input that failed
         self.problem.setText(problem or "")
         self.problem.setStyleSheet("color: #d93636" if problem else "")
         self.add_button.setEnabled(problem is None and not self.progress.isVisible())
@@ -217,10 +234,16 @@ class AddServerDialog(QDialog):
         if self.validation_problem() is None:
             self.submitted.emit(self.request())
 
+    def _on_keep_clicked(self) -> None:
+        if self.validation_problem() is None:
+            self.submitted.emit(replace(self.request(), discover=False))
+
     # --- called by the window while the add runs -----------------------------
 
     def set_working(self, working: bool) -> None:
         self.progress.setVisible(working)
+        if working:
+            self.keep_button.hide()
         for w in (self.url, self.name, self.scopes, self.advanced):
             w.setEnabled(not working)
         if working:
@@ -231,7 +254,12 @@ class AddServerDialog(QDialog):
         else:
             self.revalidate()
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, *, offer_keep: bool = False) -> None:
+        """Show why the add failed; ``offer_keep`` adds "Add anyway, sign in later"."""
         self.set_working(False)
+        if offer_keep:
+            message += "\n\nNothing was added. You can add it anyway and sign in later."
         self.problem.setText(message)
         self.problem.setStyleSheet("color: #d93636")
+        self._failed_request = self.request() if offer_keep else None
+        self.keep_button.setVisible(offer_keep)

@@ -57,6 +57,8 @@ class AddServerRequest:
     client_auth_method: str | None = None
     scopes: tuple[str, ...] = ()
     options: ServerOptions = field(default_factory=ServerOptions)
+    #: False for "Add anyway, sign in later": store it without contacting the server.
+    discover: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class ManagerBridge(QObject):
         self.redactor = redactor or Redactor()
         self._url_opener = url_opener
         self._tasks: dict[asyncio.Task[Any], tuple[str, str]] = {}
+        #: Why the last add failed (None after a success), for the add dialog.
+        self.last_add_error: McpAuthError | None = None
         self._busy: dict[str, int] = {}
         self._dirty: set[str] = set()
         self._names: dict[str, str] = {}
@@ -182,10 +186,13 @@ class ManagerBridge(QObject):
     # ----------------------------------------------------------------- actions
 
     def add_server(self, request: AddServerRequest) -> asyncio.Task[ServerView | None]:
-        return self._run(
-            GLOBAL,
-            "add",
-            self._manager.add_server(
+        return self._run(GLOBAL, "add", self._add(request), lambda v: f"Added {v.name}.")
+
+    async def _add(self, request: AddServerRequest) -> ServerView:
+        # The add dialog needs the kind of failure (can it offer "Add anyway"?), not only text.
+        self.last_add_error = None
+        try:
+            return await self._manager.add_server(
                 request.url,
                 name=request.name,
                 client_id=request.client_id,
@@ -193,9 +200,11 @@ class ManagerBridge(QObject):
                 client_auth_method=request.client_auth_method,
                 scopes=request.scopes,
                 options=request.options,
-            ),
-            lambda v: f"Added {v.name}.",
-        )
+                discover=request.discover,
+            )
+        except McpAuthError as exc:
+            self.last_add_error = exc
+            raise
 
     def sign_in(self, server_id: str) -> asyncio.Task[ServerView | None]:
         existing = self.running(server_id, "sign-in")

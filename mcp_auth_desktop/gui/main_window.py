@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
 from mcp_auth_desktop.core.state import RevocationReport, ServerState, ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.add_dialog import AddServerDialog
@@ -415,17 +416,23 @@ class MainWindow(QMainWindow):
         if dialog is not None:
             dialog.set_working(True)
         task = self.bridge.add_server(request)
-        self.bridge.spawn(self._after_add(task, dialog))
+        self.bridge.spawn(self._after_add(task, dialog, request))
 
     async def _after_add(self, task: asyncio.Task[ServerView | None],
-                         dialog: AddServerDialog | None) -> None:
+                         dialog: AddServerDialog | None, request: AddServerRequest) -> None:
         view = await task
         if dialog is None or dialog is not self.add_dialog:
             if view is not None:
                 self.select_server(view.id)
             return
         if view is None:
-            dialog.show_error(self._last_failure.get("", "The server could not be added."))
+            # Nothing was stored. When the server could not be reached or used (not a
+            # bad input), offer to keep it anyway and sign in later.
+            error = self.bridge.last_add_error
+            offer = request.discover and error is not None and not isinstance(
+                error, ConfigurationError | DuplicateServerError)
+            dialog.show_error(self._last_failure.get("", "The server could not be added."),
+                              offer_keep=offer)
             return
         dialog.set_working(False)
         dialog.accept()

@@ -136,12 +136,22 @@ async def test_spa_catch_all_html_is_skipped() -> None:
     assert d.auth_server.issuer == ISSUER
 
 
-async def test_blocked_header_url_falls_back_to_well_known() -> None:
+async def test_blocked_header_url_stops_discovery_with_its_reason() -> None:
+    """A refused resource_metadata URL is the answer: no silent fall back to well-known URLs."""
     fake = FakeAS()
-    d = await _discover(fake, Bearer("http://169.254.169.254/latest/meta-data", None))
-    assert d.auth_server.issuer == ISSUER
-    assert all("169.254" not in line for line in fake.log())
-    assert any("blocked" in t for t in d.trail)
+    with pytest.raises(InsecureUrlError) as info:
+        await _discover(fake, Bearer("https://169.254.169.254/latest/meta-data", None))
+    assert "link-local address (169.254.169.254)" in info.value.user_message
+    assert "401 names" in info.value.user_message
+    assert fake.log() == []  # nothing was sent, not even to the well-known URLs
+
+
+async def test_header_url_that_answers_404_is_not_replaced_by_well_known() -> None:
+    fake = FakeAS()
+    with pytest.raises(MetadataError) as info:
+        await _discover(fake, Bearer("https://mcp.example.com/nowhere", None))
+    assert "answered HTTP 404" in info.value.user_message
+    assert all("/.well-known/" not in line for line in fake.log())
 
 
 async def test_private_authorization_server_is_blocked() -> None:

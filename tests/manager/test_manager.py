@@ -41,11 +41,10 @@ async def test_add_discovers_and_moves_through_states(h: Harness):
     assert view.name == "mcp.example"
     assert view.state is ServerState.NEEDS_SIGN_IN
     assert view.issuer == "https://as.example"
-    changes = [(e.old, e.new) for e in h.of(StateChanged)]
-    assert changes == [
-        (ServerState.NEW, ServerState.DISCOVERING),
-        (ServerState.DISCOVERING, ServerState.NEEDS_SIGN_IN),
-    ]
+    # Discovery runs before the server is stored, so it appears once, already
+    # discovered (a failed discovery leaves nothing behind: tests/cli/test_cli_add_errors.py).
+    assert [(e.old, e.new) for e in h.of(StateChanged)] == []
+    assert h.oauth.discover_calls == 1
     assert len(h.of(ServerAdded)) == 1
 
 
