@@ -7,6 +7,6 @@ if __name__ == "__main__":
         import mcp_auth_bundle_check
 
         sys.exit(mcp_auth_bundle_check.main(gui=False))
-    from mcp_auth_desktop.cli.main import main
+    from mcp_auth_desktop.cli.entry import main
 
     sys.exit(main())

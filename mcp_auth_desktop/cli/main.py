@@ -28,6 +28,9 @@ from mcp_auth_desktop.cli.render import (
     report_to_dict,
     view_to_dict,
 )
+from mcp_auth_desktop.cli.token_fast import FORMATS as TOKEN_FORMATS
+from mcp_auth_desktop.cli.token_fast import format_token
+from mcp_auth_desktop.cli.token_fast import full_json as token_set_json
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import RevocationReport
@@ -97,6 +100,7 @@ def _epilog() -> str:
         "  mcp-auth add https://mcp.example.com/mcp --name example\n"
         "  mcp-auth login example\n"
         '  curl -H "Authorization: Bearer $(mcp-auth token example)" ...\n'
+        "  mcp-auth setup-client claude-code example\n"
         "  mcp-auth call example tools/list\n"
     )
 
@@ -186,8 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_server_options(p)
 
-    p = cmd("token", "print a valid access token and nothing else (refreshing first if needed)")
+    p = cmd(
+        "token",
+        "print a valid access token and nothing else (refreshing first if needed)",
+        json_flag=False,
+    )
     p.add_argument("server", metavar="NAME|URL")
+    token_out = p.add_mutually_exclusive_group()
+    token_out.add_argument(
+        "--format",
+        choices=TOKEN_FORMATS,
+        default="plain",
+        help="plain: the token; header: one 'Authorization: Bearer …' line; json: "
+        '{"Authorization": "Bearer …"}, what header helpers (Claude Code\'s headersHelper) expect',
+    )
+    token_out.add_argument(
+        "--json", action="store_true", help="print the token set (expiry, scopes, resource) as JSON"
+    )
     p.add_argument(
         "--min-ttl",
         type=float,
@@ -336,13 +355,16 @@ async def _run(args: argparse.Namespace) -> int:
         browser = SystemBrowser()
     http = make_http_client()
     manager = TokenManager(http=http, vault=vault, settings=settings, browser=browser)
-    if vault.location.key_source != "memory":
-        from mcp_auth_desktop.storage.audit import AuditLog
-        from mcp_auth_desktop.storage.paths import app_paths
-
-        manager.subscribe(AuditLog(app_paths().audit_file).record)
     try:
         await manager.start(background=False)
+        if vault.location.key_source != "memory":
+            from mcp_auth_desktop.storage.audit import AuditLog
+            from mcp_auth_desktop.storage.paths import app_paths
+
+            # Subscribed after start: loading the servers re-derives their states, which
+            # records nothing new (one line per server per run before); what this command
+            # does is recorded. It also keeps the lean `token` path's (empty) trail the same.
+            manager.subscribe(AuditLog(app_paths().audit_file).record)
         return await _dispatch(manager, args, client_secret)
     finally:
         await manager.aclose()
@@ -414,19 +436,9 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
     if command == "token":
         tokens = await manager.token_info(args.server, min_ttl=args.min_ttl)
         if args.json:
-            print(
-                dumps(
-                    {
-                        "access_token": tokens.access_token,
-                        "token_type": tokens.token_type,
-                        "expires_at": tokens.expires_at,
-                        "scope": list(tokens.scope),
-                        "resource": tokens.resource,
-                    }
-                )
-            )
+            sys.stdout.write(token_set_json(tokens.to_dict()))
         else:
-            sys.stdout.write(tokens.access_token + "\n")
+            sys.stdout.write(format_token(tokens.access_token, args.format))
         return EXIT_OK
 
     if command == "list":

@@ -332,7 +332,6 @@ class CredentialKey:
 
     def storage_name(self) -> str:
         """A stable vault entry name for this key (no secret in it)."""
-        import hashlib
+        from mcp_auth_desktop.core.entry_names import token_entry_name
 
-        raw = "\x1f".join((self.issuer, self.client_id, self.resource, self.profile))
-        return "tokens/" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+        return token_entry_name(self.issuer, self.client_id, self.resource, self.profile)

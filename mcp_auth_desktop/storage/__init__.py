@@ -19,21 +19,17 @@ memory only, nothing saved; settings still use the file).
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from mcp_auth_desktop.core.errors import ConfigurationError, KeyringUnavailableError
-
-from .base import JsonObject, SecretVault, SettingsStore, StorageLocation
-from .keys import KeyProvider, KeyringKeyProvider, MemoryKeyProvider, PassphraseKeyProvider
-from .memory import MemorySettings, MemoryVault
-from .paths import HOME_ENV, AppPaths, app_paths
-from .settings import FileSettings
-from .vault import FileVault, read_header
+if TYPE_CHECKING:
+    from .base import JsonObject, SecretVault, SettingsStore, StorageLocation
+    from .keys import KeyringKeyProvider, MemoryKeyProvider, PassphraseKeyProvider
+    from .memory import MemorySettings, MemoryVault
+    from .opening import KeyringVaultUnavailableError, open_storage, open_storage_async
+    from .paths import AppPaths, app_paths
+    from .settings import FileSettings
+    from .vault import FileVault
 
 __all__ = [
     "JsonObject",
@@ -57,146 +53,37 @@ __all__ = [
     "PASSPHRASE_ENV",
 ]
 
-log = logging.getLogger(__name__)
+# Every name loads its module on first use (PEP 562): importing one small storage module
+# (``mcp-auth token``'s lean path reads the vault format and the Secret Service) must not
+# import the whole layer, asyncio and logging included.
+_LAZY = {
+    "JsonObject": ".base",
+    "SecretVault": ".base",
+    "SettingsStore": ".base",
+    "StorageLocation": ".base",
+    "FileVault": ".vault",
+    "FileSettings": ".settings",
+    "MemoryVault": ".memory",
+    "MemorySettings": ".memory",
+    "KeyringKeyProvider": ".keys",
+    "PassphraseKeyProvider": ".keys",
+    "MemoryKeyProvider": ".keys",
+    "AppPaths": ".paths",
+    "app_paths": ".paths",
+    "open_storage": ".opening",
+    "open_storage_async": ".opening",
+    "KeyringVaultUnavailableError": ".opening",
+}
 
-KEYRING_ENV = "MCP_AUTH_DESKTOP_KEYRING"
-PASSPHRASE_ENV = "MCP_AUTH_DESKTOP_PASSPHRASE"
-_MODES = ("auto", "keyring", "passphrase", "memory")
-
-
-class KeyringVaultUnavailableError(KeyringUnavailableError):
-    """The existing vault's key is in the OS keyring, which is unusable now.
-
-    Unlike a plain KeyringUnavailableError from :func:`open_storage` (no vault
-    yet: a passphrase would do), asking for a passphrase cannot help here.
-    """
-
-
-def _passphrase_source(
-    provider: Callable[[], str | None] | None,
-) -> Callable[[], str | None]:
-    asked: list[str | None] = []
-
-    def source() -> str | None:
-        env = os.environ.get(PASSPHRASE_ENV)
-        if env:
-            return env
-        if provider is None:
-            return None
-        if not asked:  # ask the user once, however often the answer is needed
-            asked.append(provider())
-        return asked[0]
-
-    return source
+HOME_ENV = "MCP_AUTH_DESKTOP_HOME"  # = paths.HOME_ENV (a test compares them)
+KEYRING_ENV = "MCP_AUTH_DESKTOP_KEYRING"  # = opening.KEYRING_ENV
+PASSPHRASE_ENV = "MCP_AUTH_DESKTOP_PASSPHRASE"  # = opening.PASSPHRASE_ENV
 
 
-def open_storage(
-    home: Path | None = None,
-    *,
-    passphrase_provider: Callable[[], str | None] | None = None,
-    keyring_timeout: float = 5.0,
-    keyring_backend: Any | None = None,
-    scrypt_n: int = 2**15,
-) -> tuple[SecretVault, SettingsStore]:
-    """Open (or create) the vault and settings under ``home`` (see the module doc).
-
-    Blocks for at most about ``keyring_timeout`` per keyring call; call it
-    before the event loop runs, or through :func:`open_storage_async`.
-    ``passphrase_provider`` is called at most once, only when a passphrase is
-    needed and ``MCP_AUTH_DESKTOP_PASSPHRASE`` is not set.
-    ``keyring_backend`` replaces ``keyring.get_keyring()`` (tests).
-
-    Raises KeyringUnavailableError (no vault yet, no usable keyring and no
-    passphrase: ask for one and call again), KeyringVaultUnavailableError (its
-    subclass: the existing vault's key is in a keyring that is unusable now;
-    a passphrase cannot help), VaultLockedError (passphrase missing or wrong:
-    ask and call again), UnsafePathError,
-    StorageWriteError. A damaged vault does not raise: it is moved aside and
-    ``vault.corruption`` says so.
-    """
-    paths = app_paths(home)
-    paths.ensure()
-    settings = FileSettings(paths)
-    mode = os.environ.get(KEYRING_ENV, "auto").strip().lower() or "auto"
-    if mode not in _MODES:
-        raise ConfigurationError(f"{KEYRING_ENV} must be one of {', '.join(_MODES)}, not {mode!r}.")
-    if mode == "memory":
-        log.info("secrets are kept in memory only (%s=memory)", KEYRING_ENV)
-        return MemoryVault(), settings
-
-    source = _passphrase_source(passphrase_provider)
-
-    def passphrase() -> PassphraseKeyProvider:
-        return PassphraseKeyProvider(source, n=scrypt_n)
-
-    def keyring_provider() -> KeyringKeyProvider:
-        return KeyringKeyProvider(keyring_backend, timeout=keyring_timeout)
-
-    header = read_header(paths.vault_file)
-    provider: KeyProvider
-    if header is not None:
-        existing = header.get("key_source")
-        if existing == "passphrase":
-            provider = passphrase()
-        elif existing == "keyring":
-            provider = keyring_provider()
-        else:
-            # A memory-key vault cannot be opened by a new process: it is moved aside.
-            provider = MemoryKeyProvider()
-        vault = FileVault(paths, provider)
-        try:
-            vault.open_sync()
-        except KeyringUnavailableError as exc:
-            raise KeyringVaultUnavailableError(
-                f"{exc.message} Your secrets are in {paths.vault_file}, whose key is kept in the "
-                f"OS keyring, so a passphrase cannot open it: make the keyring available and try "
-                f"again (or delete that file to start over; servers then need to sign in again)."
-            ) from None
-        return vault, settings
-
-    if mode == "passphrase":
-        vault = FileVault(paths, passphrase())
-        vault.open_sync()
-        return vault, settings
-
-    try:
-        vault = FileVault(paths, keyring_provider())
-        vault.open_sync()
-        return vault, settings
-    except KeyringUnavailableError as exc:
-        if mode == "keyring" or not source():
-            raise KeyringUnavailableError(
-                f"{exc.message} Secrets are never stored in plain text: set {PASSPHRASE_ENV}, "
-                f"or run mcp-auth in a terminal to be asked for a passphrase, to keep them in a "
-                f"file encrypted with a key derived from your passphrase."
-            ) from None
-        log.warning(
-            "%s Using a vault key derived from your passphrase instead; it is needed at every "
-            "start.",
-            exc.message,
-        )
-    vault = FileVault(paths, passphrase())
-    vault.open_sync()
-    return vault, settings
-
-
-async def open_storage_async(
-    home: Path | None = None,
-    *,
-    passphrase_provider: Callable[[], str | None] | None = None,
-    keyring_timeout: float = 5.0,
-    keyring_backend: Any | None = None,
-) -> tuple[SecretVault, SettingsStore]:
-    """:func:`open_storage` in a worker thread, so a slow keyring never blocks the loop.
-
-    ``passphrase_provider`` then runs in that worker thread: a GUI should
-    rather catch VaultLockedError / KeyringUnavailableError, ask on its own
-    thread, and call again with ``passphrase_provider=lambda: answer``.
-    """
-    return await asyncio.to_thread(
-        open_storage,
-        home,
-        passphrase_provider=passphrase_provider,
-        keyring_timeout=keyring_timeout,
-        keyring_backend=keyring_backend,
-    )
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

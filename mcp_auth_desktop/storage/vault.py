@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import copy
 import hashlib
@@ -34,14 +33,12 @@ import hmac
 import json
 import logging
 import os
-import struct
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mcp_auth_desktop.core.errors import (
@@ -57,78 +54,27 @@ from .base import JsonObject, StorageLocation
 from .filelock import FileLock
 from .keys import BadKeyHeaderError, KeyNotFoundError, KeyProvider
 from .paths import AppPaths, check_private_file
+from .vault_format import (
+    _MAX_HEADER,
+    _NONCE_BYTES,
+    _PREFIX,
+    FORMAT_VERSION,
+    MAGIC,
+    _b64,
+    _Corrupt,
+    _key_check,
+    _split,
+    _strict_loads,
+    decrypt_entries,
+)
 
 __all__ = ["FileVault", "FORMAT_VERSION", "MAGIC", "read_header", "validate_name"]
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"MCPAUTHV"
-FORMAT_VERSION = 1
-_PREFIX = struct.Struct(">8sI")
-_MAX_HEADER = 64 * 1024
-_NONCE_BYTES = 12
-_CHECK_LABEL = b"mcp-auth-desktop vault key check v1"
 _MAX_NAME = 256
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
-
-
-class _Corrupt(Exception):
-    """Internal: the file cannot be trusted. ``reason`` is safe to show."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _key_check(key: bytes) -> str:
-    return base64.b64encode(hmac.new(key, _CHECK_LABEL, hashlib.sha256).digest()[:16]).decode()
-
-
-def _b64(value: object, size: int, what: str) -> bytes:
-    try:
-        raw = base64.b64decode(str(value), validate=True)
-    except (binascii.Error, ValueError):
-        raise _Corrupt(f"its header has an invalid {what}") from None
-    if len(raw) != size:
-        raise _Corrupt(f"its header has an invalid {what}")
-    return raw
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"invalid JSON constant {name}")
-
-
-def _strict_loads(data: bytes | str) -> Any:
-    return json.loads(data, parse_constant=_reject_constant)
-
-
-def _split(raw: bytes) -> tuple[JsonObject, bytes, bytes]:
-    """Header, associated data and ciphertext of a vault file, or _Corrupt."""
-    if len(raw) < _PREFIX.size:
-        raise _Corrupt("it is truncated")
-    magic, hlen = _PREFIX.unpack_from(raw)
-    if magic != MAGIC:
-        raise _Corrupt("it is not an MCP Auth Desktop vault")
-    if hlen > _MAX_HEADER or len(raw) < _PREFIX.size + hlen:
-        raise _Corrupt("it is truncated")
-    aad = raw[: _PREFIX.size + hlen]
-    try:
-        header = _strict_loads(aad[_PREFIX.size :])
-    except (ValueError, UnicodeDecodeError):
-        raise _Corrupt("its header is not valid JSON") from None
-    if not isinstance(header, dict):
-        raise _Corrupt("its header is not valid JSON")
-    version = header.get("format")
-    if type(version) is not int:
-        raise _Corrupt("its header has no format version")
-    if version > FORMAT_VERSION:
-        raise _Corrupt(f"it was written by a newer version of the app (format {version})")
-    if version < 1 or header.get("cipher") != "AES-256-GCM":
-        raise _Corrupt(f"it uses an unsupported format ({version})")
-    if header.get("key_source") not in ("keyring", "passphrase", "memory"):
-        raise _Corrupt("its header names an unknown key source")
-    return header, aad, raw[len(aad) :]
 
 
 def _peek(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
@@ -418,19 +364,7 @@ class FileVault:
             header, aad, ciphertext = _split(raw)
             nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
             key = self._key_for(header)
-            try:
-                plain = AESGCM(key).decrypt(nonce, ciphertext, aad)
-            except InvalidTag:
-                raise _Corrupt("its contents fail the integrity check") from None
-            try:
-                doc = _strict_loads(plain)
-            except (ValueError, UnicodeDecodeError):
-                raise _Corrupt("its decrypted contents are not valid JSON") from None
-            entries = doc.get("entries") if isinstance(doc, dict) else None
-            if not isinstance(entries, dict) or not all(
-                isinstance(v, dict) for v in entries.values()
-            ):
-                raise _Corrupt("its decrypted contents have the wrong shape")
+            entries = decrypt_entries(key, nonce, aad, ciphertext)
             self._state = _State(nonce=nonce, header=header, key=key, entries=entries, stat=sig)
             return entries
 

@@ -1,0 +1,251 @@
+"""`mcp-auth token`'s lean path, as real processes on the real Secret Service (headless.sh).
+
+The lean path (cli/token_fast.py) must give exactly what the full command
+gives, and hand everything it does not handle to it: a token near expiry is
+refreshed by the full path (under its lock), a missing server and a locked
+keyring give the full path's errors and exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mcp_auth_desktop import storage
+from mcp_auth_desktop.cli import token_fast
+from mcp_auth_desktop.core.http import make_http_client
+from mcp_auth_desktop.core.manager import TokenManager
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.storage import open_storage, opening, paths
+from tests.mock.helpers import MockProcess, start_mock_process
+
+pytestmark = [pytest.mark.keyring, pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+# Imported by the full path, never by the lean one (checked with -X importtime).
+HEAVY = ("mcp_auth_desktop.core.manager", "httpx", "keyring", "asyncio", "argparse")
+
+
+class _Approver:
+    """The auto-approving mock's 'browser': follow the redirect to our loopback listener."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, url: str) -> None:
+        async def go() -> None:
+            async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
+                r = await c.get(url)
+                await c.get(r.headers["location"])
+
+        self.tasks.append(asyncio.create_task(go()))
+
+
+def _start(ttl: int) -> Iterator[MockProcess]:
+    proc = start_mock_process("--auto-approve", "--access-token-ttl", str(ttl))
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def mock() -> Iterator[MockProcess]:
+    yield from _start(3600)
+
+
+@pytest.fixture
+def short_mock() -> Iterator[MockProcess]:
+    yield from _start(4)
+
+
+async def _sign_in(mock: MockProcess) -> None:
+    """Sign in to the mock as the app would, keeping the vault key in the real keyring."""
+    vault, settings = await asyncio.to_thread(open_storage)
+    assert vault.location.key_source == "keyring"
+    http = make_http_client()
+    m = TokenManager(http=http, vault=vault, settings=settings, browser=_Approver())
+    try:
+        await m.start(background=False)
+        await m.add_server(mock.mcp_url, name="Mock", options=ServerOptions(allow_insecure_loopback=True))
+        await m.sign_in("mock")
+    finally:
+        await m.aclose()
+        await http.aclose()
+        await vault.aclose()
+
+
+@pytest.fixture
+async def signed_in(mock: MockProcess) -> AsyncIterator[MockProcess]:
+    await _sign_in(mock)
+    yield mock
+
+
+def mcp_auth(*args: str, lean: bool = True, importtime: bool = False) -> subprocess.CompletedProcess[str]:
+    """The `mcp-auth` console script's code (lean first), or the full command alone."""
+    module = "mcp_auth_desktop.cli" if lean else "mcp_auth_desktop.cli.main"
+    flags = ["-X", "importtime"] if importtime else []
+    return subprocess.run(
+        [sys.executable, *flags, "-m", module, *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, env=dict(os.environ),
+    )
+
+
+def _audit() -> str:
+    path = Path(os.environ["MCP_AUTH_DESKTOP_HOME"]) / "audit.log"
+    return path.read_text() if path.exists() else ""
+
+
+def _imported(stderr: str) -> set[str]:
+    return {line.split("|")[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_constants_match_the_storage_layer() -> None:
+    assert token_fast._HOME_ENV == paths.HOME_ENV == storage.HOME_ENV
+    assert token_fast._KEYRING_ENV == opening.KEYRING_ENV == storage.KEYRING_ENV
+    assert token_fast._PASSPHRASE_ENV == opening.PASSPHRASE_ENV == storage.PASSPHRASE_ENV
+    assert token_fast._APP_NAME == paths.APP_NAME
+    from mcp_auth_desktop.storage.keys import KEYRING_SERVICE
+    from mcp_auth_desktop.storage.settings import CURRENT_SCHEMA
+
+    assert token_fast._KEYRING_SERVICE == KEYRING_SERVICE
+    assert token_fast._SETTINGS_SCHEMA == CURRENT_SCHEMA
+
+
+def test_format_token() -> None:
+    assert token_fast.format_token("abc", "plain") == "abc\n"
+    assert token_fast.format_token("abc", "header") == "Authorization: Bearer abc\n"
+    assert json.loads(token_fast.format_token("abc", "json")) == {"Authorization": "Bearer abc"}
+
+
+async def test_valid_token_lean_path_same_output_no_heavy_imports(signed_in: MockProcess) -> None:
+    before = _audit()
+    lean_text = token_fast.lean_token(["mock"])  # in-process: the lean path answers itself
+    for args in (["Mock"], ["mock", "--format", "header"], ["mock", "--format=json"],
+                 ["mock", "--json"], ["mock", "--min-ttl", "30"]):
+        lean = await asyncio.to_thread(mcp_auth, "token", *args, importtime=True)
+        full = await asyncio.to_thread(mcp_auth, "token", *args, lean=False)
+        assert lean.returncode == full.returncode == 0, lean.stderr[-500:] + full.stderr
+        assert lean.stdout == full.stdout
+        assert not _imported(lean.stderr) & set(HEAVY), _imported(lean.stderr) & set(HEAVY)
+        assert "mcp_auth_desktop.core.manager" in _imported(
+            (await asyncio.to_thread(mcp_auth, "token", *args, lean=False, importtime=True)).stderr
+        )
+    token = lean_text.strip()
+    header = json.loads(token_fast.lean_token(["mock", "--format", "json"]))
+    assert header == {"Authorization": f"Bearer {token}"}
+    # The token works at the server.
+    async with httpx.AsyncClient(trust_env=False) as c:
+        r = await c.post(signed_in.mcp_url, headers={**header, "Accept": "application/json, text/event-stream"},
+                         json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                             "protocolVersion": "2025-06-18", "capabilities": {},
+                             "clientInfo": {"name": "test", "version": "0"}}})
+    assert r.status_code == 200, r.text
+    # Neither path records anything for a cached token (the full one subscribes after loading).
+    assert _audit() == before
+
+
+async def test_near_expiry_refreshes_through_the_full_path(short_mock: MockProcess) -> None:
+    await _sign_in(short_mock)
+    first = token_fast.lean_token(["mock"]).strip()
+    refreshes = short_mock.control()["stats"].get("tokens_refreshed", 0)
+    await asyncio.sleep(2.5)  # 4 s tokens: past half their lifetime, the cap on --min-ttl
+    with pytest.raises(token_fast._Full, match="refresh"):
+        token_fast.lean_token(["mock"])
+    r = await asyncio.to_thread(mcp_auth, "token", "mock")
+    assert r.returncode == 0, r.stderr
+    fresh = r.stdout.strip()
+    assert fresh and fresh != first
+    assert "TokensRefreshed" in _audit()
+    # The refreshed token is cached now: the lean path serves it.
+    assert token_fast.lean_token(["mock"]).strip() == fresh
+    assert short_mock.control()["stats"]["tokens_refreshed"] == refreshes + 1
+
+
+async def test_missing_server_same_error_and_exit_code(signed_in: MockProcess) -> None:
+    with pytest.raises(token_fast._Full):
+        token_fast.lean_token(["nosuch"])
+    lean = await asyncio.to_thread(mcp_auth, "token", "nosuch")
+    full = await asyncio.to_thread(mcp_auth, "token", "nosuch", lean=False)
+    assert lean.returncode == full.returncode == 4
+    assert lean.stderr == full.stderr and "No server named 'nosuch'" in lean.stderr
+    assert lean.stdout == ""
+
+
+def test_not_signed_in_and_usage_errors_go_to_the_full_path() -> None:
+    assert mcp_auth("token").returncode == 2
+    r = mcp_auth("token", "x", "--json", "--format", "json")
+    assert r.returncode == 2 and "not allowed with" in r.stderr
+    r = mcp_auth("token", "x", "--format", "yaml")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+class _SecretService:
+    """Calls to the session's Secret Service over one connection (sessions belong to one)."""
+
+    def __init__(self) -> None:
+        from jeepney.io.blocking import open_dbus_connection
+
+        self.conn = open_dbus_connection()
+
+    def __call__(self, method: str, sig: str, *body: object, path: str = "/org/freedesktop/secrets",
+                 iface: str = "org.freedesktop.Secret.Service") -> tuple[object, ...]:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.wrappers import unwrap_msg
+
+        address = DBusAddress(path, bus_name="org.freedesktop.secrets", interface=iface)
+        msg = new_method_call(address, method, sig, body)
+        return tuple(unwrap_msg(self.conn.send_and_get_reply(msg, timeout=5)))
+
+
+async def test_locked_keyring_gives_the_full_paths_error(signed_in: MockProcess) -> None:
+    ss = _SecretService()
+    (collection,) = ss("ReadAlias", "s", "default")
+    ss("Lock", "ao", [collection])
+    try:
+        with pytest.raises(token_fast._Full, match="secret service"):
+            token_fast.lean_token(["mock"])
+        lean = await asyncio.to_thread(mcp_auth, "token", "mock")
+        full = await asyncio.to_thread(mcp_auth, "token", "mock", lean=False)
+        assert lean.returncode == full.returncode == 6, lean.stderr
+        assert lean.stdout == "" and lean.stderr == full.stderr
+        assert "keyring" in lean.stderr.lower()
+    finally:
+        # gnome-keyring's own unlock call (the password headless.sh set), so later tests
+        # find the session keyring as they expect.
+        _, session = ss("OpenSession", "sv", "plain", ("s", ""))
+        ss("UnlockWithMasterPassword", "o(oayays)", collection,
+           (session, b"", b"mcp-auth-test", "text/plain"),
+           iface="org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface")
+        ss.conn.close()
+    assert token_fast.lean_token(["mock"]).strip()
+
+
+def test_lean_path_declines_what_it_must_not_judge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "memory")
+    with pytest.raises(token_fast._Full, match="memory"):
+        token_fast.lean_token(["x"])
+    monkeypatch.delenv("MCP_AUTH_DESKTOP_KEYRING")
+    for argv in (["x", "--verbose"], ["x", "y"], [], ["-h"], ["x", "--min-ttl", "soon"]):
+        with pytest.raises(token_fast._Full):
+            token_fast.lean_token(argv)
+    # Folders or files the full path would repair or refuse are left to it.
+    home = Path(os.environ["MCP_AUTH_DESKTOP_HOME"])
+    (home / "locks").mkdir(mode=0o700)
+    (home / "settings.json").write_text('{"schema_version": 1, "servers": []}')
+    (home / "settings.json").chmod(0o644)
+    with pytest.raises(token_fast._Full, match="full checks"):
+        token_fast.lean_token(["x"])
+
+
+def test_missing_home_goes_to_the_full_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(tmp_path / "absent"))
+    assert token_fast.run(["x"]) is None  # nothing printed; the full path creates the folder
