@@ -20,6 +20,9 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     │   │   └── DiscoveryError        no usable metadata found at any well-known URL
     │   ├── TokenResponseError        a token response that cannot be trusted
     │   └── McpProtocolError          a JSON-RPC / Streamable HTTP failure
+    │       ├── SseStreamError        an event stream the client cannot use (bad event id, ...)
+    │       ├── UnsupportedProtocolVersionError  no protocol revision both sides speak
+    │       └── InputRequiredError    the server needs input (sampling, ...) we cannot give
     ├── AuthorizationError            the browser step did not yield a code
     │   ├── CallbackError             state / iss mismatch, malformed callback
     │   ├── AuthorizationDenied       the user or AS refused (error=access_denied …)
@@ -76,6 +79,9 @@ __all__ = [
     "DiscoveryError",
     "TokenResponseError",
     "McpProtocolError",
+    "SseStreamError",
+    "UnsupportedProtocolVersionError",
+    "InputRequiredError",
     "AuthorizationError",
     "CallbackError",
     "AuthorizationDenied",
@@ -212,6 +218,24 @@ class McpProtocolError(ProtocolError):
     def __init__(self, message: str, *, code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+class SseStreamError(McpProtocolError):
+    """A Server-Sent Events stream the client cannot use (e.g. an event id that cannot be sent back)."""
+
+
+class UnsupportedProtocolVersionError(McpProtocolError):
+    """The server and this client share no MCP protocol revision."""
+
+    def __init__(
+        self, message: str, *, supported: tuple[str, ...] = (), code: int | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.supported = supported
+
+
+class InputRequiredError(McpProtocolError):
+    """A multi round-trip request (SEP-2322) needs input this client cannot provide."""
 
 
 class AuthorizationError(McpAuthError):

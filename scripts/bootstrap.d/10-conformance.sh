@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Node 22 and the official MCP conformance suite, pinned, into .cache/conformance.
 set -euo pipefail
-CONF_VERSION=0.1.16
+CONF_VERSION=0.2.0-alpha.12
 CONF_DIR=.cache/conformance
 CONF_STAMP=$CONF_DIR/.installed-$CONF_VERSION
 if [ ! -f "$CONF_STAMP" ]; then

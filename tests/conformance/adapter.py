@@ -5,8 +5,9 @@ Run as ``python -m tests.conformance.adapter <server-url>``; the suite sets
 
 It drives OUR core end to end, the way the app does:
 
-* :class:`~mcp_auth_desktop.core.mcp_client.McpClient` for ``initialize``,
-  ``tools/list`` and ``tools/call`` of ``test-tool``;
+* :class:`~mcp_auth_desktop.core.mcp.McpClient` to connect (``server/discover``
+  for 2026-07-28 servers, ``initialize`` for older ones), ``tools/list`` and
+  ``tools/call`` (see :func:`planned_calls` for which tools, with what);
 * on 401: refresh once if we hold a refresh token, else discovery (with the
   challenge), client identity (pre-registered from the context / CIMD /
   DCR), scope choice and sign-in through :class:`OAuthClient`;
@@ -39,11 +40,12 @@ from mcp_auth_desktop.core.errors import (
     InvalidGrantError,
     InvalidTokenError,
     McpAuthError,
+    McpProtocolError,
     SignInRequiredError,
 )
 from mcp_auth_desktop.core.flow import OAuthClient
 from mcp_auth_desktop.core.http import make_http_client
-from mcp_auth_desktop.core.mcp_client import McpClient
+from mcp_auth_desktop.core.mcp import McpClient, accept_defaults
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
     Discovery,
@@ -59,6 +61,10 @@ log = logging.getLogger("conformance.adapter")
 CIMD_URL = "https://conformance-test.local/client-metadata.json"
 MAX_AUTHORIZATIONS = 3
 TOOL_NAME = "test-tool"
+#: The JSON Schema preservation scenario's echo tool (its documented instructions:
+#: send the other tool's inputSchema back, verbatim, as the ``schema`` argument).
+ECHO_TOOL = "json_schema_echo"
+MAX_CALLS = 20
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -139,6 +145,39 @@ def pick_tool(tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
     if tools and isinstance(tools[0].get("name"), str):
         return tools[0]["name"], arguments_for(tools[0].get("inputSchema"))
     return None
+
+
+def planned_calls(
+    scenario: str, tools: list[dict[str, Any]], context: Mapping[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Which tools to call, with which arguments.
+
+    * the calls the scenario's context names (``toolCalls``), when it names any;
+    * auth scenarios: ``test-tool`` (else the first tool), as a user would;
+    * otherwise every listed tool, each with arguments from its schema, the echo
+      tool with the other tool's ``inputSchema`` unchanged.
+    """
+    named = context.get("toolCalls")
+    if isinstance(named, list) and named:
+        return [
+            (c["name"], c.get("arguments") if isinstance(c.get("arguments"), dict) else {})
+            for c in named[:MAX_CALLS]
+            if isinstance(c, dict) and isinstance(c.get("name"), str)
+        ]
+    if scenario.startswith("auth/"):
+        picked = pick_tool(tools)
+        return [picked] if picked else [(TOOL_NAME, {})]
+    schemas = [t.get("inputSchema") for t in tools if t.get("name") != ECHO_TOOL]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for tool in tools[:MAX_CALLS]:
+        name = tool.get("name")
+        if not isinstance(name, str):
+            continue
+        if name == ECHO_TOOL and schemas and isinstance(schemas[0], dict):
+            calls.append((name, {"schema": schemas[0]}))
+        else:
+            calls.append((name, arguments_for(tool.get("inputSchema"))))
+    return calls
 
 
 @dataclass
@@ -281,16 +320,26 @@ async def run(url: str, scenario: str, context: Mapping[str, Any]) -> None:
         agent = HeadlessUserAgent(http)
         oauth = OAuthClient(http, browser=agent, authorization_timeout=15.0)
         session = Session(server=server, client_secret=secret, oauth=oauth)
-        mcp = McpClient(http, url, token_provider=session.token)
+        # The scenarios' user accepts what a server's form suggests (SEP-1034 defaults).
+        mcp = McpClient(http, url, token_provider=session.token, elicitation=accept_defaults)
         try:
-            await call_with_auth(session, mcp.initialize, "initialize")
+            await call_with_auth(session, mcp.connect, "connect")
+            log.info("protocol %s (%s)", mcp.protocol_version, mcp.era.era.value if mcp.era else "?")
             tools = await call_with_auth(session, mcp.list_tools, "tools/list")
             log.info("tools: %s", [t.get("name") for t in tools])
-            name, arguments = pick_tool(tools) or (TOOL_NAME, {})
-            result = await call_with_auth(
-                session, lambda: mcp.call_tool(name, arguments), "tools/call"
-            )
-            log.info("tools/call %s isError=%s", name, result.get("isError"))
+            for name, arguments in planned_calls(scenario, tools, context):
+                try:
+                    result = await call_with_auth(
+                        session, lambda n=name, a=arguments: mcp.call_tool(n, a), "tools/call"
+                    )
+                except McpProtocolError as exc:
+                    if exc.code is None or scenario.startswith("auth/"):
+                        raise
+                    # The server answered with a JSON-RPC error (some scenario servers
+                    # implement only tools/list): its answer, not a client failure.
+                    log.info("tools/call %s: JSON-RPC error %s", name, exc.code)
+                    continue
+                log.info("tools/call %s isError=%s", name, result.get("isError"))
         finally:
             with contextlib.suppress(McpAuthError, httpx.HTTPError):
                 await mcp.aclose()

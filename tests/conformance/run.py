@@ -1,15 +1,16 @@
 """Run a client suite of the official MCP conformance suite against our adapter.
 
-    python -m tests.conformance.run --suite auth        # the 14 auth scenarios
-    python -m tests.conformance.run --suite backcompat  # or draft, metadata, core, all, ...
+    python -m tests.conformance.run                     # every client scenario but extensions, per set
+    python -m tests.conformance.run --suite extensions --report-only   # DPoP, client credentials, ...
+    python -m tests.conformance.run --suite auth        # or any suite the package defines
     python -m tests.conformance.run --scenario auth/scope-step-up -v
     python -m tests.conformance.run --list
 
 Every scenario runs on its own in single-scenario mode (``client --scenario X``),
 where a WARNING check, a timeout or a non-zero exit fails it, unlike the
 suite's ``--suite`` mode which only counts FAILURE checks. Up to two run at a
-time. One line per scenario, then ``N passed, M failed``; the exit status is
-non-zero when any scenario failed.
+time. One line per scenario, then ``SET: N passed, M failed`` per set; the exit
+status is non-zero when any scenario failed (unless ``--report-only``).
 
 The suite is installed by ``make bootstrap`` into ``.cache/conformance``
 (Node 22 and ``@modelcontextprotocol/conformance``). Which scenarios make up a
@@ -84,7 +85,8 @@ def check_installed() -> None:
 
 
 _SUITE_MAP = re.compile(r"\{all:[^{}]*\}")
-_TAIL = "$.parse();export{};"
+# The bundle ends by parsing the command line through its (minified, renamed) commander object.
+_TAIL = re.compile(r"[A-Za-z_$][\w$]*\.parse\(\);export\{\};$")
 
 
 def probe_source(cli_text: str) -> str:
@@ -96,14 +98,15 @@ def probe_source(cli_text: str) -> str:
     body = cli_text.split("\n", 1)[1] if cli_text.startswith("#!") else cli_text
     body = body.rstrip()
     match = _SUITE_MAP.search(body)
-    if match is None or not body.endswith(_TAIL):
+    tail = _TAIL.search(body)
+    if match is None or tail is None:
         raise ValueError("unrecognised conformance CLI bundle")
     dump = (
         "console.log(JSON.stringify(Object.fromEntries(Object.entries("
         + match.group()
         + ").map(([k,f])=>[k,f()]))));export{};"
     )
-    return body[: -len(_TAIL)] + dump
+    return body[: tail.start()] + dump
 
 
 def suites() -> dict[str, list[str]]:
@@ -197,45 +200,100 @@ def run_scenario(scenario: str, timeout_ms: int = SCENARIO_TIMEOUT_MS) -> Outcom
     return outcome
 
 
+def client_sets(all_suites: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """The client scenarios in the sets ``make conformance`` reports, each scenario once.
+
+    * ``core``: the suite's own core set (initialize, tools, SSE, elicitation, auth);
+    * ``2026-07-28``: its ``draft`` set (the 2026-07-28 requirements: request
+      metadata, headers, request state, the new auth scenarios) and any other
+      non-extension scenario not in a set (JSON Schema 2020-12 preservation);
+    * ``backcompat``: the 2025-03-26 authorization fallbacks;
+    * ``extensions``: scenarios for extensions (DPoP, client credentials,
+      enterprise-managed authorization, workload identity, skills), run only
+      by ``make conformance-extensions``.
+    """
+    everything = list(all_suites.get("all", []))
+    extensions = set(all_suites.get("extensions", [])) | {s for s in everything if s.startswith("sep-2640-")}
+    core = [s for s in all_suites.get("core", []) if s not in extensions]
+    backcompat = [s for s in all_suites.get("backcompat", []) if s not in extensions]
+    taken = set(core) | set(backcompat) | extensions
+    modern = [s for s in everything if s not in taken]
+    return {
+        "core": core,
+        "2026-07-28": modern,
+        "backcompat": backcompat,
+        "extensions": [s for s in everything if s in extensions],
+    }
+
+
+#: What ``--suite`` accepts besides the installed suite names.
+GROUPS = {"client": ("core", "2026-07-28", "backcompat"), "extensions": ("extensions",)}
+
+
+def run_sets(sets: Mapping[str, Sequence[str]], jobs: int, timeout: int, verbose: bool) -> tuple[int, int]:
+    """Run each set; one line per scenario and a total per set. Returns (passed, failed) overall."""
+    total_passed = total_failed = 0
+    for name, scenarios in sets.items():
+        print(f"== {name}: {len(scenarios)} client scenarios, single-scenario mode, {jobs} at a time", flush=True)
+        outcomes: list[Outcome] = []
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for outcome in pool.map(lambda s: run_scenario(s, timeout), scenarios):
+                outcomes.append(outcome)
+                print(outcome.line(), flush=True)
+                if not outcome.passed:
+                    for problem in outcome.problems:
+                        print(f"    {problem}")
+                    if verbose:
+                        print("    " + outcome.output.replace("\n", "\n    "))
+        passed = sum(o.passed for o in outcomes)
+        failed = len(outcomes) - passed
+        print(f"{name}: {passed} passed, {failed} failed", flush=True)
+        total_passed += passed
+        total_failed += failed
+    return total_passed, total_failed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", default="auth", help="client suite: auth, backcompat, draft, metadata, core, all, ...")
+    parser.add_argument(
+        "--suite",
+        default="client",
+        help="client (core, 2026-07-28 and backcompat sets), extensions, or a suite the package defines",
+    )
     parser.add_argument("--scenario", action="append", help="run only these scenarios (repeatable)")
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run in parallel (default 2)")
     parser.add_argument("--timeout", type=int, default=SCENARIO_TIMEOUT_MS, help="per-scenario timeout in ms")
     parser.add_argument("--list", action="store_true", help="list the suites and their scenarios")
+    parser.add_argument(
+        "--report-only", action="store_true", help="exit 0 whatever the outcome (for unsupported extensions)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print the full output of failed scenarios")
     args = parser.parse_args(argv)
 
     check_installed()
     all_suites = suites()
+    ours = client_sets(all_suites)
     if args.list:
+        for name, members in ours.items():
+            print(f"set {name} ({len(members)}): {' '.join(members)}")
         for name, members in all_suites.items():
-            print(f"{name} ({len(members)}): {' '.join(members)}")
+            print(f"package suite {name} ({len(members)}): {' '.join(members)}")
         return 0
+    suite = args.suite.lower()
     if args.scenario:
-        scenarios = list(args.scenario)
+        sets: dict[str, list[str]] = {"selected": list(args.scenario)}
+    elif suite in GROUPS:
+        sets = {name: ours[name] for name in GROUPS[suite]}
+    elif suite in all_suites:
+        sets = {suite: list(all_suites[suite])}
     else:
-        suite = args.suite.lower()
-        if suite not in all_suites:
-            print(f"unknown suite {suite!r}; available: {', '.join(all_suites)}", file=sys.stderr)
-            return 2
-        scenarios = all_suites[suite]
-        print(f"conformance suite {suite}: {len(scenarios)} scenarios, single-scenario mode, {args.jobs} at a time")
-
-    outcomes: list[Outcome] = []
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for outcome in pool.map(lambda s: run_scenario(s, args.timeout), scenarios):
-            outcomes.append(outcome)
-            print(outcome.line(), flush=True)
-            if not outcome.passed:
-                for problem in outcome.problems:
-                    print(f"    {problem}")
-                if args.verbose:
-                    print("    " + outcome.output.replace("\n", "\n    "))
-    passed = sum(o.passed for o in outcomes)
-    failed = len(outcomes) - passed
-    print(f"{passed} passed, {failed} failed")
+        print(f"unknown suite {suite!r}; available: {', '.join([*GROUPS, *all_suites])}", file=sys.stderr)
+        return 2
+    passed, failed = run_sets(sets, args.jobs, args.timeout, args.verbose)
+    if len(sets) > 1:
+        print(f"all sets: {passed} passed, {failed} failed")
+    if args.report_only:
+        return 0
     return 0 if failed == 0 else 1
 
 
