@@ -262,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-browser", action="store_true", help="print the URL instead of opening it")
     p.add_argument("--json", action="store_true", help="accepted for symmetry; output is JSON")
+
+    from mcp_auth_desktop.cli import bridge as bridge_command
+
+    bridge_command.add_parser(cmd)
     return parser
 
 
@@ -528,6 +532,10 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "bridge":  # stdout is the protocol: its own logging and loop
+        from mcp_auth_desktop.cli import bridge as bridge_command
+
+        return bridge_command.run(args)
     _configure_logging(args.verbose)
     try:
         return asyncio.run(_run(args))

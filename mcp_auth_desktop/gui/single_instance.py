@@ -3,44 +3,37 @@
 A named local socket (QLocalServer) keyed by the user and the app home.
 A second launch connects, asks the first to show its window, and exits.
 A socket left behind by a crashed instance is detected (nobody answers)
-and replaced.
+and replaced. ``mcp-auth bridge`` uses the same channel to ask the app to
+sign in (line protocol in :mod:`mcp_auth_desktop.bridge.appipc`).
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
-import os
-
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from mcp_auth_desktop.bridge.appipc import SIGN_IN, instance_key, parse_command
 
 __all__ = ["SingleInstance", "instance_key"]
 
 _SHOW = b"show\n"
-
-
-def instance_key(home: str | None = None) -> str:
-    """Socket name for this user and ``home`` (default: $MCP_AUTH_DESKTOP_HOME or the default)."""
-    home = home if home is not None else os.environ.get("MCP_AUTH_DESKTOP_HOME", "<default>")
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
-    digest = hashlib.sha256(f"{user}\x1f{os.path.abspath(home) if home != '<default>' else home}".encode())
-    return f"mcp-auth-desktop-{digest.hexdigest()[:20]}"
+#: A client that sends more than this without a line break is cut off.
+_MAX_PENDING = 4096
 
 
 class SingleInstance(QObject):
-    """Signals: showRequested() — another launch asked this one to come forward."""
+    """Signals: showRequested() — another launch asked this one to come forward;
+    signInRequested(server_id, scopes) — a bridge needs a sign-in (or step-up)."""
 
     showRequested = Signal()
+    signInRequested = Signal(str, list)
 
     def __init__(self, key: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key = key or instance_key()
         self._server: QLocalServer | None = None
         self._clients: set[QLocalSocket] = set()
+        self._pending: dict[QLocalSocket, bytes] = {}
 
     def ask_running_instance(self, timeout_ms: int = 1000) -> bool:
         """True if another instance answered (and was asked to show itself)."""
@@ -87,14 +80,28 @@ class SingleInstance(QObject):
             self._read(sock)
 
     def _read(self, sock: QLocalSocket) -> None:
-        data = bytes(sock.readAll().data())
-        if b"show" in data:
-            self.showRequested.emit()
+        data = self._pending.pop(sock, b"") + bytes(sock.readAll().data())
+        *lines, rest = data.split(b"\n")
+        if len(rest) > _MAX_PENDING:
+            sock.abort()
+            return
+        if rest:
+            self._pending[sock] = rest
+        for raw in lines:
+            command = parse_command(raw.decode("ascii", "replace"))
+            if command is None:
+                continue
+            name, server_id, scopes = command
+            if name == "show":
+                self.showRequested.emit()
+            elif name == SIGN_IN:
+                self.signInRequested.emit(server_id, list(scopes))
 
     def _on_client_disconnected(self) -> None:
         sock = self.sender()
         if isinstance(sock, QLocalSocket) and sock in self._clients:
             self._clients.discard(sock)
+            self._pending.pop(sock, None)
             sock.deleteLater()
 
     def close(self) -> None:
@@ -104,6 +111,7 @@ class SingleInstance(QObject):
             sock.abort()
             sock.deleteLater()
         self._clients.clear()
+        self._pending.clear()
         if self._server is not None:
             self._server.close()
             self._server.deleteLater()

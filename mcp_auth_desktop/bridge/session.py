@@ -1,0 +1,275 @@
+"""Routing between the local client (stdio) and the remote server (Streamable HTTP).
+
+Client requests run concurrently, one task each; whatever the server sends
+back on a request's stream (progress, logging, its own requests such as
+sampling or elicitation, then the response) goes to stdout as it arrives.
+``initialize``, notifications and the client's responses to server requests
+are sent in order, before anything read after them. ``notifications/cancelled``
+is forwarded and the local wait for that request dropped (the client expects
+no answer). Each request is answered within ``timeout`` seconds of server
+silence: by the server, or by a JSON-RPC error naming what went wrong. Nothing
+but JSON-RPC reaches stdout; tracebacks go to the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp_auth_desktop.bridge.stdio import StdinReader, StdoutWriter
+from mcp_auth_desktop.bridge.upstream import ServerAnswered, SessionExpired, Upstream
+from mcp_auth_desktop.core import errors, jsonutil
+
+__all__ = ["BridgeSession", "AUTH_ERROR", "UPSTREAM_ERROR", "PARSE_ERROR", "INVALID_REQUEST"]
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+INTERNAL_ERROR = -32603
+#: Server-defined range: the bridge could not get a usable token (sign-in, scope, revoked).
+AUTH_ERROR = -32001
+#: Server-defined range: the remote server could not be reached or answered badly.
+UPSTREAM_ERROR = -32002
+_NOTIFY_TIMEOUT = 30.0
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+class BridgeSession:
+    def __init__(
+        self,
+        upstream: Upstream,
+        writer: StdoutWriter,
+        *,
+        timeout: float = 120.0,
+        step_up: Callable[[tuple[str, ...], str], Awaitable[errors.McpAuthError]] | None = None,
+        on_client_name: Callable[[str], None] | None = None,
+        unavailable: errors.McpAuthError | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self._out = writer
+        self.timeout = timeout
+        self._step_up = step_up
+        self._on_client_name = on_client_name
+        #: Set when the bridge cannot work at all (server not added): every request gets this.
+        self._unavailable = unavailable
+        self._tasks: dict[Any, asyncio.Task[None]] = {}
+        self._cancelled: set[Any] = set()
+        self._listener: asyncio.Task[None] | None = None
+        self._initialize: dict[str, Any] | None = None
+        self._reinit_ids = itertools.count(1)
+
+    # ---------------------------------------------------------------- main loop
+
+    async def run(self, reader: StdinReader, stop: asyncio.Event | None = None) -> None:
+        """Serve until stdin closes (or ``stop`` is set); then clean up."""
+        stop = stop or asyncio.Event()
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                getter = asyncio.ensure_future(reader.queue.get())
+                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                line = getter.result()
+                if line is None:
+                    break
+                await self._on_line(line)
+        finally:
+            stopper.cancel()
+            await self.close()
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        if self._listener is not None:
+            tasks.append(self._listener)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.upstream.end_session()
+
+    async def _on_line(self, line: bytes) -> None:
+        if not line:
+            self._error(None, PARSE_ERROR, "Parse error: the message is too large.")
+            return
+        try:
+            payload = jsonutil.loads(line)
+        except errors.InvalidJsonError:
+            self._error(None, PARSE_ERROR, "Parse error: the line is not valid JSON.")
+            return
+        for message in payload if isinstance(payload, list) else [payload]:
+            await self._on_message(message)
+
+    async def _on_message(self, message: Any) -> None:
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+            rid = message.get("id") if isinstance(message, dict) else None
+            self._error(rid if _is_id(rid) else None, INVALID_REQUEST, "Invalid request: not JSON-RPC 2.0.")
+            return
+        method = message.get("method")
+        rid = message.get("id")
+        if isinstance(method, str) and "id" in message:
+            if not _is_id(rid):
+                self._error(None, INVALID_REQUEST, "Invalid request: the id must be a string or an integer.")
+            elif self._unavailable is not None:
+                self._error(rid, AUTH_ERROR, self._unavailable.user_message)
+            elif method == "initialize":
+                # In line: the session id it brings is needed by everything after it.
+                self._initialize = message
+                await self._request(message)
+            else:
+                self._tasks[rid] = asyncio.ensure_future(self._request(message))
+            return
+        if self._unavailable is not None:
+            return
+        if isinstance(method, str):
+            if method == "notifications/cancelled":
+                self._cancel_local(message.get("params"))
+            await self._notify(message)
+            if method == "notifications/initialized":
+                self._start_listener()
+            return
+        if _is_id(rid) and ("result" in message or "error" in message):
+            await self._notify(message)  # the client's answer to a server request
+            return
+        self._error(None, INVALID_REQUEST, "Invalid request: neither a request, a notification nor a response.")
+
+    # ----------------------------------------------------------------- requests
+
+    async def _request(self, message: dict[str, Any]) -> None:
+        rid = message["id"]
+        try:
+            try:
+                await self._exchange(message)
+            except SessionExpired:
+                log.info("the server forgot the session; starting a new one")
+                await self._reinitialize()
+                await self._exchange(message)
+        except asyncio.CancelledError:
+            if rid not in self._cancelled:
+                raise
+        except ServerAnswered as answered:
+            self._out.write(answered.message)
+        except TimeoutError:
+            self._error(rid, UPSTREAM_ERROR,
+                        f"The MCP server at {self.upstream.where} sent nothing for "
+                        f"{self.timeout:g} seconds; the bridge gave up on this request.",
+                        reason="timeout")
+        except errors.InsufficientScopeError as exc:
+            message_text = exc.user_message
+            if self._step_up is not None:
+                message_text = (await self._step_up(exc.scopes, exc.user_message)).user_message
+            self._error(rid, AUTH_ERROR, message_text, reason="insufficient_scope",
+                        scopes=list(exc.scopes))
+        except (errors.SignInRequiredError, errors.InvalidTokenError, errors.InvalidGrantError,
+                errors.ServerNotFoundError, errors.AuthorizationError) as exc:
+            self._error(rid, AUTH_ERROR, exc.user_message, reason="sign_in_required")
+        except errors.McpAuthError as exc:
+            self._error(rid, UPSTREAM_ERROR, exc.user_message,
+                        reason="unavailable" if exc.transient else "failed")
+        except Exception as exc:  # noqa: BLE001 - the client must get an answer, not a hang
+            log.exception("forwarding %s failed unexpectedly", message.get("method"))
+            self._error(rid, INTERNAL_ERROR, f"The bridge failed unexpectedly ({type(exc).__name__}).")
+        finally:
+            self._tasks.pop(rid, None)
+            self._cancelled.discard(rid)
+
+    async def _exchange(self, message: dict[str, Any]) -> None:
+        rid = message["id"]
+        loop = asyncio.get_running_loop()
+        answered = False
+        async with asyncio.timeout(self.timeout) as deadline:
+            async with contextlib.aclosing(self.upstream.send(message, expect_id=rid)) as replies:
+                async for item in replies:
+                    # Silence, not length, is what is bounded: progress keeps a long call alive.
+                    deadline.reschedule(loop.time() + self.timeout)
+                    if "method" not in item and item.get("id") == rid:
+                        answered = True
+                        if message.get("method") == "initialize":
+                            self._initialized(message, item)
+                    self._out.write(item)
+        if not answered:
+            raise errors.McpProtocolError(
+                f"The MCP server at {self.upstream.where} sent no response to {message.get('method')}."
+            )
+
+    def _initialized(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
+        result = reply.get("result")
+        if isinstance(result, dict) and isinstance(result.get("protocolVersion"), str):
+            self.upstream.protocol_version = result["protocolVersion"]
+        params = request.get("params")
+        info = params.get("clientInfo") if isinstance(params, dict) else None
+        name = info.get("name") if isinstance(info, dict) else None
+        if isinstance(name, str) and self._on_client_name is not None:
+            self._on_client_name(errors.sanitize_server_text(name, 100))
+
+    async def _reinitialize(self) -> None:
+        """A new upstream session with the client's own initialize (its answer is not
+        forwarded: the client already has one)."""
+        if self._initialize is None:
+            raise errors.McpProtocolError(
+                f"The MCP server at {self.upstream.where} has no session for this client."
+            )
+        again = dict(self._initialize, id=f"mcp-auth-bridge-reinit-{next(self._reinit_ids)}")
+        self.upstream.session_id = None
+        self.upstream.protocol_version = None
+        async with asyncio.timeout(self.timeout):
+            async for item in self.upstream.send(again, expect_id=again["id"]):
+                if item.get("id") == again["id"] and "result" in item:
+                    result = item["result"]
+                    if isinstance(result, dict) and isinstance(result.get("protocolVersion"), str):
+                        self.upstream.protocol_version = result["protocolVersion"]
+            async for _ in self.upstream.send({"jsonrpc": "2.0", "method": "notifications/initialized"}):
+                pass
+
+    # ----------------------------------------------------- notifications etc.
+
+    async def _notify(self, message: dict[str, Any]) -> None:
+        try:
+            async with asyncio.timeout(_NOTIFY_TIMEOUT):
+                async for item in self.upstream.send(message):
+                    self._out.write(item)
+        except SessionExpired:
+            log.info("a notification found the session gone; the next request starts a new one")
+        except (TimeoutError, errors.McpAuthError, ServerAnswered) as exc:
+            # Notifications have no answer to carry an error: log it.
+            text = exc.user_message if isinstance(exc, errors.McpAuthError) else type(exc).__name__
+            log.warning("could not forward %s: %s", message.get("method", "a response"), text)
+
+    def _cancel_local(self, params: Any) -> None:
+        rid = params.get("requestId") if isinstance(params, dict) else None
+        task = self._tasks.get(rid) if _is_id(rid) else None
+        if task is not None:
+            self._cancelled.add(rid)
+            task.cancel()
+
+    def _start_listener(self) -> None:
+        if self._listener is None and self.upstream.get_stream_supported:
+            self._listener = asyncio.ensure_future(self._listen())
+
+    async def _listen(self) -> None:
+        try:
+            async for item in self.upstream.listen():
+                self._out.write(item)
+        except asyncio.CancelledError:
+            raise
+        except errors.McpAuthError as exc:
+            log.warning("the server's event stream ended: %s", exc.user_message)
+        except Exception:  # noqa: BLE001 - a background task must not die silently
+            log.exception("the server's event stream failed")
+
+    def _error(self, rid: Any, code: int, text: str, **data: Any) -> None:
+        error: dict[str, Any] = {"code": code, "message": text}
+        if data:
+            error["data"] = {"server": self.upstream.where, **data}
+        self._out.write({"jsonrpc": "2.0", "id": rid, "error": error})

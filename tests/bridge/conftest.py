@@ -1,0 +1,1 @@
+from tests.bridge.helpers import home, mock  # noqa: F401 - fixtures
