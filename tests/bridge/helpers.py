@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -38,6 +38,10 @@ class Home:
     def login(self, url: str, name: str, *extra: str) -> None:
         r = self.cli("login", url, "--name", name, "--allow-insecure-loopback", *extra)
         assert r.returncode == 0, r.stderr
+
+    def errlog(self, mode: str) -> TextIO:
+        """Where a client puts the bridge's stderr (it must stay empty with --log-file)."""
+        return open(self.path / "stderr.txt", mode)  # noqa: SIM115 - the caller closes it
 
     def browser_opened(self) -> int:
         log = self.path / "browser.log"

@@ -1,0 +1,165 @@
+"""A loopback HTTP/1.1 proxy in front of the mock server that breaks on request.
+
+The mock runs with ``--public-url`` set to the proxy, so the server's URL in the app (and
+every URL the mock advertises) is the proxy's, and tests can make "the server" misbehave
+the way real ones do, one POST to /mcp at a time:
+
+* ``"500"``: answer ``HTTP 500`` with an HTML body;
+* ``"drop"``: read the request, then close the connection without a byte;
+* ``"close_stream"``: answer ``200 text/event-stream``, send a keep-alive comment and
+  end the stream without the response;
+* ``"hang"``: read the request and never answer (until the proxy stops).
+
+Everything else is relayed to the mock unchanged (one upstream connection per request,
+responses streamed through as they come). Our own test infrastructure, not an imitation of
+a third-party component.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.mock.helpers import MockProcess, start_mock_process
+
+
+class FaultProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self._up_host = "127.0.0.1"
+        self._up_port = upstream_port
+        self._faults: list[str] = []
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.base_events.Server | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.port = 0
+        self.seen: list[str] = []  # "METHOD fault" per request, for assertions
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        fut = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        fut.result(10)
+        return self
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._server is not None:
+                await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def fail_next_posts(self, fault: str, count: int = 1) -> None:
+        with self._lock:
+            self._faults.extend([fault] * count)
+
+    def _take(self, method: str, path: str) -> str:
+        with self._lock:
+            if method == "POST" and path == "/mcp" and self._faults:
+                return self._faults.pop(0)
+        return "pass"
+
+    async def _read_request(self, reader: asyncio.StreamReader) -> tuple[bytes, bytes, str] | None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        body = await reader.readexactly(length) if length else b""
+        method, path = head.split(b" ", 2)[:2]
+        return head, body, f"{method.decode()} {path.decode()}"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await self._read_request(reader)
+                if request is None:
+                    return
+                head, body, what = request
+                method, path = what.split(" ", 1)
+                fault = self._take(method, path)
+                self.seen.append(f"{what} {fault}")
+                if fault == "drop":
+                    return
+                if fault == "hang":
+                    await asyncio.sleep(3600)
+                    return
+                if fault == "500":
+                    page = b"<html><body>Internal Server Error</body></html>"
+                    writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\n"
+                                 b"Content-Length: " + str(len(page)).encode() + b"\r\n\r\n" + page)
+                    await writer.drain()
+                    continue
+                if fault == "close_stream":
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                 b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n: waiting\n\n")
+                    await writer.drain()
+                    return
+                await self._relay(head, body, writer)
+                return  # Connection: close upstream; the client reconnects
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            writer.close()
+
+    async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(self._up_host, self._up_port)
+        # The Host header stays the proxy's: it is the mock's public URL.
+        lines = [
+            line for line in head.rstrip(b"\r\n").split(b"\r\n")
+            if not line.lower().startswith(b"connection:")
+        ]
+        lines.append(b"Connection: close")
+        up_writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+        await up_writer.drain()
+        try:
+            while chunk := await up_reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            up_writer.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@contextmanager
+def mock_behind_proxy(*flags: str) -> Iterator[tuple[MockProcess, FaultProxy]]:
+    """A mock server process whose public URL is a FaultProxy in front of it."""
+    port = free_port()
+    proxy = FaultProxy(port).start()
+    try:
+        mock = start_mock_process("--port", str(port), "--public-url", proxy.base_url, *flags)
+        try:
+            yield mock, proxy
+        finally:
+            mock.stop()
+    finally:
+        proxy.stop()
