@@ -102,6 +102,12 @@ class Knobs:
     fail_with: str = "503"
     latency: float = 0.0
     fail_retry_after: int = 1
+    #: Authorization server migration (SEP-2352) tests: the issuer the protected
+    #: resource metadata names and whose tokens the resource server accepts ("" = this one).
+    authorization_server: str = ""
+    #: The resource this authorization server serves ("" = its own /mcp): lets a second
+    #: mock process, sharing --db (and so the signing key), act as the new AS of the first.
+    resource: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
@@ -147,6 +153,12 @@ class Knobs:
                     value = float(value)
                 elif key == "fail_with" and value not in FAIL_WITH_VALUES:
                     raise ValueError(f"fail_with must be one of {FAIL_WITH_VALUES}")
+                elif key in ("authorization_server", "resource") and not (
+                    isinstance(value, str)
+                    and len(value) <= 2000
+                    and (value == "" or value.startswith(("http://", "https://")))
+                ):
+                    raise ValueError(f"{key} must be an http(s) URL or empty")
                 setattr(self, key, value)
             return self.snapshot_unlocked()
 

@@ -45,7 +45,7 @@ def as_metadata(mock: MockState, *, openid: bool = False) -> dict[str, Any]:
 def prm(mock: MockState) -> dict[str, Any]:
     return {
         "resource": mock.resource,
-        "authorization_servers": [mock.issuer],
+        "authorization_servers": [mock.resource_issuer],
         "scopes_supported": list(scope_rules.PRM_SCOPES),
         "bearer_methods_supported": ["header"],
         "resource_name": "MCP Auth Desktop mock server",

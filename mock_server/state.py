@@ -111,7 +111,12 @@ class MockState:
 
     @property
     def resource(self) -> str:
-        return self.config.mcp_url
+        return self.knobs.resource or self.config.mcp_url
+
+    @property
+    def resource_issuer(self) -> str:
+        """The issuer whose tokens the resource server accepts (and its PRM names)."""
+        return self.knobs.authorization_server or self.issuer
 
     @property
     def prm_url(self) -> str:
@@ -244,7 +249,7 @@ class MockState:
             return TokenCheck(False, "The access token is malformed or its signature is invalid")
         now = self.now()
         leeway = self.config.leeway
-        if claims.get("iss") != self.issuer:
+        if claims.get("iss") != self.resource_issuer:
             return TokenCheck(False, "The access token was issued by another issuer")
         aud = claims.get("aud")
         audiences = aud if isinstance(aud, list) else [aud]

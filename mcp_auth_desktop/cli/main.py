@@ -345,6 +345,14 @@ def _report_text(report: RevocationReport, what: str) -> str:
 # ---------------------------------------------------------------- commands
 
 
+def _print_migration_note(event: object) -> None:
+    """Say on stderr what an authorization server migration did (the GUI logs it)."""
+    from mcp_auth_desktop.core.migration import MigrationNote
+
+    if isinstance(event, MigrationNote):
+        print(f"mcp-auth: {event.message}", file=sys.stderr)
+
+
 async def _run(args: argparse.Namespace) -> int:
     from mcp_auth_desktop.core.http import make_http_client
     from mcp_auth_desktop.core.manager import TokenManager
@@ -359,6 +367,7 @@ async def _run(args: argparse.Namespace) -> int:
         browser = SystemBrowser()
     http = make_http_client()
     manager = TokenManager(http=http, vault=vault, settings=settings, browser=browser)
+    manager.subscribe(_print_migration_note)
     try:
         await manager.start(background=False)
         if vault.location.key_source != "memory":

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core import errors, migration
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
@@ -634,14 +634,23 @@ class TokenManager:
         finally:
             s.busy -= 1
         old = s.discovery
+        if old is not None and old.auth_server.issuer != discovery.auth_server.issuer:
+            # A new authorization server (SEP-2352): the old registration and tokens mean
+            # nothing there. Retired, not forgotten: revoked and deleted after the next sign-in.
+            await migration.retire_server(
+                self._registry, self._vault, server_id=s.config.id, server_name=s.config.name,
+                old=old, public_registration=s.registration,
+            )
+            s.registration = None
+            s.forget_tokens()
+            self._migration_note(s, "warning", (
+                f"{s.config.name} now uses the authorization server "
+                f"{discovery.auth_server.issuer} instead of {old.auth_server.issuer}: sign in "
+                "there; the old sign-in will then be revoked and the old registration deleted."))
         s.discovery = discovery
         s.last_error = None
         await self._registry.put_discovery(s.config.id, discovery)
         await self._registry.update_status(s.config.id, last_error=None)
-        if old is not None and old.auth_server.issuer != discovery.auth_server.issuer:
-            # A new authorization server: the old registration and tokens mean nothing there.
-            s.registration = None
-            s.forget_tokens()
         if previous in (S.NEW, S.ERROR, S.DISCOVERING):
             self._set_state(s, S.NEEDS_SIGN_IN)
         elif s.key() is None and previous is S.SIGNED_IN:
@@ -672,9 +681,10 @@ class TokenManager:
         on_authorization_url: Callable[[str], None] | None,
         challenged: tuple[str, ...] = (),
         challenge: Any = None,
+        rediscover: bool = False,
     ) -> None:
-        if s.discovery is None:
-            await self._discover(s, challenge=challenge)
+        if s.discovery is None or rediscover:
+            await self._discover(s, challenge=challenge, force=rediscover)
         discovery = s.discovery
         assert discovery is not None  # noqa: S101 - _discover sets it or raises
         async with s.lock:
@@ -741,6 +751,16 @@ class TokenManager:
         self._note(s, "info", f"Signed in to {s.config.name}.")
         log.info("signed in to %s", s.config.name)
         self._wake.set()
+        await self._settle_migrations(s, all_=True)
+
+    async def _settle_migrations(self, s: _Server, *, all_: bool) -> None:
+        """Revoke and deregister at authorization servers this server moved away from."""
+        for report in await migration.settle_server(self.oauth, self._vault, s.config.id, all_=all_):
+            level = "info" if report.complete else "warning"
+            self._migration_note(s, level, report.summary())
+
+    def _migration_note(self, s: _Server, level: str, message: str) -> None:
+        self._emit(migration.MigrationNote(s.config.id, self._clock.time(), level=level, message=message))
 
     async def _public_registration(self, s: _Server) -> dict[str, Any] | None:
         snap = await self._registry.load()
@@ -1231,6 +1251,8 @@ class TokenManager:
                 await self._registry.delete_registration(
                     s.config.id, s.discovery.auth_server.issuer
                 )
+            # Credentials retired by an authorization server migration go too (finding 15.6).
+            await self._settle_migrations(s, all_=True)
             await self._registry.delete_server_secrets(s.config.id)
             await self._registry.drop_server(s.config.id)
         report = replace(report, registration_deleted=deleted)
@@ -1307,7 +1329,9 @@ class TokenManager:
         async def provider() -> str:
             return await self.get_token(s.config.id)
 
-        async def authorize(challenged: tuple[str, ...], challenge: Any, why: str) -> None:
+        async def authorize(
+            challenged: tuple[str, ...], challenge: Any, why: str, rediscover: bool = False
+        ) -> None:
             nonlocal authorizations
             if not interactive or authorizations >= MAX_AUTHORIZATIONS_PER_CALL:
                 raise errors.SignInRequiredError(
@@ -1320,6 +1344,7 @@ class TokenManager:
                     on_authorization_url=on_authorization_url,
                     challenged=challenged,
                     challenge=challenge,
+                    rediscover=rediscover,
                 )
 
         while True:
@@ -1340,7 +1365,7 @@ class TokenManager:
                 await authorize(
                     wanted, getattr(exc, "challenge", None), "more permissions are needed"
                 )
-            except errors.InvalidTokenError:
+            except errors.InvalidTokenError as exc:
                 if not refreshed_after_401:
                     refreshed_after_401 = True
                     try:
@@ -1352,7 +1377,10 @@ class TokenManager:
                 await self._mark_sign_in_needed(
                     s, "the server refused the token after a refresh", key=None
                 )
-                await authorize((), None, "the server refused the token")
+                # Discovery again first: the server may name another authorization server now.
+                await authorize(
+                    (), getattr(exc, "challenge", None), "the server refused the token", rediscover=True
+                )
             finally:
                 closer = getattr(client, "aclose", None)
                 if closer is not None:
