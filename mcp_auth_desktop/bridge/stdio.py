@@ -57,12 +57,14 @@ class StdoutWriter:
 class StdinReader:
     """Lines from stdin on an asyncio queue; ``None`` marks end of input.
 
-    A line longer than :data:`MAX_LINE_BYTES` is delivered as ``b""`` (after
-    the rest of it is skipped) so the session can answer with a parse error.
+    The thread reads the file descriptor with ``os.read`` (no buffered reader: a
+    daemon thread blocked inside one would abort the interpreter at exit). A line
+    longer than :data:`MAX_LINE_BYTES` is delivered as ``b""`` (the rest of it
+    skipped) so the session can answer with a parse error.
     """
 
-    def __init__(self, stream: BinaryIO | None = None) -> None:
-        self._stream = stream if stream is not None else sys.stdin.buffer
+    def __init__(self, fd: int | None = None) -> None:
+        self._fd = fd if fd is not None else sys.stdin.fileno()
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name="bridge-stdin", daemon=True)
@@ -77,20 +79,28 @@ class StdinReader:
             pass  # the loop is closed: we are shutting down anyway
 
     def _run(self) -> None:
+        pending = b""
+        skipping = False
         try:
             while True:
-                line = self._stream.readline(MAX_LINE_BYTES + 1)
-                if not line:
+                chunk = os.read(self._fd, 65536)
+                if not chunk:
                     break
-                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                    while True:  # skip the rest of an oversized line
-                        more = self._stream.readline(MAX_LINE_BYTES)
-                        if not more or more.endswith(b"\n"):
-                            break
-                    self._put(b"")
-                    continue
-                if line.strip():
-                    self._put(line)
-        except (OSError, ValueError):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if skipping:
+                        skipping = False  # the end of an oversized line
+                    elif len(line) > MAX_LINE_BYTES:
+                        self._put(b"")
+                    elif line.strip():
+                        self._put(line)
+                if len(pending) > MAX_LINE_BYTES:
+                    if not skipping:
+                        self._put(b"")
+                    skipping, pending = True, b""
+        except OSError:
             pass
+        if pending.strip() and not skipping:
+            self._put(pending)
         self._put(None)

@@ -220,6 +220,7 @@ class DesktopApp:
                 if self.window else None)
         if self.instance is not None:
             self.instance.showRequested.connect(self._on_show_requested)
+            self.instance.signInRequested.connect(self._on_sign_in_requested)
         if not (self.args.hidden and tray_ok):
             self.window.show()
         self._watch_for_damage(manager)
@@ -412,6 +413,17 @@ class DesktopApp:
         if self.window is not None:
             self.window.bring_to_front()
 
+    def _on_sign_in_requested(self, server_id: str, scopes: list[str]) -> None:
+        """An `mcp-auth bridge` found no usable token (or too few scopes): sign in here, as if
+        the user had chosen Sign in. One sign-in per server at a time (ManagerBridge)."""
+        if self.bridge is None or self.bridge.get(server_id) is None:
+            log.info("a bridge asked to sign in to an unknown server; ignored")
+            return
+        log.info("a bridge asked to sign in to %s", server_id)
+        if self.window is not None:
+            self.window.bring_to_front()
+        self.bridge.sign_in(server_id, scopes=tuple(scopes))
+
     def _keep_in_tray(self) -> bool:
         keep = self.tray is not None and self.tray.isVisible()
         if keep and not self._told_about_tray and self.tray is not None:
@@ -451,6 +463,7 @@ class DesktopApp:
             self.tray.hide()
         if self.window is not None:
             self.window.model.stop()
+            self.window.bridge_counter.stop()
             self.window.hide()
         if self.clipboard is not None:
             self.clipboard.clear_if_ours()

@@ -206,7 +206,8 @@ class ManagerBridge(QObject):
             self.last_add_error = exc
             raise
 
-    def sign_in(self, server_id: str) -> asyncio.Task[ServerView | None]:
+    def sign_in(self, server_id: str, *, scopes: tuple[str, ...] = ()) -> asyncio.Task[ServerView | None]:
+        """Sign in; ``scopes`` adds challenged scopes (a step-up asked for by a bridge)."""
         existing = self.running(server_id, "sign-in")
         if existing is not None:
             return existing
@@ -219,7 +220,7 @@ class ManagerBridge(QObject):
         return self._run(
             server_id,
             "sign-in",
-            self._manager.sign_in(server_id, on_authorization_url=on_url),
+            self._manager.sign_in(server_id, on_authorization_url=on_url, scopes=scopes),
             lambda v: f"Signed in to {v.name}.",
         )
 

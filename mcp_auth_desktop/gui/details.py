@@ -75,6 +75,7 @@ class DetailsPanel(QScrollArea):
             ("refresh_token", "Refresh token"),
             ("last_refresh", "Last refresh"),
             ("revocation", "Revocation"),
+            ("bridges", "Bridges connected"),
             ("error", "Last error"),
         ):
             value = QLabel()
@@ -107,6 +108,7 @@ class DetailsPanel(QScrollArea):
 
         self._tools_for: dict[str, list[Tool]] = {}
         self._auth_url: dict[str, str] = {}
+        self._bridges: dict[str, int] = {}
         self._view: ServerView | None = None
         self.show_view(None)
 
@@ -156,6 +158,10 @@ class DetailsPanel(QScrollArea):
         if view.pending_revocation:
             rev += " (a revocation is still pending)"
         f["revocation"].setText(rev)
+        bridges = self._bridges.get(view.id, 0)
+        f["bridges"].setText(
+            f"{bridges} (mcp-auth bridge processes using these tokens)" if bridges else "none"
+        )
         f["error"].setText(view.last_error or "none")
         auth_url = self._auth_url.get(view.id)
         if auth_url and view.state.value == "signing in":
@@ -177,6 +183,11 @@ class DetailsPanel(QScrollArea):
     def set_tools(self, server_id: str, tools: list[Tool]) -> None:
         self._tools_for[server_id] = tools
         if self._view is not None and self._view.id == server_id:
+            self.show_view(self._view)
+
+    def set_bridge_counts(self, counts: dict[str, int]) -> None:
+        self._bridges = dict(counts)
+        if self._view is not None:
             self.show_view(self._view)
 
     def set_authorization_url(self, server_id: str, url: str) -> None:

@@ -30,6 +30,7 @@ from mcp_auth_desktop.core.state import RevocationReport, ServerState, ServerVie
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.add_dialog import AddServerDialog
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, Tool
+from mcp_auth_desktop.gui.bridge_count import BridgeCounter
 from mcp_auth_desktop.gui.details import DetailsPanel
 from mcp_auth_desktop.gui.icons import app_icon, icon
 from mcp_auth_desktop.gui.log_view import LogView
@@ -115,6 +116,10 @@ class MainWindow(QMainWindow):
         bridge.authorizationUrl.connect(self.details.set_authorization_url)
         actions.message.connect(self.show_message)
         actions.toolsListed.connect(self._on_tools_listed)
+        self.bridge_counter = BridgeCounter(parent=self)
+        self.bridge_counter.countsChanged.connect(self.model.set_bridge_counts)
+        self.bridge_counter.countsChanged.connect(self.details.set_bridge_counts)
+        self.bridge_counter.start()
 
         self.add_dialog: AddServerDialog | None = None
         self.settings_dialog: SettingsDialog | None = None

@@ -123,6 +123,8 @@ class ServerTableModel(QAbstractTableModel):
         self._row_of: dict[str, int] = {v.id: i for i, v in enumerate(self._rows)}
         self._icons = {s: status_icon(s.value) for s in OverallState}
         self._busy_icon = status_icon("busy")
+        #: Connected `mcp-auth bridge` processes per server id (from BridgeCounter).
+        self._bridges: dict[str, int] = {}
         bridge.serversChanged.connect(self.on_servers_changed)
         bridge.serverAdded.connect(self.on_server_added)
         bridge.serverRemoved.connect(self.on_server_removed)
@@ -197,6 +199,9 @@ class ServerTableModel(QAbstractTableModel):
                 ServerState.DISCOVERING,
             ):
                 text += " · working…"
+            bridges = self._bridges.get(view.id, 0)
+            if bridges:
+                text += f" · {bridges} bridge{'s' if bridges != 1 else ''}"
             return text
         if col == Column.EXPIRES:
             if view.state in (ServerState.SIGNED_IN, ServerState.REFRESHING):
@@ -211,6 +216,10 @@ class ServerTableModel(QAbstractTableModel):
             tip = _STATE_TIPS.get(view.state, "")
             if view.last_error:
                 tip += f"\nLast error: {view.last_error}"
+            bridges = self._bridges.get(view.id, 0)
+            if bridges:
+                tip += (f"\n{bridges} `mcp-auth bridge` process{'es' if bridges != 1 else ''} "
+                        "use this server's tokens now.")
             return tip
         if col == Column.EXPIRES and view.expires_at is not None:
             return "Expires at " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(view.expires_at))
@@ -259,6 +268,19 @@ class ServerTableModel(QAbstractTableModel):
         if row is not None:
             idx = self.index(row, Column.STATE)
             self.dataChanged.emit(idx, idx)
+
+    def set_bridge_counts(self, counts: dict[str, int]) -> None:
+        changed = {sid for sid in set(counts) | set(self._bridges)
+                   if counts.get(sid, 0) != self._bridges.get(sid, 0)}
+        self._bridges = dict(counts)
+        for sid in changed:
+            row = self._row_of.get(sid)
+            if row is not None:
+                idx = self.index(row, Column.STATE)
+                self.dataChanged.emit(idx, idx)
+
+    def bridge_count(self, server_id: str) -> int:
+        return self._bridges.get(server_id, 0)
 
     def on_tick_timeout(self) -> None:
         if self._rows:

@@ -105,3 +105,88 @@ def http_get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310 - loopback
         data: bytes = r.read()
     return data
+
+
+class RawBridge:
+    """`mcp-auth bridge` driven line by line (for what no client library exposes: the exact
+    bytes on stdout, exit codes, signals). Every stdout line is checked to be JSON-RPC."""
+
+    def __init__(self, home: Home, name: str = "mock", *extra: str, env: dict[str, str] | None = None) -> None:
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen(
+            home.bridge_argv(name, "--log-file", str(home.path / "bridge.log"), *extra),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env or home.env, cwd=ROOT,
+        )
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.raw: list[bytes] = []
+        self._next = 0
+
+        def pump() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.raw.append(line)
+                self.lines.put(line)
+            self.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def send(self, message: dict[str, Any] | bytes) -> None:
+        assert self.proc.stdin is not None
+        data = message if isinstance(message, bytes) else json.dumps(message).encode() + b"\n"
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 30) -> dict[str, Any]:
+        self._next += 1
+        rid = self._next
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            message["params"] = params
+        self.send(message)
+        return self.wait_for(lambda m: m.get("id") == rid and "method" not in m, timeout=timeout)
+
+    def initialize(self) -> dict[str, Any]:
+        reply = self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                            "clientInfo": {"name": "raw-test", "version": "1"}})
+        if "result" in reply:
+            self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return reply
+
+    def wait_for(self, predicate: Any, *, timeout: float = 30) -> dict[str, Any]:
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no matching message from the bridge in time")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("the bridge closed stdout")
+            message = json.loads(line)
+            assert isinstance(message, dict) and message.get("jsonrpc") == "2.0", line
+            if predicate(message):
+                return message
+
+    def close_stdin(self, timeout: float = 15) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return self.proc.wait(timeout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass

@@ -167,7 +167,8 @@ class FakeManager:
         return e.view
 
     async def sign_in(self, ref: str, *,
-                      on_authorization_url: Callable[[str], None] | None = None) -> ServerView:
+                      on_authorization_url: Callable[[str], None] | None = None,
+                      scopes: tuple[str, ...] = ()) -> ServerView:
         e = self._entries[self.get(ref).id]
         self.calls.append(("sign_in", e.view.id))
         previous = e.view.state
