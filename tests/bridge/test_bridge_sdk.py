@@ -144,7 +144,7 @@ def proxied_home(tmp_path: Path, proxied: tuple[MockProcess, FaultProxy]) -> Hom
     ("fault", "expected"),
     [
         ("500", "answered HTTP 500"),
-        ("drop", "failed"),
+        ("drop", "closed the connection"),
         ("close_stream", "closed the event stream without answering"),
     ],
 )
