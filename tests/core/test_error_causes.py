@@ -170,3 +170,14 @@ async def test_html_page_at_the_well_known_url_still_means_no_metadata() -> None
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         d = await discover(http, _config("https://mcp.example.com/mcp", ServerOptions()), resolver=resolver)
     assert d.protected_resource is None  # the 2025-03-26 rules applied, as they should here
+
+
+async def test_mcp_request_to_a_closed_port_names_the_cause(hostile: HostileServer) -> None:
+    """`call` and the Test button: the MCP client names the cause as discovery does."""
+    from mcp_auth_desktop.core.mcp_client import McpClient
+
+    url = f"http://127.0.0.1:{hostile.refused_port}/mcp"
+    async with make_http_client() as http:
+        exc = await _fails_fast(McpClient(http, url).request("tools/list"))
+    assert isinstance(exc, errors.ConnectionRefused)
+    assert f"Connection refused by 127.0.0.1:{hostile.refused_port}" in exc.user_message

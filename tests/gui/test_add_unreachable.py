@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from mcp_auth_desktop.core.state import ServerState
+from mcp_auth_desktop.gui.server_model import Column
 from tests.gui.conftest import run, until
 from tests.gui.test_real_manager import real_gui, running  # noqa: F401 - fixture
 from tests.hostile_server import closed_port
@@ -51,6 +52,16 @@ def test_unreachable_server_is_explained_and_kept_only_when_asked(real_gui: Any,
         await until(lambda: window.add_dialog is None, within=10, what="dialog closed")
         [view] = gui.manager.servers()
         assert view.url == url and view.state is ServerState.NEW and view.issuer is None
+
+        # Signing in later names the same cause in the details and the row's tooltip.
+        window.select_server(view.id)
+        button = window.toolbar.widgetForAction(window.act_sign_in)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        cause = f"Connection refused by 127.0.0.1:{port}"
+        await until(lambda: cause in window.details.fields["error"].text(), within=10,
+                    what="cause in the details")
+        row_tip = window.model.index(0, int(Column.STATE)).data(Qt.ItemDataRole.ToolTipRole)
+        assert cause in row_tip
 
     run(gui.loop, running(gui, scenario))
 

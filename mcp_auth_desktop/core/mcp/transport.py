@@ -38,6 +38,7 @@ from ..errors import (
     ResponseTooLargeError,
     sanitize_server_text,
 )
+from ..http import network_error
 from ..www_authenticate import BearerChallenge, bearer_challenge
 from .sse import SseEvent, SseParser, last_event_id_header
 
@@ -400,4 +401,7 @@ def _describe(challenge: BearerChallenge | None) -> str:
 def _network_error(exc: httpx.HTTPError, where: str) -> NetworkError:
     if isinstance(exc, httpx.TimeoutException):
         return NetworkError(f"Timed out talking to the MCP server at {where}.")
+    if isinstance(exc, httpx.TransportError):
+        # The same cause-naming as discovery: DNS failure, refused, TLS, each typed, with the host.
+        return network_error(exc, where)
     return NetworkError(f"Could not talk to the MCP server at {where} ({type(exc).__name__}).")
