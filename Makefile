@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUITE ?= client
 PYTEST_ARGS ?=
 
-.PHONY: screenshots run test bootstrap bootstrap-run lint typecheck pytest conformance conformance-extensions bench audits-check package test-package clean
+.PHONY: screenshots run test bootstrap bootstrap-run lint lint-imports typecheck pytest conformance conformance-extensions bench audits-check package test-package clean
 
 run: bootstrap-run
 	$(PY) -m mcp_auth_desktop --demo
@@ -18,12 +18,17 @@ bootstrap:
 
 # Quick checks first, then the official conformance suite, then pytest (its summary closes the run).
 test: bootstrap
-	@$(MAKE) --no-print-directory lint typecheck audits-check
+	@$(MAKE) --no-print-directory lint lint-imports typecheck audits-check
 	@$(MAKE) --no-print-directory conformance
 	@$(MAKE) --no-print-directory pytest
 
 lint:
 	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging tests bench audits
+
+# The layers (gui, cli -> runtime -> storage -> core), app and mock server independent, no
+# import circles: the contracts in pyproject.toml's [tool.importlinter].
+lint-imports:
+	$(VENV)/bin/lint-imports
 
 # The test fakes are checked too: each implements a port of core/ports.py (and says so).
 TYPED_FAKES := tests/gui/fakes.py tests/manager/fakes.py tests/core/_fakes.py

@@ -354,35 +354,22 @@ def _print_migration_note(event: object) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from mcp_auth_desktop.core.http import make_http_client
-    from mcp_auth_desktop.core.manager import TokenManager
-    from mcp_auth_desktop.storage import open_storage_async
+    from mcp_auth_desktop.runtime import open_runtime
 
     client_secret = _read_secret_stdin() if getattr(args, "client_secret_stdin", False) else None
-    vault, settings = await open_storage_async(passphrase_provider=_passphrase_provider())
     browser = None
     if not getattr(args, "no_browser", False) and args.command in ("login", "call"):
         from mcp_auth_desktop.core.browser import SystemBrowser
 
         browser = SystemBrowser()
-    http = make_http_client()
-    manager = TokenManager(http=http, vault=vault, settings=settings, browser=browser)
-    manager.subscribe(_print_migration_note)
+    # The same wiring as the GUI's; the audit trail is kept when secrets are saved. Migration
+    # notes are listened for from the start (loading the servers may migrate one).
+    runtime = await open_runtime(passphrase_provider=_passphrase_provider(), browser=browser,
+                                 background=False, listeners=(_print_migration_note,))
     try:
-        await manager.start(background=False)
-        if vault.location.key_source != "memory":
-            from mcp_auth_desktop.storage.audit import AuditLog
-            from mcp_auth_desktop.storage.paths import app_paths
-
-            # Subscribed after start: loading the servers re-derives their states, which
-            # records nothing new (one line per server per run before); what this command
-            # does is recorded. It also keeps the lean `token` path's (empty) trail the same.
-            manager.subscribe(AuditLog(app_paths().audit_file).record)
-        return await _dispatch(manager, args, client_secret)
+        return await _dispatch(runtime.manager, args, client_secret)
     finally:
-        await manager.aclose()
-        await http.aclose()
-        await vault.aclose()
+        await runtime.aclose()
 
 
 async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str | None) -> int:

@@ -55,8 +55,10 @@ capped) before it is stored, so it cannot forge log lines.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
+
+# Re-exported: the error tree and every caller that shows server text use the one cleaner.
+from mcp_auth_desktop.core.text import sanitize_server_text
 
 if TYPE_CHECKING:
     from mcp_auth_desktop.core.www_authenticate import BearerChallenge
@@ -109,22 +111,6 @@ __all__ = [
     "sanitize_server_text",
     "oauth_error_from_response",
 ]
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MAX_SERVER_TEXT = 300
-
-
-def sanitize_server_text(text: object, limit: int = _MAX_SERVER_TEXT) -> str:
-    """Make text that came from a server safe to log and show.
-
-    Control characters (CR/LF included) become spaces so a hostile
-    ``error_description`` cannot forge a log line; the length is capped.
-    """
-    s = _CONTROL.sub(" ", str(text))
-    if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    return s
-
 
 class McpAuthError(Exception):
     """Base of every error this application raises on purpose."""

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mcp_auth_desktop.core.errors import sanitize_server_text
+from mcp_auth_desktop.core.text import sanitize_server_text
 
 __all__ = [
     "Challenge",

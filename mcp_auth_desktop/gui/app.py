@@ -2,10 +2,11 @@
 
 Builds, in order: the QApplication, the single-instance guard, the qasync
 event loop, storage (asking for a passphrase if no keyring can hold the
-vault key), the shared HTTP client, the TokenManager, the bridge, the
-window and the tray. Quitting runs the same steps backwards: cancel the
-GUI's tasks, close the manager, the HTTP client and the vault, stop the
-demo server. Nothing else in the GUI constructs a collaborator.
+vault key), the runtime (``mcp_auth_desktop.runtime``: the shared HTTP client
+and the TokenManager, wired as the CLI and the self-test wire them), the
+bridge, the window and the tray. Quitting runs the same steps backwards:
+cancel the GUI's tasks, close the manager, the HTTP client and the vault,
+stop the demo server. Nothing else in the GUI constructs a collaborator.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -46,11 +47,16 @@ from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.main_window import MainWindow
 from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
+from mcp_auth_desktop.gui.qt_app import make_qapplication
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
 from mcp_auth_desktop.gui.tray import TrayIcon
+from mcp_auth_desktop.runtime import ManagerFactory, Runtime, open_runtime, open_storage
 
-__all__ = ["main", "build_parser", "DesktopApp", "StartCancelled"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["main", "build_parser", "make_qapplication", "DesktopApp", "StartCancelled"]
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +120,8 @@ class DesktopApp:
 
     def __init__(self, qapp: QApplication, args: argparse.Namespace, *,
                  instance: SingleInstance | None = None, redactor: Redactor | None = None,
-                 manager_factory: Callable[..., Any] | None = None,
-                 http_factory: Callable[[], Any] | None = None,
+                 manager_factory: ManagerFactory[ManagerLike] | None = None,
+                 http_factory: Callable[[], httpx.AsyncClient] | None = None,
                  url_opener: Callable[[str], None] | None = None,
                  demo_command: list[str] | None = None) -> None:
         self.qapp = qapp
@@ -129,8 +135,9 @@ class DesktopApp:
         self._signals: list[int] = []
         self.vault: SecretVault | None = None
         self.settings: SettingsStore | None = None
-        self.http: Any = None
-        self.manager: Any = None
+        self.http: httpx.AsyncClient | None = None
+        self.manager: ManagerLike | None = None
+        self.runtime: Runtime[ManagerLike] | None = None
         self.bridge: ManagerBridge | None = None
         self.preferences: Preferences | None = None
         self.clipboard: SecretClipboard | None = None
@@ -189,13 +196,16 @@ class DesktopApp:
 
     async def start(self) -> None:
         t0 = time.perf_counter()
-        self.vault, self.settings = await self._open_storage()
-        self.http = self._http_factory() if self._http_factory else _default_http()
-        factory = self._manager_factory or _default_manager
-        self.manager = factory(http=self.http, vault=self.vault, settings=self.settings)
-        await self.manager.start()
-        manager: ManagerLike = self.manager
-        self.preferences = Preferences(self.settings)
+        storage = await self._open_storage()
+        runtime = await open_runtime(
+            storage=storage, http=self._http_factory() if self._http_factory else None,
+            manager_factory=self._manager_factory or _token_manager(),
+            audit=not (self.args.ephemeral or self.args.demo))
+        self.runtime = runtime
+        self.vault, self.settings = runtime.vault, runtime.settings
+        self.http, self.manager = runtime.http, runtime.manager
+        manager = runtime.manager
+        self.preferences = Preferences(runtime.settings)
         await self.preferences.load()
         self.bridge = ManagerBridge(manager, loop=asyncio.get_running_loop(),
                                     redactor=self.redactor,
@@ -203,8 +213,9 @@ class DesktopApp:
         self.bridge.start()
         self.clipboard = SecretClipboard()
         self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
-        if not (self.args.ephemeral or self.args.demo):
-            self._attach_audit_log(manager)
+        if runtime.audit is not None:
+            audit = runtime.audit
+            self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
         self.window = MainWindow(self.bridge, self.actions, self.preferences,
                                  keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit)
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
@@ -233,16 +244,6 @@ class DesktopApp:
         if self.args.exit_after_start:
             print(f"{READY_MARKER} servers={len(manager.servers())} rss_kb={_rss_kb()} "
                   f"tray={int(self.tray is not None and self.tray.isVisible())}", flush=True)
-
-    def _attach_audit_log(self, manager: ManagerLike) -> None:
-        """Keep a persistent, secret-free record of sign-ins, refreshes, revocations and copies."""
-        from mcp_auth_desktop.storage.audit import AuditLog
-        from mcp_auth_desktop.storage.paths import app_paths
-
-        assert self.actions is not None
-        audit = AuditLog(app_paths().audit_file)
-        manager.subscribe(audit.record)
-        self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
 
     def _watch_for_damage(self, manager: ManagerLike) -> None:
         """Report damaged storage files found at start and later, each once."""
@@ -288,10 +289,8 @@ class DesktopApp:
 
     async def _open_storage(self) -> tuple[SecretVault, SettingsStore]:
         if self.args.ephemeral or self.args.demo:
-            from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-
-            return MemoryVault(), MemorySettings()
-        from mcp_auth_desktop.storage import KeyringVaultUnavailableError, open_storage_async
+            return await open_storage(ephemeral=True)
+        from mcp_auth_desktop.storage import KeyringVaultUnavailableError
 
         answer: str | None = None
         error = ""
@@ -301,7 +300,7 @@ class DesktopApp:
                 # A Secret Service may show an unlock prompt; give the user time to answer it
                 # (the loop keeps running meanwhile, so the app stays responsive).
                 with self._keyring_wait_notice():
-                    return await open_storage_async(
+                    return await open_storage(
                         passphrase_provider=provider, keyring_timeout=KEYRING_TIMEOUT
                     )
             except KeyringVaultUnavailableError as exc:
@@ -549,16 +548,10 @@ class DesktopApp:
         await done
 
 
-def _default_http() -> Any:
-    from mcp_auth_desktop.core.http import make_http_client
-
-    return make_http_client()
-
-
-def _default_manager(**kwargs: Any) -> Any:
+def _token_manager() -> ManagerFactory[ManagerLike]:
     from mcp_auth_desktop.core.manager import TokenManager
 
-    return TokenManager(**kwargs)
+    return TokenManager
 
 
 def _open_with_qt(url: str) -> None:
@@ -579,23 +572,6 @@ def _rss_kb() -> int:
     import resource
 
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def make_qapplication(argv: list[str]) -> QApplication:
-    # Before any window exists: Wayland compositors take the app id (which matches the
-    # menu entry, and so its icon and name) from the first surface.
-    QGuiApplication.setDesktopFileName(autostart.DESKTOP_ID)
-    existing = QApplication.instance()
-    if isinstance(existing, QApplication):
-        return existing
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    QCoreApplication.setOrganizationName("mcp-auth-desktop")
-    QCoreApplication.setApplicationName("MCP Auth Desktop")
-    app = QApplication(argv)
-    app.setWindowIcon(app_icon())
-    app.setQuitOnLastWindowClosed(False)
-    return app
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """``mcp-auth-desktop --self-test``: prove a build works, without a display or network.
 
-Builds the real window offscreen on a qasync loop, keeps secrets in memory,
-and talks to the bundled mock server started through its own public entry point
+Builds the real window offscreen on a qasync loop on the app's own runtime
+(``mcp_auth_desktop.runtime.open_runtime``, secrets in memory), and talks to the bundled mock server started through its own public entry point
 (``python -m mock_server --port 0 --auto-approve`` as a child on 127.0.0.1, as
 ``--demo`` does; the app never imports it): add a server (discovery), sign in
 headlessly (the mock server auto-approves), list tools, copy a token, remove the
@@ -15,7 +15,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -69,14 +69,13 @@ async def _step(what: str, aw: Awaitable[T | None], limit: float = 30.0) -> T:
 
 async def self_test() -> int:
     """The checks; returns the exit code."""
-    from mcp_auth_desktop.core.manager import TokenManager
     from mcp_auth_desktop.gui.actions import ServerActions
     from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge
     from mcp_auth_desktop.gui.clipboard import SecretClipboard
     from mcp_auth_desktop.gui.demo import DemoServer
     from mcp_auth_desktop.gui.main_window import MainWindow
     from mcp_auth_desktop.gui.preferences import Preferences
-    from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+    from mcp_auth_desktop.runtime import open_runtime
 
     mock = DemoServer(MOCK_COMMAND)
     try:
@@ -85,10 +84,16 @@ async def self_test() -> int:
         print(f"self-test: FAILED: the mock server did not start: {exc}", file=sys.stderr, flush=True)
         return 1
     print(f"self-test: mock server at {mcp_url}: ok", flush=True)
+    # The browser's own connection to the authorization server (the app's is the runtime's).
     http = httpx.AsyncClient(timeout=15.0, trust_env=False)
     browser = HeadlessBrowser(http)
-    vault, settings = MemoryVault(), MemorySettings()
-    manager = TokenManager(http=http, vault=vault, settings=settings)
+    try:
+        runtime = await open_runtime(ephemeral=True)
+    except BaseException:
+        await http.aclose()
+        await mock.stop()
+        raise
+    manager = runtime.manager
     bridge: ManagerBridge | None = None
     window: MainWindow | None = None
     failures: list[str] = []
@@ -98,12 +103,11 @@ async def self_test() -> int:
         bridge_ref[0].spawn(browser.open(url))
 
     try:
-        await manager.start()
         bridge = ManagerBridge(manager, loop=asyncio.get_running_loop(), url_opener=open_url)
         bridge_ref.append(bridge)
         bridge.actionFailed.connect(lambda _s, a, m: failures.append(f"{a}: {m}"))
         bridge.start()
-        prefs = Preferences(settings)
+        prefs = Preferences(runtime.settings)
         await prefs.load()
         clipboard = SecretClipboard()
         actions = ServerActions(bridge, clipboard, prefs)
@@ -145,7 +149,7 @@ async def self_test() -> int:
             window.deleteLater()
         if bridge is not None:
             await bridge.aclose()
-        await manager.aclose()
+        await runtime.aclose()
         await http.aclose()
         await mock.stop()
 
@@ -153,12 +157,13 @@ async def self_test() -> int:
 def run_self_test() -> int:
     import qasync
 
-    from mcp_auth_desktop.gui.app import make_qapplication
+    from mcp_auth_desktop.gui.qt_app import make_qapplication
 
     app = make_qapplication([sys.argv[0]])
 
-    def factory() -> Any:
-        return qasync.QEventLoop(app)
+    def factory() -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+        return loop
 
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(self_test())

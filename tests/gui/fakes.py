@@ -113,7 +113,7 @@ class FakeManager:
 
     # --- contract -----------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, background: bool = True) -> None:
         return None
 
     async def aclose(self) -> None:

@@ -1,0 +1,29 @@
+"""The one QApplication of a run, set up the same for the app and its self-test."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from mcp_auth_desktop.gui import autostart
+from mcp_auth_desktop.gui.icons import app_icon
+
+__all__ = ["make_qapplication"]
+
+
+def make_qapplication(argv: list[str]) -> QApplication:
+    # Before any window exists: Wayland compositors take the app id (which matches the
+    # menu entry, and so its icon and name) from the first surface.
+    QGuiApplication.setDesktopFileName(autostart.DESKTOP_ID)
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    QCoreApplication.setOrganizationName("mcp-auth-desktop")
+    QCoreApplication.setApplicationName("MCP Auth Desktop")
+    app = QApplication(argv)
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+    return app

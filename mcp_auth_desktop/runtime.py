@@ -1,0 +1,162 @@
+"""The one wiring of the application: settings, storage, the HTTP client, the manager.
+
+The GUI (``gui/app.py``), the command line (``cli/main.py``) and the self-test
+(``gui/self_test.py``) all build what they run on with :func:`open_runtime` and
+close it with :meth:`Runtime.aclose`. Layers: gui and cli → runtime → storage,
+core (pyproject.toml's import-linter contracts).
+
+Opening storage is separate (:func:`open_storage`) because the GUI asks for a
+passphrase or a keyring retry between attempts; it then hands the open stores in.
+Heavy modules (the HTTP stack, the manager, cryptography through storage) are
+imported when called, not when this module is, so the GUI can show its first
+frame before loading them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, overload
+
+from mcp_auth_desktop.core.ports import BrowserOpener, ManagerLike, SecretVault, SettingsStore
+from mcp_auth_desktop.core.state import ManagerEvent
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mcp_auth_desktop.core.manager import TokenManager
+    from mcp_auth_desktop.storage.audit import AuditLog
+
+__all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_storage"]
+
+Storage = tuple[SecretVault, SettingsStore]
+Listener = Callable[[ManagerEvent], None]
+M = TypeVar("M", bound=ManagerLike)
+M_co = TypeVar("M_co", bound=ManagerLike, covariant=True)
+
+
+class ManagerFactory(Protocol[M_co]):
+    """Builds the manager from the runtime's parts (``TokenManager`` itself is one)."""
+
+    def __call__(self, *, http: httpx.AsyncClient, vault: SecretVault,
+                 settings: SettingsStore) -> M_co: ...
+
+
+@dataclass
+class Runtime(Generic[M]):
+    """What one run of the app (or one CLI command) works with; the caller owns it."""
+
+    vault: SecretVault
+    settings: SettingsStore
+    http: httpx.AsyncClient
+    manager: M
+    #: The secret-free audit trail, kept when storage is saved (not in memory only).
+    audit: AuditLog | None = None
+
+    async def aclose(self) -> None:
+        """Manager first (its tasks use the others), then the HTTP client, then the vault."""
+        try:
+            await self.manager.aclose()
+        finally:
+            try:
+                await self.http.aclose()
+            finally:
+                await self.vault.aclose()
+
+
+async def open_storage(*, ephemeral: bool = False,
+                       passphrase_provider: Callable[[], str | None] | None = None,
+                       keyring_timeout: float = 5.0) -> Storage:
+    """The vault and the settings: in memory (``ephemeral``), else the user's files.
+
+    Raises what :func:`mcp_auth_desktop.storage.open_storage` raises (keyring
+    unavailable, vault locked) for the caller to ask the user and try again.
+    """
+    if ephemeral:
+        from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+
+        return MemoryVault(), MemorySettings()
+    from mcp_auth_desktop.storage import open_storage_async
+
+    return await open_storage_async(passphrase_provider=passphrase_provider,
+                                    keyring_timeout=keyring_timeout)
+
+
+@overload
+async def open_runtime(*, storage: Storage | None = None, ephemeral: bool = False,
+                       passphrase_provider: Callable[[], str | None] | None = None,
+                       http: httpx.AsyncClient | None = None,
+                       browser: BrowserOpener | None = None, audit: bool | None = None,
+                       background: bool = True, listeners: Sequence[Listener] = (),
+                       manager_factory: None = None,
+                       ) -> Runtime[TokenManager]: ...
+
+
+@overload
+async def open_runtime(*, storage: Storage | None = None, ephemeral: bool = False,
+                       passphrase_provider: Callable[[], str | None] | None = None,
+                       http: httpx.AsyncClient | None = None,
+                       browser: BrowserOpener | None = None, audit: bool | None = None,
+                       background: bool = True, listeners: Sequence[Listener] = (),
+                       manager_factory: ManagerFactory[M],
+                       ) -> Runtime[M]: ...
+
+
+async def open_runtime(*, storage: Storage | None = None, ephemeral: bool = False,
+                       passphrase_provider: Callable[[], str | None] | None = None,
+                       http: httpx.AsyncClient | None = None,
+                       browser: BrowserOpener | None = None, audit: bool | None = None,
+                       background: bool = True, listeners: Sequence[Listener] = (),
+                       manager_factory: ManagerFactory[M] | None = None,
+                       ) -> Runtime[TokenManager] | Runtime[M]:
+    """Open storage (unless given), the shared HTTP client and the manager, and start it.
+
+    ``audit``: keep the audit trail (default: when secrets are saved, not in memory).
+    ``background``: run the refresh loop (the GUI); the CLI serves one command.
+    ``listeners``: subscribed before the manager starts, so they see what loading does.
+    On failure everything opened so far is closed again.
+    """
+    vault, settings = storage or await open_storage(ephemeral=ephemeral,
+                                                    passphrase_provider=passphrase_provider)
+    client: httpx.AsyncClient | None = http
+    try:
+        if client is None:
+            from mcp_auth_desktop.core.http import make_http_client
+
+            client = make_http_client()
+        if manager_factory is None:
+            from mcp_auth_desktop.core.manager import TokenManager
+
+            real = Runtime(vault, settings, client,
+                           TokenManager(http=client, vault=vault, settings=settings, browser=browser))
+        else:
+            given = Runtime(vault, settings, client,
+                            manager_factory(http=client, vault=vault, settings=settings))
+    except BaseException:
+        if client is not None:
+            await client.aclose()
+        await vault.aclose()
+        raise
+    if manager_factory is None:
+        return await _started(real, audit, background, listeners)
+    return await _started(given, audit, background, listeners)
+
+
+async def _started(runtime: Runtime[M], audit: bool | None, background: bool,
+                   listeners: Sequence[Listener]) -> Runtime[M]:
+    try:
+        for listener in listeners:
+            runtime.manager.subscribe(listener)
+        await runtime.manager.start(background=background)
+        if audit if audit is not None else runtime.vault.location.key_source != "memory":
+            from mcp_auth_desktop.storage.audit import AuditLog
+            from mcp_auth_desktop.storage.paths import app_paths
+
+            # Subscribed after start: loading the servers re-derives their states, which
+            # records nothing new; what the run (or the one CLI command) does is recorded.
+            runtime.audit = AuditLog(app_paths().audit_file)
+            runtime.manager.subscribe(runtime.audit.record)
+    except BaseException:
+        await runtime.aclose()
+        raise
+    return runtime
