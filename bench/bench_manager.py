@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bench.common import Result
+from mcp_auth_desktop.core.loopback import is_start_page
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPIC = "manager"
@@ -97,6 +98,10 @@ class Counter:
 
 async def _approve(url: str, counter: Counter, deliver: bool) -> httpx.URL:
     """The headless "browser": GET the authorization URL, which the mock auto-approves."""
+    if is_start_page(url):
+        # The app's single-use loopback start page (not counted: it is our own hop).
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as start:
+            url = (await start.get(url)).headers["location"]
     async with httpx.AsyncClient(event_hooks=counter.hooks(), timeout=10) as browser:  # type: ignore[arg-type]
         response = await browser.get(url)
         location = response.headers.get("location")

@@ -25,6 +25,8 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     │       └── InputRequiredError    the server needs input (sampling, ...) we cannot give
     ├── AuthorizationError            the browser step did not yield a code
     │   ├── CallbackError             state / iss mismatch, malformed callback
+    │   │   └── StateMismatchError    the callback's state was wrong or missing (possible CSRF)
+    │   ├── StartPageReusedError      the single-use loopback start page was opened twice
     │   ├── AuthorizationDenied       the user or AS refused (error=access_denied …)
     │   └── AuthorizationTimeout      nobody came back to the loopback listener in time
     ├── OAuthError                    an RFC 6749 §5.2 error from token/registration/revocation
@@ -86,6 +88,8 @@ __all__ = [
     "InputRequiredError",
     "AuthorizationError",
     "CallbackError",
+    "StateMismatchError",
+    "StartPageReusedError",
     "AuthorizationDenied",
     "AuthorizationTimeout",
     "OAuthError",
@@ -230,6 +234,22 @@ class AuthorizationError(McpAuthError):
 
 class CallbackError(AuthorizationError):
     """The loopback callback was rejected (state or iss mismatch, malformed)."""
+
+
+class StateMismatchError(CallbackError):
+    """A callback reached the listener with a wrong or missing ``state``.
+
+    It ends the sign-in at once (issue 12): either an attack (cross-site request
+    forgery, RFC 6749 §10.12) or a stale browser tab, and waiting would only hide it.
+    """
+
+
+class StartPageReusedError(AuthorizationError):
+    """The single-use loopback start page was requested a second time.
+
+    The first request is the browser the app started; a second one is another
+    program (or a copied link) racing it, so the sign-in stops visibly.
+    """
 
 
 class AuthorizationDenied(AuthorizationError):

@@ -83,6 +83,8 @@ class CallbackListener(Protocol):
 
     def expect_state(self, state: str) -> None: ...
 
+    def start_page(self, authorization_url: str) -> str: ...
+
     async def wait(self) -> dict[str, str]: ...
 
     def report(self, ok: bool, message: str) -> None: ...
@@ -341,6 +343,9 @@ class OAuthClient:
             allow_insecure_loopback=server.options.allow_insecure_loopback,
         )
         listener.expect_state(pending.state)
+        # The browser (and the link shown to the user) get a single-use loopback page
+        # that redirects to this URL: state and code_challenge never reach an argv.
+        url = listener.start_page(url)
         if on_authorization_url is not None:
             on_authorization_url(url)
         else:

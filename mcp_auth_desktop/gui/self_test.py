@@ -20,6 +20,7 @@ from typing import TypeVar
 import httpx
 
 from mcp_auth_desktop.core.errors import McpAuthError
+from mcp_auth_desktop.core.loopback import is_start_page
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
 
@@ -48,6 +49,11 @@ class HeadlessBrowser:
     async def open(self, url: str) -> None:
         self.visited.append(url)
         try:
+            if is_start_page(url):
+                # The app's single-use loopback start page, over a real socket like the callback.
+                async with httpx.AsyncClient(timeout=10.0, trust_env=False) as loopback:
+                    start = await loopback.get(url)
+                url = start.headers.get("location", url)
             response = await self._as.get(url, follow_redirects=False)
             location = response.headers.get("location")
             if response.status_code not in (302, 303) or not location:

@@ -45,6 +45,7 @@ from mcp_auth_desktop.core.errors import (
 )
 from mcp_auth_desktop.core.flow import OAuthClient
 from mcp_auth_desktop.core.http import make_http_client
+from mcp_auth_desktop.core.loopback import is_start_page
 from mcp_auth_desktop.core.mcp import McpClient, accept_defaults
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
@@ -208,6 +209,10 @@ class HeadlessUserAgent:
 
     async def open(self, url: str) -> None:
         self.opened.append(url)
+        if is_start_page(url):
+            # The app's single-use loopback start page redirects to the authorization URL.
+            start = await self.http.get(url, follow_redirects=False)
+            url = redirect_location(start.status_code, start.headers, url) or url
         resp = await self.http.get(url, follow_redirects=False)
         target = redirect_location(resp.status_code, resp.headers, url)
         if target is None:

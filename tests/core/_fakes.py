@@ -141,6 +141,10 @@ class FakeListener:
     def expect_state(self, state: str) -> None:
         self.states.append(state)
 
+    def start_page(self, authorization_url: str) -> str:
+        # No server here: the fake browser goes straight to the authorization URL.
+        return authorization_url
+
     async def wait(self) -> dict[str, str]:
         return await asyncio.wait_for(self.queue.get(), 5)
 

@@ -30,6 +30,7 @@ from mcp_auth_desktop.core.errors import (
     MetadataError,
     ResponseTooLargeError,
     SignInRequiredError,
+    StateMismatchError,
     TemporarilyUnavailableError,
     TokenResponseError,
 )
@@ -41,6 +42,7 @@ from mcp_auth_desktop.core.models import (
     Discovery,
     ServerOptions,
 )
+from tests.start_page import through_start_page
 
 from ._fakes import ISSUER, MCP, FakeAS, FakeListener, default_as_doc, make_client, server
 from ._helpers import FakeClock, public_resolver
@@ -96,33 +98,38 @@ async def test_catalogue_client_1_state_is_fresh_and_at_least_128_bits() -> None
     assert len(set(states)) == 3 and all(len(s) >= 22 for s in states)  # 22 b64 chars >= 128 bits
 
 
-async def test_catalogue_client_1_real_listener_ignores_forged_callbacks_until_the_real_one() -> None:
+@pytest.mark.parametrize("forged", [{"code": "evil", "state": "guess"}, {"code": "evil"}])
+async def test_catalogue_client_1_real_listener_ends_the_sign_in_on_a_forged_callback(
+    forged: dict[str, str],
+) -> None:
+    """Issue 12: a callback with a wrong or missing state stops the sign-in at once
+    (typed StateMismatchError, no token request), instead of waiting out the timeout."""
     from mcp_auth_desktop.core.loopback import LoopbackListener
 
     fake = FakeAS()
     async with aclosing(fake.client()) as http:
-        forged_status: list[int] = []
+        forged_pages: list[tuple[int, str]] = []
 
         class Browser:
             async def open(self, url: str) -> None:
-                q = dict(parse_qsl(urlsplit(url).query))
+                q = dict(parse_qsl(urlsplit(await through_start_page(url)).query))
                 async with httpx.AsyncClient(trust_env=False) as b:
-                    # another local process guesses: wrong state, then no state
-                    r1 = await b.get(q["redirect_uri"], params={"code": "evil", "state": "guess"})
-                    r2 = await b.get(q["redirect_uri"], params={"code": "evil"})
-                    forged_status.extend([r1.status_code, r2.status_code])
-                asyncio.get_running_loop().create_task(self._real(q))
-
-            async def _real(self, q: dict[str, str]) -> None:
-                async with httpx.AsyncClient(trust_env=False) as b:
-                    await b.get(q["redirect_uri"], params={"code": "good", "state": q["state"], "iss": ISSUER})
+                    # another local process (or a CSRF page) delivers its own response
+                    r = await b.get(q["redirect_uri"], params=forged)
+                    forged_pages.append((r.status_code, r.text))
 
         client = OAuthClient(http, clock=FakeClock(), browser=Browser(), resolver=public_resolver,
                              listener_factory=lambda **kw: LoopbackListener(**kw))
         d = await client.discover(server())
-        _, tokens = await client.sign_in(server(), d, None, scopes=())
-    assert all(400 <= s < 500 for s in forged_status)
-    assert [f["code"] for f in fake.forms("/token")] == ["good"] and tokens.access_token
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        with pytest.raises(StateMismatchError) as info:
+            await client.sign_in(server(), d, None, scopes=())
+        assert loop.time() - t0 < 5  # at once, not after the 300 s authorization timeout
+    assert "state" in info.value.user_message and "cross-site request forgery" in info.value.user_message
+    [(status, page)] = forged_pages
+    assert status == 400 and "cross-site request forgery" in page and "evil" not in page
+    assert fake.forms("/token") == []
 
 
 # ---------------------------------------------------------------- 2. mix-up via iss

@@ -29,6 +29,7 @@ from mcp_auth_desktop.core.flow import OAuthClient
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mock_server import MockConfig, create_app
+from tests.start_page import through_start_page
 
 from ._helpers import FakeClock
 
@@ -47,6 +48,7 @@ class RedirectingBrowser:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def open(self, url: str) -> None:
+        url = await through_start_page(url)  # as Chromium would: the app's start page first
         self.opened.append(url)
         response = await self.as_http.get(url)
         assert response.status_code in (302, 303), response.text[:200]

@@ -20,7 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcp_auth_desktop.core.errors import AuthorizationTimeout, ConfigurationError
+from mcp_auth_desktop.core.errors import (
+    AuthorizationTimeout,
+    ConfigurationError,
+    StateMismatchError,
+)
 from mcp_auth_desktop.core.loopback import SECURITY_HEADERS, LoopbackListener, render_page
 
 STATE = "s" * 32
@@ -281,26 +285,26 @@ async def test_catalogue_loopback_45_bad_host_or_origin_is_refused_and_flow_surv
 
 
 async def test_catalogue_loopback_46_hostile_requests_get_400_and_do_not_end_the_flow() -> None:
+    """Ambiguous or undecodable callbacks are refused and the flow carries on (a state
+    mismatch, by contrast, ends it: see test_loopback_state_mismatch_* below)."""
     async with LoopbackListener() as lst:
         lst.expect_state(STATE)
         wrong = [
-            "/callback?code=c&state=guess",
-            "/callback?code=c",
-            "/callback?error=access_denied&state=wrong",
             f"/callback?code=c&state={STATE}&state={STATE}",
             f"/callback?code=c&code=d&state={STATE}",
-            f"/callback?code=c&state={STATE[:-1]}",
-            f"/callback?code=c&state={STATE}x",
-            "/callback",
+            "/callback?code=c&state=%ff",
+            "/callbackx?code=c&state=guess",
+            "/start/guess",
         ]
         for target in wrong:
-            assert status_of(await raw(lst, get(lst, target))) == 400, target
-        # A burst of 200 guesses, 16 at a time: every one refused, the flow still pending.
+            assert status_of(await raw(lst, get(lst, target))) in (400, 404), target
+        # A burst of 200 requests from a web page (subresource loads), 16 at a time:
+        # every one refused, the flow still pending.
         sem = asyncio.Semaphore(16)
 
         async def guess(i: int) -> bytes:
             async with sem:
-                return await raw(lst, get(lst, f"/callback?code=c&state=g{i}"))
+                return await raw(lst, get(lst, f"/callback?code=c&state=g{i}", extra="Sec-Fetch-Dest: image\r\n"))
 
         replies = await asyncio.gather(*(guess(i) for i in range(200)))
         assert {status_of(r) for r in replies} == {400}
@@ -401,6 +405,9 @@ async def test_catalogue_loopback_48_headers_escaping_and_no_code_on_the_page() 
         refused = await raw(lst, get(lst, f"/callback?state=wrong&error_description={hostile}"))
         assert status_of(refused) == 400
         assert b"<script>" not in refused and b"alert(1)" not in refused
+        with pytest.raises(StateMismatchError):  # a wrong state ends that sign-in...
+            await lst.wait()
+        lst.expect_state(STATE)  # ...and the next one starts afresh
         code = "SECRET-CODE-CANARY"
         async with httpx.AsyncClient() as client:
             req = asyncio.create_task(
@@ -462,9 +469,14 @@ async def test_catalogue_loopback_50_concurrent_flows_get_only_their_own_callbac
         assert a.port != b.port
         a.expect_state("state-a" * 4)
         b.expect_state("state-b" * 4)
-        # Swapped callbacks: each listener refuses the other's state.
+        # Swapped callbacks: each listener refuses the other's state and ends its sign-in.
         assert status_of(await raw(a, get(a, "/callback?code=x&state=" + "state-b" * 4))) == 400
         assert status_of(await raw(b, get(b, "/callback?code=x&state=" + "state-a" * 4))) == 400
+        for lst in (a, b):
+            with pytest.raises(StateMismatchError):
+                await lst.wait()
+        a.expect_state("state-a" * 4)
+        b.expect_state("state-b" * 4)
         (pa, ra), (pb, rb) = await asyncio.gather(_complete(a, "state-a" * 4), _complete(b, "state-b" * 4))
         assert pa["state"] == "state-a" * 4 and pb["state"] == "state-b" * 4
         # A duplicate (reload, prefetch) after completion is refused; no second result.

@@ -36,6 +36,17 @@ def _log(message: str) -> None:
             f.write(f"{time.strftime('%H:%M:%S')} {message}\n")
 
 
+def _is_callback(u: str, opened: str) -> bool:
+    """The app's loopback callback: on its start page's port (not the start page itself),
+    or, when the browser was given the authorization URL, on a port other than the AS's."""
+    parts, first = urlsplit(u), urlsplit(opened)
+    if parts.hostname not in ("127.0.0.1", "::1", "[::1]"):
+        return False
+    if first.path.startswith("/start/"):
+        return parts.port == first.port and not parts.path.startswith("/start/")
+    return parts.port != first.port
+
+
 def approve(url: str, *, decision: str = "approve", timeout_ms: int = 30_000) -> str:
     """Returns the text of the page the flow ends on (the loopback success page)."""
     with sync_playwright() as p:
@@ -46,13 +57,7 @@ def approve(url: str, *, decision: str = "approve", timeout_ms: int = 30_000) ->
             page.goto(url, timeout=timeout_ms)
             page.click(f"#{decision}", timeout=timeout_ms)
             _log(f"clicked {decision}")
-            page.wait_for_url(
-                lambda u: (
-                    urlsplit(u).hostname in ("127.0.0.1", "::1", "[::1]")
-                    and urlsplit(u).port != urlsplit(url).port
-                ),
-                timeout=timeout_ms,
-            )
+            page.wait_for_url(lambda u: _is_callback(u, url), timeout=timeout_ms)
             page.wait_for_load_state("load", timeout=timeout_ms)
             text = page.inner_text("body", timeout=timeout_ms)
             _log(f"landed on loopback callback: {text[:80]!r}")

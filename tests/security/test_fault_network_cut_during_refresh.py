@@ -44,6 +44,7 @@ from mcp_auth_desktop.core.models import CredentialKey, ServerOptions, TokenSet
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.storage import open_storage
 from tests.mock.helpers import MockProcess, start_mock_process
+from tests.start_page import through_start_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -149,7 +150,7 @@ class HeadlessApprover:
     async def open(self, url: str) -> None:
         async def go() -> None:
             async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-                r = await c.get(url)
+                r = await c.get(await through_start_page(url))
                 assert r.status_code in (302, 303), r.status_code
                 await c.get(r.headers["location"])
 
