@@ -32,6 +32,7 @@ from mcp_auth_desktop.cli.token_fast import FORMATS as TOKEN_FORMATS
 from mcp_auth_desktop.cli.token_fast import format_token
 from mcp_auth_desktop.cli.token_fast import full_json as token_set_json
 from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.childenv import withhold_secrets_from_children
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import RevocationReport
 
@@ -526,6 +527,7 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    withhold_secrets_from_children()  # before anything can start a child (issue 15 #9)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "bridge":  # stdout is the protocol: its own logging and loop

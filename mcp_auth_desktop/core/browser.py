@@ -13,6 +13,11 @@ shell would (:func:`shlex.split`) but is executed directly as an argv list,
 and the URL is always exactly one argument. Without a working ``BROWSER``
 entry it falls back to :func:`webbrowser.open`.
 
+Every command gets our environment without its secrets
+(:mod:`core.childenv`), and is given the listener's single-use start page
+rather than the authorization URL, so no other local user can read ``state``
+or ``code_challenge`` from the process list.
+
 Processes are started with :class:`subprocess.Popen` in a worker thread rather
 than with asyncio subprocesses, because the GUI runs on qasync, whose event
 loop does not implement them.
@@ -32,6 +37,7 @@ import webbrowser
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
+from mcp_auth_desktop.core.childenv import child_environment, withhold_secrets_from_children
 from mcp_auth_desktop.core.errors import ConfigurationError, InsecureUrlError
 from mcp_auth_desktop.core.ports import BrowserOpener
 
@@ -98,11 +104,12 @@ def browser_commands(value: str | None, url: str) -> list[list[str]]:
     return out
 
 
-def _launch(argv: Sequence[str]) -> bool:
+def _launch(argv: Sequence[str], env: Mapping[str, str]) -> bool:
     """Start ``argv`` without a shell; False when it cannot start or fails at once."""
     try:
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell: the point of this module
             list(argv),
+            env=child_environment(env),  # never our secrets (issue 15 #9)
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -139,8 +146,11 @@ class SystemBrowser:
         check_browser_url(url)
         env = self._environ if self._environ is not None else os.environ
         for argv in browser_commands(env.get("BROWSER"), url):
-            if await asyncio.to_thread(_launch, argv):
+            if await asyncio.to_thread(_launch, argv, env):
                 return
+        if self._fallback is webbrowser.open:
+            # webbrowser starts its commands with our environment and takes no other.
+            withhold_secrets_from_children()
         if await asyncio.to_thread(self._fallback, url):
             return
         raise ConfigurationError(

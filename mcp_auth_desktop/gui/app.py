@@ -29,6 +29,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from mcp_auth_desktop import __version__
+from mcp_auth_desktop.core.childenv import withhold_secrets_from_children
 from mcp_auth_desktop.core.errors import (
     KeyringUnavailableError,
     McpAuthError,
@@ -575,6 +576,7 @@ def _rss_kb() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    withhold_secrets_from_children()  # before anything can start a child (issue 15 #9)
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     redactor = Redactor()
     configure_logging(args.verbose, redactor)

@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from mcp_auth_desktop.core.childenv import child_environment
 from mcp_auth_desktop.core.errors import ConfigurationError
 
 __all__ = ["DemoServer"]
@@ -44,6 +45,7 @@ class DemoServer:
         self._proc = await asyncio.to_thread(
             subprocess.Popen,  # fixed argv, no shell
             self._command,
+            env=child_environment(),  # never our secrets (issue 15 #9)
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcp_auth_desktop.core.childenv import secret_env
 from mcp_auth_desktop.core.errors import ConfigurationError, KeyringUnavailableError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _passphrase_source(
     asked: list[str | None] = []
 
     def source() -> str | None:
-        env = os.environ.get(PASSPHRASE_ENV)
+        env = secret_env(PASSPHRASE_ENV)
         if env:
             return env
         if provider is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from platformdirs import user_config_path, user_data_path
 
+from mcp_auth_desktop.core.childenv import child_environment
 from mcp_auth_desktop.core.errors import StorageWriteError, UnsafePathError
 
 __all__ = [
@@ -202,6 +203,7 @@ def _restrict_windows_acl(path: Path) -> None:
             check=True,
             capture_output=True,
             timeout=15,
+            env=child_environment(),  # never our secrets (issue 15 #9)
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise UnsafePathError(
