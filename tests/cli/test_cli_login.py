@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mcp_auth_desktop.core.loopback import is_start_page
 from tests.mock.helpers import MockProcess, start_mock_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,11 +65,21 @@ def test_login_no_browser_prints_url_and_waits_then_token_works(mock: MockProces
             if line.startswith("http"):
                 url = line.strip()
                 break
-        assert url and "code_challenge=" in url and "resource=" in url
+        # The printed link is the listener's single-use start page (issue 15 #4): no
+        # state or code_challenge in it; it redirects to the authorization URL.
+        assert url and is_start_page(url) and "state=" not in url and "code_challenge" not in url
         assert proc.poll() is None  # still waiting for the redirect
+        hops: list[str] = []
+
+        class Recorder(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+                hops.append(newurl)
+                return super().redirect_request(req, fp, code, msg, headers, newurl)
+
         # The user opens the URL; the mock approves and redirects to the loopback listener.
-        with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310
+        with urllib.request.build_opener(Recorder).open(url, timeout=20) as resp:
             assert resp.status == 200
+        assert "code_challenge=" in hops[0] and "resource=" in hops[0]
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:

@@ -26,6 +26,7 @@ from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage import open_storage, opening, paths
 from tests.mock.helpers import MockProcess, start_mock_process
+from tests.start_page import through_start_page
 
 pytestmark = [pytest.mark.keyring, pytest.mark.e2e]
 
@@ -43,7 +44,7 @@ class _Approver:
     async def open(self, url: str) -> None:
         async def go() -> None:
             async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-                r = await c.get(url)
+                r = await c.get(await through_start_page(url))
                 await c.get(r.headers["location"])
 
         self.tasks.append(asyncio.create_task(go()))
