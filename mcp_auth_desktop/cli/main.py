@@ -267,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     from mcp_auth_desktop.cli import bridge as bridge_command
 
     bridge_command.add_parser(cmd)
+
+    from mcp_auth_desktop.cli import setup_client
+
+    setup_client.add_parser(cmd)
     return parser
 
 
@@ -536,6 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return bridge_command.run(args)
     _configure_logging(args.verbose)
     try:
+        if args.command == "setup-client":  # settings only: no keyring, vault or event loop
+            from mcp_auth_desktop.cli import setup_client
+
+            return setup_client.run(args)
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
         print("mcp-auth: interrupted", file=sys.stderr)

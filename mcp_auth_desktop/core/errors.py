@@ -5,7 +5,8 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
 
     McpAuthError                      base; .user_message is safe to show, .transient
     ├── ConfigurationError            the user's input or settings are unusable
-    │   └── InsecureUrlError          non-https endpoint, bad scheme, SSRF-blocked address
+    │   ├── InsecureUrlError          non-https endpoint, bad scheme, SSRF-blocked address
+    │   └── ClientConfigError         an MCP client's config file cannot be read or edited safely
     ├── NetworkError                  connect/read failure or timeout (transient)
     │   ├── HostNotFoundError         DNS could not resolve the host
     │   ├── ConnectionRefused         nothing listens at host:port
@@ -69,6 +70,7 @@ __all__ = [
     "McpAuthError",
     "ConfigurationError",
     "InsecureUrlError",
+    "ClientConfigError",
     "NetworkError",
     "HostNotFoundError",
     "ConnectionRefused",
@@ -141,6 +143,10 @@ class ConfigurationError(McpAuthError):
 
 class InsecureUrlError(ConfigurationError):
     """A URL was refused: plain http off loopback, a bad scheme, or a blocked address."""
+
+
+class ClientConfigError(ConfigurationError):
+    """An MCP client's configuration file cannot be parsed or safely edited; it was left as is."""
 
 
 class NetworkError(McpAuthError):
