@@ -14,7 +14,7 @@ ways:
 Misbehaviours served here: ``bomb`` (gzip that expands to 64 MB), ``endless``
 (a JSON body that never ends), ``huge`` (a declared 8 MB body), ``deep``
 (JSON nested 5,000 levels), ``loop`` (a redirect to itself), ``hops`` (an
-endless chain of redirects). Those that need another host are targets only:
+endless chain of redirects), ``down`` (HTTP 503). Those that need another host are targets only:
 ``private`` and ``linklocal`` (refused addresses), ``dns`` (a ``.invalid``
 name), ``refused`` (a closed port on 127.0.0.1), ``tls`` (a self-signed https
 server on 127.0.0.1, given as ``tls_url``).
@@ -39,7 +39,7 @@ from starlette.routing import Route
 
 from mock_server.tls import write_self_signed
 
-SERVED = ("bomb", "endless", "huge", "deep", "loop", "hops")
+SERVED = ("bomb", "endless", "huge", "deep", "loop", "hops", "down")
 TARGETS = ("private", "linklocal", "dns", "refused", "tls")
 CASES = SERVED + TARGETS
 BOMB_EXPANDED = 64 * 1024 * 1024
@@ -81,6 +81,8 @@ async def _misbehave(case: str, request: Request) -> Response:
     if case == "hops":
         n = int(request.query_params.get("n", "0"))
         return RedirectResponse(str(request.url.include_query_params(n=n + 1)), status_code=302)
+    if case == "down":
+        return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
     return JSONResponse({"error": "not_found"}, status_code=404)
 
 

@@ -33,6 +33,7 @@ from .errors import (
     MetadataError,
     NetworkError,
     NotJsonError,
+    ServerUnavailableError,
 )
 from .http import fetch_json
 from .metadata import (
@@ -185,6 +186,7 @@ async def _fetch_prm(
             trail.append(f"GET {redact_url(url)}: {exc.user_message}")
             raise
         trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
+        _refuse_server_error(response.status_code, url)
         if response.status_code == 200 and body is not None:
             # A mismatched resource stops discovery here (MetadataError propagates).
             return parse_protected_resource_metadata(body, server_url, guard=guard)
@@ -212,6 +214,14 @@ async def _fetch_named_prm(
         answer = "an empty body" if response.status_code == 200 else f"HTTP {response.status_code}"
         raise MetadataError(f"Could not use {what}: {redact_url(url)} answered {answer}.")
     return parse_protected_resource_metadata(body, server_url, guard=guard)
+
+
+def _refuse_server_error(status: int, url: str) -> None:
+    """A 5xx is a failing server, not a server without metadata: no fallback after it."""
+    if status >= 500:
+        raise ServerUnavailableError(
+            f"{redact_url(url)} answered HTTP {status} (a server error); try again later."
+        )
 
 
 def _in_context(exc: McpAuthError, prefix: str) -> McpAuthError:
@@ -256,6 +266,7 @@ async def fetch_as_metadata(
             trail.append(f"GET {redact_url(url)}: {exc.user_message}")
             raise
         trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
+        _refuse_server_error(response.status_code, url)
         if response.status_code != 200 or body is None:
             continue
         expected = issuer

@@ -10,7 +10,8 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     ├── NetworkError                  connect/read failure or timeout (transient)
     │   ├── HostNotFoundError         DNS could not resolve the host
     │   ├── ConnectionRefused         nothing listens at host:port
-    │   └── TlsError                  TLS handshake or certificate failure (not transient)
+    │   ├── TlsError                  TLS handshake or certificate failure (not transient)
+    │   └── ServerUnavailableError    a metadata URL answered 5xx (not "no metadata")
     ├── ProtocolError                 a server broke the protocol
     │   ├── ResponseTooLargeError     body over the cap
     │   │   └── CompressionBombError  small on the wire, over the cap once decompressed
@@ -75,6 +76,7 @@ __all__ = [
     "HostNotFoundError",
     "ConnectionRefused",
     "TlsError",
+    "ServerUnavailableError",
     "ProtocolError",
     "ResponseTooLargeError",
     "CompressionBombError",
@@ -170,6 +172,10 @@ class TlsError(NetworkError):
     """
 
     transient = False
+
+
+class ServerUnavailableError(NetworkError):
+    """A server answered a metadata request with a 5xx: failing now, not "no metadata"."""
 
 
 class ProtocolError(McpAuthError):

@@ -90,3 +90,9 @@ def test_no_discover_keeps_it_for_later(hostile: HostileServer) -> None:
     assert login.returncode == EXIT_TRANSIENT, login.stderr
     assert f"Connection refused by 127.0.0.1:{hostile.refused_port}" in login.stderr
     assert len(json.loads(run("list", "--json").stdout)["servers"]) == 1
+
+
+def test_failing_server_is_not_taken_for_an_old_one(hostile: HostileServer) -> None:
+    """A 503 at the metadata URL: named, transient, and no 2025-03-26 guessing at the origin."""
+    _add_fails(hostile.mcp_url("down", header=False), EXIT_TRANSIENT,
+               "answered HTTP 503 (a server error); try again later")

@@ -74,6 +74,7 @@ HEADER_CASES = {
     "deep": (errors.InvalidJsonError, "nested more than 64 levels", "127.0.0.1"),
     "loop": (errors.RedirectError, "Redirect loop:", "127.0.0.1"),
     "hops": (errors.RedirectError, "Too many redirects (more than 3)", "127.0.0.1"),
+    "down": (errors.MetadataError, "answered HTTP 503", "127.0.0.1"),
 }
 
 
@@ -97,6 +98,8 @@ WELL_KNOWN_CASES = {
     "deep": (errors.InvalidJsonError, "nested more than"),
     "loop": (errors.RedirectError, "Redirect loop:"),
     "hops": (errors.RedirectError, "Too many redirects"),
+    # A failing server is not a 2025-03-26 server: no fallback to the origin's endpoints.
+    "down": (errors.ServerUnavailableError, "answered HTTP 503 (a server error); try again later"),
 }
 
 

@@ -321,7 +321,8 @@ def test_fuzz_scope_parser_follows_rfc6749(value: str | None) -> None:
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["fail_next", "latency", "auto_approve", "fail_with", "bogus", "_lock"]), json_value, max_size=3))
+@given(st.dictionaries(st.sampled_from(["fail_next", "latency", "auto_approve", "fail_with", "bogus", "_lock",
+                                        "authorization_server", "resource"]), json_value, max_size=3))
 def test_fuzz_knob_updates_raise_only_value_error(changes: dict[str, Any]) -> None:
     knobs = Knobs.from_config(MockConfig())
     try:
@@ -330,6 +331,9 @@ def test_fuzz_knob_updates_raise_only_value_error(changes: dict[str, Any]) -> No
         return
     assert isinstance(snap["auto_approve"], bool) and snap["fail_next"] >= 0
     assert 0 <= snap["latency"] <= 120
+    for url_knob in ("authorization_server", "resource"):
+        value = snap[url_knob]
+        assert isinstance(value, str) and (value == "" or value.startswith(("http://", "https://")))
 
 
 # ---------------------------------------------------------------- JWT (RFC 9068) verification
