@@ -181,7 +181,9 @@ def _vault_key(header: dict[str, Any]) -> bytes:
 
     source = header.get("key_source")
     if source == "passphrase":
-        passphrase = os.environ.get(_PASSPHRASE_ENV)
+        from mcp_auth_desktop.core.childenv import secret_env
+
+        passphrase = secret_env(_PASSPHRASE_ENV)
         if not passphrase:
             raise _Full("the passphrase must be asked for")
         from mcp_auth_desktop.storage.keys import PassphraseKeyProvider

@@ -37,6 +37,7 @@ from mcp_auth_desktop.gui.log_view import LogView
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.server_model import SERVER_ID_ROLE, Column, ServerTableModel
 from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
+from mcp_auth_desktop.gui.use_in import UseInMenus
 
 __all__ = ["MainWindow"]
 
@@ -193,6 +194,12 @@ class MainWindow(QMainWindow):
         server_menu.addSeparator()
         for a in self.server_action_list:
             server_menu.addAction(a)
+        # "Use in…" and "Copy config snippet": the same code as `mcp-auth setup-client`.
+        self.use_in = UseInMenus(self.selected_view, self)
+        self.use_in.message.connect(self.show_message)
+        server_menu.addSeparator()
+        server_menu.addMenu(self.use_in.use_in)
+        server_menu.addMenu(self.use_in.snippet)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -243,6 +250,7 @@ class MainWindow(QMainWindow):
         self.act_test.setEnabled(view is not None and not busy)
         self.act_revoke.setEnabled(signed_in and not busy)
         self.act_remove.setEnabled(view is not None)
+        self.use_in.set_enabled(view is not None)
 
     def _on_servers_changed(self, ids: list[str]) -> None:
         sid = self.selected_id()

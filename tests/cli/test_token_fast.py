@@ -68,10 +68,10 @@ def short_mock() -> Iterator[MockProcess]:
     yield from _start(4)
 
 
-async def _sign_in(mock: MockProcess) -> None:
+async def _sign_in(mock: MockProcess, key_source: str = "keyring") -> None:
     """Sign in to the mock as the app would, keeping the vault key in the real keyring."""
     vault, settings = await asyncio.to_thread(open_storage)
-    assert vault.location.key_source == "keyring"
+    assert vault.location.key_source == key_source
     http = make_http_client()
     m = TokenManager(http=http, vault=vault, settings=settings, browser=_Approver())
     try:
@@ -250,3 +250,45 @@ def test_lean_path_declines_what_it_must_not_judge(tmp_path: Path, monkeypatch: 
 def test_missing_home_goes_to_the_full_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(tmp_path / "absent"))
     assert token_fast.run(["x"]) is None  # nothing printed; the full path creates the folder
+
+
+async def test_passphrase_vault_from_the_environment(mock: MockProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_PASSPHRASE", "lean path passphrase")
+    await _sign_in(mock, key_source="passphrase")
+    lean_text = token_fast.lean_token(["mock", "--format", "header"])
+    full = await asyncio.to_thread(mcp_auth, "token", "mock", "--format", "header", lean=False)
+    assert full.returncode == 0 and lean_text == full.stdout
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_PASSPHRASE", "a wrong passphrase")
+    with pytest.raises(token_fast._Full, match="does not open"):
+        token_fast.lean_token(["mock"])
+    monkeypatch.delenv("MCP_AUTH_DESKTOP_PASSPHRASE")
+    with pytest.raises(token_fast._Full, match="asked for"):
+        token_fast.lean_token(["mock"])
+
+
+async def test_cached_token_costs_at_most_4x_a_bare_python_start(signed_in: MockProcess) -> None:
+    """The bench figure (bench/bench_token.py) as a test: the console script against `python -c pass`,
+    run alternately so both see the same load; medians of 15 runs each."""
+    import statistics
+    import time
+
+    script = Path(sys.executable).with_name("mcp-auth")
+    env = dict(os.environ)
+
+    def timed(cmd: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=ROOT, timeout=60)
+        return time.perf_counter() - t0
+
+    def measure() -> tuple[list[float], list[float]]:
+        base, lean = [], []
+        timed([str(script), "token", "mock"])  # warm the page cache
+        for _ in range(15):
+            base.append(timed([sys.executable, "-c", "pass"]))
+            lean.append(timed([str(script), "token", "mock"]))
+        return base, lean
+
+    base, lean = await asyncio.to_thread(measure)
+    ratio = statistics.median(lean) / statistics.median(base)
+    assert ratio <= 4.0, f"{ratio:.2f}x python -c pass ({statistics.median(lean) * 1000:.0f} ms)"
