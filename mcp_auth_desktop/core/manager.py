@@ -1333,6 +1333,10 @@ class TokenManager:
             challenged: tuple[str, ...], challenge: Any, why: str, rediscover: bool = False
         ) -> None:
             nonlocal authorizations
+            if rediscover and not interactive:
+                # No sign-in now, but look again: if the server moved to another
+                # authorization server, the next sign-in must go there (SEP-2352).
+                await self._discover(s, challenge=challenge, force=True)
             if not interactive or authorizations >= MAX_AUTHORIZATIONS_PER_CALL:
                 raise errors.SignInRequiredError(
                     f"{s.config.name}: {why}. Sign in again."

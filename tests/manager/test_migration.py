@@ -189,3 +189,22 @@ async def test_remove_mid_migration_revokes_and_deletes_at_the_old_server(app: A
     assert await migration.retired_for(app.vault) == []
     assert await app.vault.names() == []
     assert any("old client registration" in n and "deleted" in n for n in app.notes()), app.notes()
+
+
+@pytest.mark.allow_warning_logs  # "sign-in needed … refused the token after a refresh": true here
+async def test_a_call_that_may_not_sign_in_still_sees_the_move(app: App, pair: Pair) -> None:
+    """The app's Test and `call --no-sign-in` open no browser, but the next sign-in must go to B."""
+    from mcp_auth_desktop.core import errors
+
+    pair.migrate()
+    with pytest.raises(errors.SignInRequiredError):
+        await app.manager.call("moving", "tools/list", interactive=False)
+    view = app.manager.get("moving")
+    assert view.state in (ServerState.SIGN_IN_NEEDED, ServerState.NEEDS_SIGN_IN)
+    assert view.issuer == pair.b.issuer
+    assert len(await migration.retired_for(app.vault)) == 1
+    await app.manager.sign_in("moving")
+    assert app.manager.get("moving").issuer == pair.b.issuer
+    assert await migration.retired_for(app.vault) == []
+    assert stat(pair.a, "clients_deleted") == 1
+    assert (await app.manager.call("moving", "tools/list")).get("tools")
