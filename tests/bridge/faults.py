@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import parse_qs
 
 from tests.mock.helpers import MockProcess, start_mock_process
 
@@ -37,6 +39,8 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
         self.seen: list[str] = []  # "METHOD fault" per request, for assertions
+        #: (monotonic time, grant_type) of every POST to the token endpoint.
+        self.token_posts: list[tuple[float, str]] = []
 
     @property
     def base_url(self) -> str:
@@ -102,6 +106,9 @@ class FaultProxy:
                 method, path = what.split(" ", 1)
                 fault = self._take(method, path)
                 self.seen.append(f"{what} {fault}")
+                if method == "POST" and path.endswith("/token"):
+                    form = parse_qs(body.decode("ascii", "replace"))
+                    self.token_posts.append((time.monotonic(), (form.get("grant_type") or ["?"])[0]))
                 if fault == "drop":
                     return
                 if fault == "hang":
