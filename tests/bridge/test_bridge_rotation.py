@@ -32,6 +32,14 @@ DURATION = 24.0
 BRIDGES = 5
 
 
+def start_app(home: Home) -> subprocess.Popen[bytes]:
+    """The desktop app as the user runs it (tray, background refresh), on the same data."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mcp_auth_desktop", "--hidden"], cwd=ROOT, env=home.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
 @pytest.fixture()
 def rotating() -> Iterator[tuple[MockProcess, FaultProxy]]:
     with mock_behind_proxy("--auto-approve", "--access-token-ttl", str(int(TTL))) as pair:
@@ -44,10 +52,7 @@ async def test_five_bridges_and_the_app_send_one_refresh_per_rotation(
     mock, proxy = rotating
     home: Home = make_home(tmp_path, display=True)
     home.login(mock.mcp_url, "mock")
-    app = subprocess.Popen(
-        [sys.executable, "-m", "mcp_auth_desktop", "--hidden"], cwd=ROOT, env=home.env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    app = start_app(home)
     calls = [0] * BRIDGES
     try:
         async with AsyncExitStack() as stack:
