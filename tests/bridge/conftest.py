@@ -1,1 +1,1 @@
-from tests.bridge.helpers import home, mock  # noqa: F401 - fixtures
+from tests.bridge.helpers import home, mock, proxied, proxied_home  # noqa: F401 - fixtures

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import pytest
 
+from tests.bridge.faults import FaultProxy, mock_behind_proxy
 from tests.mock.helpers import MockProcess, start_mock_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +89,20 @@ def mock() -> Iterator[MockProcess]:
 def home(tmp_path: Path, mock: MockProcess) -> Home:
     h = make_home(tmp_path)
     h.login(mock.mcp_url, "mock")
+    return h
+
+
+@pytest.fixture(scope="module")
+def proxied() -> Iterator[tuple[MockProcess, FaultProxy]]:
+    """A mock server behind a FaultProxy (see faults.py)."""
+    with mock_behind_proxy("--auto-approve") as pair:
+        yield pair
+
+
+@pytest.fixture()
+def proxied_home(tmp_path: Path, proxied: tuple[MockProcess, FaultProxy]) -> Home:
+    h = make_home(tmp_path)
+    h.login(proxied[0].mcp_url, "mock")
     return h
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,8 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
-from tests.bridge.faults import FaultProxy, mock_behind_proxy
-from tests.bridge.helpers import ROOT, Home, make_home, stats
+from tests.bridge.faults import FaultProxy
+from tests.bridge.helpers import ROOT, Home, stats
 from tests.mock.helpers import MockProcess
 
 pytestmark = pytest.mark.timeout(120)
@@ -125,19 +124,6 @@ async def test_remove_in_the_app_gives_the_client_a_clear_error(home: Home, mock
             await session.call_tool("echo", {"text": "after"})
         assert "was removed from MCP Auth Desktop" in str(caught.value)
         assert "mcp-auth login" in str(caught.value)
-
-
-@pytest.fixture(scope="module")
-def proxied() -> Iterator[tuple[MockProcess, FaultProxy]]:
-    with mock_behind_proxy("--auto-approve") as pair:
-        yield pair
-
-
-@pytest.fixture()
-def proxied_home(tmp_path: Path, proxied: tuple[MockProcess, FaultProxy]) -> Home:
-    h = make_home(tmp_path)
-    h.login(proxied[0].mcp_url, "mock")
-    return h
 
 
 @pytest.mark.parametrize(
