@@ -14,6 +14,7 @@ frame before loading them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, overload
@@ -121,6 +122,7 @@ async def open_runtime(*, storage: Storage | None = None, ephemeral: bool = Fals
     client: httpx.AsyncClient | None = http
     try:
         if client is None:
+            _skip_httpx_command_line()
             from mcp_auth_desktop.core.http import make_http_client
 
             client = make_http_client()
@@ -160,3 +162,16 @@ async def _started(runtime: Runtime[M], audit: bool | None, background: bool,
         await runtime.aclose()
         raise
     return runtime
+
+
+def _skip_httpx_command_line() -> None:
+    """Keep httpx from importing its own command line when it loads.
+
+    ``import httpx`` also imports ``httpx._main`` (click, rich, pygments) whenever those
+    happen to be installed, as in a development venv: about 150 ms and 5 MiB that the app
+    never uses. The frozen bundle leaves the module out for the same reason
+    (packaging/spec_support.py); httpx then offers a stub ``httpx.main``.
+    """
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
