@@ -48,6 +48,7 @@ from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.main_window import MainWindow
 from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
+from mcp_auth_desktop.gui.preview import SettingsPreview
 from mcp_auth_desktop.gui.qt_app import make_qapplication
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
@@ -67,6 +68,8 @@ KEYRING_TIMEOUT = 45.0
 #: After this long opening storage, say what the app is waiting for.
 KEYRING_NOTICE_DELAY_MS = 1500
 READY_MARKER = "MCP-AUTH-DESKTOP-READY"
+#: Printed (with --exit-after-start) once the window and the tray are first shown.
+FIRST_FRAME_MARKER = "MCP-AUTH-DESKTOP-FIRST-FRAME"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +154,8 @@ class DesktopApp:
         self._told_about_tray = False
         self._saved_hook: Callable[..., Any] | None = None
         self.startup_seconds: float | None = None
+        #: Until the window and the tray were first shown (from the settings alone).
+        self.first_frame_seconds: float | None = None
         #: The "keyring unavailable, try again?" box while it is up (tests look at it).
         self.keyring_box: QMessageBox | None = None
         #: "Waiting for the system keyring" while storage takes long to open.
@@ -196,27 +201,24 @@ class DesktopApp:
             self._quit.set()
 
     async def start(self) -> None:
+        """Storage, then the first frame from the settings alone, then the runtime.
+
+        The window and the tray are shown from the non-secret settings
+        (:class:`SettingsPreview`) before the HTTP stack and the manager are even
+        imported; the bridge then hands every row over to the real manager.
+        """
         t0 = time.perf_counter()
-        storage = await self._open_storage()
-        runtime = await open_runtime(
-            storage=storage, http=self._http_factory() if self._http_factory else None,
-            manager_factory=self._manager_factory or _token_manager(),
-            audit=not (self.args.ephemeral or self.args.demo))
-        self.runtime = runtime
-        self.vault, self.settings = runtime.vault, runtime.settings
-        self.http, self.manager = runtime.http, runtime.manager
-        manager = runtime.manager
-        self.preferences = Preferences(runtime.settings)
+        storage = vault, settings = await self._open_storage()
+        self.vault, self.settings = vault, settings
+        self.preferences = Preferences(settings)
         await self.preferences.load()
-        self.bridge = ManagerBridge(manager, loop=asyncio.get_running_loop(),
+        preview = SettingsPreview(await settings.load(), vault.location)
+        self.bridge = ManagerBridge(preview, loop=asyncio.get_running_loop(),
                                     redactor=self.redactor,
                                     url_opener=self._url_opener or self._open_in_browser)
         self.bridge.start()
         self.clipboard = SecretClipboard()
         self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
-        if runtime.audit is not None:
-            audit = runtime.audit
-            self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
         self.window = MainWindow(self.bridge, self.actions, self.preferences,
                                  keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit)
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
@@ -235,10 +237,35 @@ class DesktopApp:
             self.instance.signInRequested.connect(self._on_sign_in_requested)
         if not (self.args.hidden and tray_ok):
             self.window.show()
+        await asyncio.sleep(0)  # let the tray icon and the window be shown
+        self.first_frame_seconds = time.perf_counter() - t0
+        if self.args.exit_after_start:
+            # Which of the deferred parts were loaded by then (bench/bench_gui.py, tests).
+            loaded = {name: int(module in sys.modules) for name, module in (
+                ("httpx", "httpx"), ("manager", "mcp_auth_desktop.core.manager"))}
+            print(f"{FIRST_FRAME_MARKER} servers={len(preview.servers())} "
+                  f"tray={int(self.tray is not None and self.tray.isVisible())} "
+                  + " ".join(f"{k}={v}" for k, v in loaded.items()), flush=True)
+        # What the first frame did not need: the HTTP stack, the manager, every token.
+        try:
+            runtime = await open_runtime(
+                storage=storage, http=self._http_factory() if self._http_factory else None,
+                manager_factory=self._manager_factory or _token_manager(),
+                audit=not (self.args.ephemeral or self.args.demo))
+        except BaseException:
+            self.vault = None  # open_runtime closed it
+            raise
+        self.runtime = runtime
+        self.http, self.manager = runtime.http, runtime.manager
+        manager = runtime.manager
+        self.bridge.attach(manager)
+        if runtime.audit is not None:
+            audit = runtime.audit
+            self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
         self._watch_for_damage(manager)
         if self.args.demo:
             await self._start_demo()
-        await asyncio.sleep(0)  # let the tray icon and the window be shown
+        await asyncio.sleep(0)
         self.startup_seconds = time.perf_counter() - t0
         log.info("ready in %.2f s: %d server(s), tray %s", self.startup_seconds,
                  len(manager.servers()), "shown" if self.tray is not None else "unavailable")

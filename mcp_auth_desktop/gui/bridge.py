@@ -134,6 +134,26 @@ class ManagerBridge(QObject):
             self._names[view.id] = view.name
         self._unsubscribe = self._manager.subscribe(self._on_manager_event)
 
+    def attach(self, manager: ManagerLike) -> None:
+        """Take over from the manager shown so far (the first frame's settings preview).
+
+        Rows the new manager also has are repainted from it; others come and go as
+        if added or removed, so the window and the tray never show a stale row.
+        """
+        old = {view.id for view in self._manager.servers()}
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._manager = manager
+        self._names.clear()
+        self.start()
+        new = set(self._names)
+        for sid in sorted(old - new):
+            self.serverRemoved.emit(sid)
+        for sid in sorted(new - old):
+            self.serverAdded.emit(sid)
+        if old & new:
+            self.serversChanged.emit(sorted(old & new))
+
     def servers(self) -> list[ServerView]:
         return self._manager.servers()
 

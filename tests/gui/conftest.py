@@ -102,6 +102,13 @@ async def until(predicate: Callable[[], Any], within: float = 5.0, what: str = "
         await asyncio.sleep(0.01)
 
 
+def started(desktop: Any) -> bool:
+    """The app's window is up and its start finished (the first frame comes from the
+    settings alone; the manager takes over right after it)."""
+    return (desktop.startup_seconds is not None and desktop.window is not None
+            and desktop.window.isVisible())
+
+
 async def settle(ms: int = 80) -> None:
     """Let coalescing timers (the bridge flushes every 40 ms) fire."""
     await asyncio.sleep(ms / 1000)

@@ -18,7 +18,7 @@ import pytest
 
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.app import READY_MARKER, DesktopApp, build_parser
-from tests.gui.conftest import run, settle, until
+from tests.gui.conftest import run, settle, started, until
 from tests.gui.fakes import FakeManager
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_start_then_quit_closes_everything_in_order(qapp: Any, loop: Any) -> Non
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.isVisible(), what="window")
+        await until(lambda: started(desktop), what="window")
         assert desktop.tray is not None and desktop.tray.isVisible()
         assert desktop.window.model.rowCount() == 2
         assert "in memory only" in desktop.window.storage_label.text()
@@ -68,7 +68,7 @@ def test_excepthook_logs_and_shows_a_non_modal_error(qapp: Any, loop: Any, caplo
 
     async def scenario() -> None:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.isVisible())
+        await until(lambda: started(desktop))
         try:
             raise ValueError("boom Bearer abcdefghijklmnopqrstu")
         except ValueError as exc:
@@ -141,7 +141,7 @@ def test_demo_starts_the_mock_server_signs_in_and_stops_it(qapp: Any, loop: Any)
 
     async def scenario() -> None:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.model.rowCount() == 1,
+        await until(lambda: started(desktop) and desktop.window.model.rowCount() == 1,
                     within=30, what="demo server listed")
         assert desktop.demo is not None and desktop.demo.running
         view = desktop.window.model.view_at(0)
@@ -190,7 +190,7 @@ def test_passphrase_vault_asks_without_blocking_and_retries_a_wrong_one(
             dialog.repeat.setText(answer)
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
             await asyncio.sleep(0)
-        await until(lambda: desktop.window is not None, within=30, what="window")
+        await until(lambda: started(desktop), within=30, what="window")
         desktop.request_quit()
         assert await task == 0
         return desktop, deps, errors
@@ -217,7 +217,7 @@ def test_without_a_tray_closing_the_window_quits(qapp: Any, loop: Any,
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.isVisible())
+        await until(lambda: started(desktop))
         assert desktop.tray is None
         desktop.window.close()
         return await asyncio.wait_for(task, 10)
@@ -235,7 +235,7 @@ def test_settings_dialog_saves_and_writes_the_autostart_entry(qapp: Any, loop: A
 
     async def scenario() -> None:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.isVisible())
+        await until(lambda: started(desktop))
         dialog = desktop.window.open_settings()
         dialog.start_at_login.setChecked(True)
         dialog.clipboard_delay.setValue(7)
@@ -304,7 +304,7 @@ def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
             retry.click()
             await until(lambda b=box: desktop.keyring_box is not b, within=5, what="box closed")
         # The third try finds the keyring: the app starts as usual.
-        await until(lambda: desktop.window is not None and desktop.window.isVisible(), within=10,
+        await until(lambda: started(desktop), within=10,
                     what="window")
         desktop.request_quit()
         return await asyncio.wait_for(task, 10)
@@ -339,7 +339,7 @@ def test_a_slow_keyring_shows_what_the_app_waits_for(
         assert "keyring" in desktop.keyring_wait_box.text()
         assert desktop.window is None and not task.done()
         unlocked.set()
-        await until(lambda: desktop.window is not None and desktop.window.isVisible(), within=10,
+        await until(lambda: started(desktop), within=10,
                     what="window")
         assert desktop.keyring_wait_box is None
         desktop.request_quit()
@@ -422,7 +422,7 @@ def test_damage_found_mid_session_is_reported_once_each(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.isVisible(), within=30,
+        await until(lambda: started(desktop), within=30,
                     what="window")
         assert desktop.damage_box is None  # nothing damaged at start
         vault, window = desktop.vault, desktop.window
@@ -484,7 +484,7 @@ def test_the_app_keeps_an_audit_trail_of_events_and_copies(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.actions is not None and desktop.window is not None, within=30)
+        await until(lambda: desktop.actions is not None and started(desktop), within=30)
         manager.emit(StateChanged(sid, 1.0, old=ServerState.SIGNING_IN, new=ServerState.SIGNED_IN))
         desktop.actions.tokenCopied.emit(sid)
         await settle()

@@ -25,7 +25,7 @@ from mcp_auth_desktop.gui.app import DesktopApp, build_parser
 from mcp_auth_desktop.gui.server_model import Column
 from mcp_auth_desktop.gui.single_instance import SingleInstance
 from tests.bridge.helpers import Home, RawBridge, make_home
-from tests.gui.conftest import run, until
+from tests.gui.conftest import run, started, until
 from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -77,7 +77,7 @@ def test_bridges_ask_the_app_to_sign_in_and_the_window_counts_them(
 
     async def scenario() -> None:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.window is not None and desktop.window.isVisible(), 15, "window")
+        await until(lambda: started(desktop), 15, "window")
         assert desktop.window is not None
         desktop.window.table.selectRow(0)
         server_id = desktop.manager.servers()[0].id

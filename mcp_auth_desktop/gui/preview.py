@@ -1,0 +1,103 @@
+"""The server list as the settings file has it, for the first frame.
+
+The window and the tray are shown from this read-only stand-in for the manager
+while the runtime (the HTTP stack and the TokenManager, which reads every server's
+tokens) is still being opened; :meth:`ManagerBridge.attach` then swaps in the real
+manager and every row is repainted from it. Nothing here reads a secret: each
+server shows as "refreshing" (its tokens are being checked) until then, and an
+action started meanwhile is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.ports import JsonObject, StorageLocation
+from mcp_auth_desktop.core.registry import snapshot_from_document
+from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState, ServerView
+
+__all__ = ["SettingsPreview"]
+
+_STARTING = "The app is still loading your servers; try again in a moment."
+
+
+class SettingsPreview:
+    """:class:`~mcp_auth_desktop.core.ports.ManagerLike` over the settings document alone."""
+
+    def __init__(self, document: JsonObject, location: StorageLocation) -> None:
+        snap = snapshot_from_document(document)
+        self._location = location
+        self._views: dict[str, ServerView] = {}
+        for config in snap.servers:
+            found = snap.discovery.get(config.id)
+            status = snap.status.get(config.id, {})
+            registration = snap.registrations.get(config.id, {})
+            self._views[config.id] = ServerView(
+                id=config.id, name=config.name, url=config.url,
+                state=ServerState.REFRESHING if found else ServerState.NEW,
+                issuer=found.auth_server.issuer if found else None,
+                resource=found.resource if found else None,
+                registration_method=registration.get("method"),
+                client_id=registration.get("client_id") or config.client_id,
+                requested_scopes=tuple(status.get("requested_scopes") or config.scopes),
+                last_error=status.get("last_error"),
+                pending_revocation=bool(status.get("pending_revocation")),
+                discovery_trail=found.trail if found else (),
+            )
+
+    # -- what the window reads ---------------------------------------------------------
+
+    def servers(self) -> list[ServerView]:
+        return list(self._views.values())
+
+    def get(self, ref: str) -> ServerView:
+        try:
+            return self._views[ref]
+        except KeyError:
+            raise ServerNotFoundError(f"No server {ref!r}.") from None
+
+    def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]:
+        return lambda: None  # nothing changes until the real manager takes over
+
+    @property
+    def storage_location(self) -> StorageLocation:
+        return self._location
+
+    # -- actions: refused until the manager is there -----------------------------------
+
+    async def start(self, *, background: bool = True) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def add_server(self, url: str, *, name: str | None = None, client_id: str | None = None,
+                         client_secret: str | None = None, client_auth_method: str | None = None,
+                         scopes: tuple[str, ...] = (), options: ServerOptions = ServerOptions(),  # noqa: B008
+                         discover: bool = True) -> ServerView:
+        raise ManagerError(_STARTING)
+
+    async def sign_in(self, ref: str, *, on_authorization_url: Callable[[str], None] | None = None,
+                      scopes: tuple[str, ...] = ()) -> ServerView:
+        raise ManagerError(_STARTING)
+
+    async def refresh(self, ref: str, *, force: bool = True) -> ServerView:
+        raise ManagerError(_STARTING)
+
+    async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str:
+        raise ManagerError(_STARTING)
+
+    async def revoke(self, ref: str) -> RevocationReport:
+        raise ManagerError(_STARTING)
+
+    async def remove(self, ref: str) -> RevocationReport:
+        raise ManagerError(_STARTING)
+
+    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
+        raise ManagerError(_STARTING)
+
+    async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
+        raise ManagerError(_STARTING)
