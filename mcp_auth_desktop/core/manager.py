@@ -4,7 +4,7 @@ It keeps a registry of MCP servers, drives each through the state machine of
 ``core/state.py``, refreshes every signed-in server ahead of expiry in the
 background, serves access tokens, revokes honestly and removes completely.
 
-How the peer complaints (docs/reference: peers-and-user-complaints) are made
+How the failures users report of other MCP clients' token handling are made
 impossible:
 
 * Lost refreshes after a restart: expiry is absolute and discovery and the

@@ -11,8 +11,8 @@ settings document                         vault (encrypted)
 ``server_status``: {id: {...}}            ``revocations/<id>.<hash>``: tokens whose revocation failed
 
 Discovery is persisted so a restart refreshes straight away with no
-rediscovery (peer complaint 1: the refresh went to a guessed ``/token``
-because nothing was remembered). Every write goes through
+rediscovery (a failure users report of other clients: the refresh went to a
+guessed ``/token`` because nothing was remembered). Every write goes through
 ``SettingsStore.update`` / ``SecretVault.put``, which lock, re-read and
 replace atomically, so the GUI and the CLI never lose each other's changes.
 """

@@ -39,7 +39,8 @@ __all__ = [
 
 #: Input beyond this many characters (all header values together) is ignored.
 MAX_INPUT_CHARS = 64 * 1024
-#: RFC 6750 scope values longer than this are refused (security catalogue item 11).
+#: RFC 6750 scope values longer than this are refused (security catalogue item 11; the
+#: catalogue's items and their tests are listed in audits/README.md).
 MAX_SCOPE_CHARS = 4096
 _MAX_CHALLENGES = 32
 _MAX_PARAMS = 64

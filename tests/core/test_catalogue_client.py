@@ -1,4 +1,4 @@
-"""The CLIENT items (1-15) of shared/reference/security-catalogue.md, one or more tests each.
+"""The CLIENT items (1-15) of the security catalogue (audits/README.md lists them with their tests), one or more tests each.
 
 Test names start with ``test_catalogue_client_<n>_`` so audits can cite them.
 Most run the real ``OAuthClient`` against the scripted server of ``_fakes``

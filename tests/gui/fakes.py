@@ -1,4 +1,4 @@
-"""A fast, in-memory stand-in for the TokenManager contract (docs/ARCHITECTURE.md).
+"""A fast, in-memory stand-in for the manager as the GUI sees it (``ManagerLike``, core/ports.py).
 
 It follows the contract's state machine and publishes the same events, so
 widget tests run in milliseconds. Tests against the real manager and a real
