@@ -31,10 +31,16 @@ from mcp_auth_desktop.cli.render import (
 from mcp_auth_desktop.cli.token_fast import FORMATS as TOKEN_FORMATS
 from mcp_auth_desktop.cli.token_fast import format_token
 from mcp_auth_desktop.cli.token_fast import full_json as token_set_json
-from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core import errors, stale_client
 from mcp_auth_desktop.core.childenv import withhold_secrets_from_children
 from mcp_auth_desktop.core.models import ServerOptions
-from mcp_auth_desktop.core.state import RevocationReport
+from mcp_auth_desktop.core.state import (
+    LogEvent,
+    ManagerEvent,
+    RevocationReport,
+    ServerState,
+    StateChanged,
+)
 
 __all__ = ["main", "build_parser", "exit_code_for", "EXIT_CODES"]
 
@@ -149,7 +155,7 @@ def _add_server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-insecure-loopback",
         action="store_true",
-        help="allow plain http to 127.0.0.1 / [::1] (development servers)",
+        help="allow plain http to localhost / 127.0.0.1 / [::1] (development servers)",
     )
 
 
@@ -184,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("login", "sign in (adds the server first when given a URL never added)")
     p.add_argument("server", metavar="NAME|URL")
+    p.add_argument(
+        "--re-register",
+        action="store_true",
+        help="register this app again at the authorization server first (when it forgot this "
+        "app, e.g. after a restart, and the browser shows an error about the client)",
+    )
     p.add_argument(
         "--no-browser",
         action="store_true",
@@ -347,6 +359,24 @@ def _report_text(report: RevocationReport, what: str) -> str:
     return text
 
 
+class _SignInNarrator:
+    """Says on stderr what a sign-in is doing: the browser opening, what to do if it shows an
+    error, and the manager's warnings (such as registering this app again)."""
+
+    def __init__(self, manager: Any, *, browser: bool) -> None:
+        self._manager = manager
+        self._browser = browser
+
+    def __call__(self, event: ManagerEvent) -> None:
+        if isinstance(event, StateChanged) and event.new is ServerState.SIGNING_IN:
+            name = self._manager.get(event.server_id).name
+            if self._browser:
+                print("Opening your browser to sign in…", file=sys.stderr, flush=True)
+            print(stale_client.browser_error_hint(name), file=sys.stderr, flush=True)
+        elif isinstance(event, LogEvent) and event.level in ("warning", "error"):
+            print(f"mcp-auth: {event.message}", file=sys.stderr, flush=True)
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -381,6 +411,8 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
     storage = manager.storage_location.describe()
     command = args.command
     on_url = _print_url if getattr(args, "no_browser", False) else None
+    if command in ("login", "call"):
+        manager.subscribe(_SignInNarrator(manager, browser=on_url is None))
 
     if command == "add":
         try:
@@ -429,9 +461,9 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
                 options=_options_from(args),
             )
             ref = view.id
-        if not on_url:
-            print("Opening your browser to sign in…", file=sys.stderr, flush=True)
-        view = await manager.sign_in(ref, on_authorization_url=on_url, scopes=_scopes_from(args))
+        view = await manager.sign_in(
+            ref, on_authorization_url=on_url, scopes=_scopes_from(args), re_register=args.re_register
+        )
         if args.json:
             print(dumps(view_to_dict(view)))
         else:
@@ -555,8 +587,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mcp-auth: {exc.user_message}", file=sys.stderr)
         code = exit_code_for(exc)
         server = getattr(args, "server", None)
+        hint = stale_client.server_failure_hint(server, exc) if server else None
         if code == EXIT_SIGN_IN and server and args.command != "login":
             print(f"mcp-auth: to sign in: mcp-auth login {shlex.quote(server)}", file=sys.stderr)
+        elif hint and args.command in ("call", "token", "refresh"):
+            print(f"mcp-auth: {hint}", file=sys.stderr)
         elif isinstance(exc, errors.ServerNotFoundError):
             print("mcp-auth: `mcp-auth list` shows the servers you have added", file=sys.stderr)
         return code

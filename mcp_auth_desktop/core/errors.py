@@ -116,6 +116,7 @@ __all__ = [
     "ServerNotFoundError",
     "DuplicateServerError",
     "SignInRequiredError",
+    "StaleClientError",
     "sanitize_server_text",
     "oauth_error_from_response",
 ]
@@ -217,9 +218,11 @@ class TokenResponseError(ProtocolError):
 class McpProtocolError(ProtocolError):
     """An MCP JSON-RPC request failed at the protocol level."""
 
-    def __init__(self, message: str, *, code: int | None = None) -> None:
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+        #: The HTTP status when the server answered with an unexpected one (e.g. 500).
+        self.status = status
 
 
 class SseStreamError(McpProtocolError):
@@ -402,6 +405,13 @@ class DuplicateServerError(ManagerError):
 
 class SignInRequiredError(ManagerError):
     """There is no usable token for this server: the user must sign in."""
+
+
+class StaleClientError(SignInRequiredError):
+    """The authorization server no longer knows this app's registration (see core/stale_client.py).
+
+    The next sign-in registers again; until then the server needs a sign-in.
+    """
 
 
 _OAUTH_CLASSES: dict[str, type[OAuthError]] = {

@@ -17,6 +17,7 @@ One sign-in (see docs/ARCHITECTURE.md)::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from collections.abc import Callable
@@ -30,6 +31,7 @@ import httpx
 from . import registration as reg_mod
 from .discovery import discover as run_discovery
 from .errors import (
+    ConfigurationError,
     InvalidClientError,
     McpAuthError,
     OAuthError,
@@ -231,6 +233,7 @@ class OAuthClient:
         *,
         client_secret: str | None = None,
         redirect_uri: str | None = None,
+        scopes: tuple[str, ...] = (),
     ) -> ClientRegistration:
         self._options[discovery.resource] = server.options
         return await reg_mod.ensure_client(
@@ -243,6 +246,7 @@ class OAuthClient:
             client_name=self._client_name,
             client_secret=client_secret,
             redirect_uri=redirect_uri,
+            scopes=scopes,
         )
 
     def select_scopes(
@@ -277,18 +281,32 @@ class OAuthClient:
         scopes: tuple[str, ...],
         client_secret: str | None = None,
         on_authorization_url: Callable[[str], None] | None = None,
+        re_register: bool = False,
     ) -> tuple[ClientRegistration, TokenSet]:
+        """One browser sign-in; ``re_register`` makes a new dynamic registration first.
+
+        The callback listens on the port the stored registration was made for
+        (servers that compare redirect URIs exactly know no other); when that
+        port is taken, on a free one, and the client is registered again for it.
+        """
         guard = self._guard(server)
         guard.check_server_url()
         self._options[discovery.resource] = server.options
         resource = self.resource_for(server, discovery)
-        listener = self._listener_factory(
-            port=server.options.callback_port or 0, timeout=self._authorization_timeout
-        )
-        async with listener:
+        remembered = reg_mod.registered_callback_port(registration, discovery.auth_server.issuer)
+        if re_register and registration is not None and registration.method == "dcr":
+            log.info("registering this app again at %s, as asked", discovery.auth_server.issuer)
+            registration = None
+        async with contextlib.AsyncExitStack() as stack:
+            listener = await self._bind_listener(stack, server, remembered)
             redirect_uri = listener.redirect_uri
             reg = await self.ensure_client(
-                server, discovery, registration, client_secret=client_secret, redirect_uri=redirect_uri
+                server,
+                discovery,
+                registration,
+                client_secret=client_secret,
+                redirect_uri=redirect_uri,
+                scopes=scopes,
             )
             reregistered = False
             while True:
@@ -315,12 +333,30 @@ class OAuthClient:
                         redirect_uri=redirect_uri,
                         client_name=self._client_name,
                         clock=self._clock,
+                        scopes=scopes,
                     )
                     continue
                 listener.report(
                     True, "Signed in. You can close this tab and return to MCP Auth Desktop."
                 )
                 return reg, tokens
+
+    async def _bind_listener(
+        self, stack: contextlib.AsyncExitStack, server: ServerConfig, remembered: int | None
+    ) -> CallbackListener:
+        fixed = server.options.callback_port
+        listener = self._listener_factory(
+            port=fixed or remembered or 0, timeout=self._authorization_timeout
+        )
+        try:
+            await stack.enter_async_context(listener)
+        except ConfigurationError:
+            if fixed or not remembered:
+                raise  # the user's own port: say so rather than pick another
+            log.info("callback port %d is in use; using a free port (the client is registered again)", remembered)
+            listener = self._listener_factory(port=0, timeout=self._authorization_timeout)
+            await stack.enter_async_context(listener)
+        return listener
 
     async def _authorize(
         self,

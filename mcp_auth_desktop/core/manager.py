@@ -32,18 +32,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ipaddress
 import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from mcp_auth_desktop.core import errors, migration
+from mcp_auth_desktop.core import errors, migration, stale_client, urls
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
@@ -131,47 +130,14 @@ def _revocation_incomplete(report: RevocationReport, tokens: TokenSet) -> bool:
     return not report.access_token_revoked
 
 
-def _is_loopback_host(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def normalize_server_url(url: str, options: ServerOptions | None = None) -> str:
-    """Validate a server URL the user typed and return its normal form.
-
-    https anywhere; plain http only to a loopback IP literal and only when the
-    server's options allow it (development servers).
-    """
-    options = options or ServerOptions()
-    text = url.strip()
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in ("https", "http") or not host:
-        raise errors.ConfigurationError(
-            f"{errors.sanitize_server_text(text, 120)!r} is not an http(s) URL of an MCP server."
-        )
-    if parts.username or parts.password:
-        raise errors.InsecureUrlError("A server URL must not contain a user name or password.")
-    if scheme == "http" and not (_is_loopback_host(host) and options.allow_insecure_loopback):
-        raise errors.InsecureUrlError(
-            "Plain http is refused: use https, or for a development server on "
-            "127.0.0.1/[::1] enable 'allow insecure loopback'."
-        )
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    path = parts.path or "/"
-    if path == "/":
-        path = ""
-    return urlunsplit((scheme, netloc, path, parts.query, ""))
+    """The stored form of a server URL the user typed (the rules live in ``core/urls.py``)."""
+    allow = (options or ServerOptions()).allow_insecure_loopback
+    return urls.normalize_server_url(url, allow_insecure_loopback=allow)
 
 
 def _same_url(a: str, b: str) -> bool:
-    """Equal as references: a trailing slash does not make another server."""
-    return a.rstrip("/") == b.rstrip("/")
+    return urls.same_server_url(a, b)
 
 
 def _default_name(url: str) -> str:
@@ -667,11 +633,19 @@ class TokenManager:
         *,
         on_authorization_url: Callable[[str], None] | None = None,
         scopes: tuple[str, ...] = (),
+        re_register: bool = False,
     ) -> ServerView:
-        """Run the browser sign-in; ``scopes`` adds challenged scopes (step-up) to the request."""
+        """Run the browser sign-in; ``scopes`` adds challenged scopes (step-up) to the request.
+
+        ``re_register`` makes a new dynamic client registration first (the user's way
+        out when the authorization server forgot this app without saying so).
+        """
         s = self._resolve(ref)
         async with s.sign_in_lock:
-            await self._sign_in(s, on_authorization_url=on_authorization_url, challenged=scopes)
+            await self._sign_in(
+                s, on_authorization_url=on_authorization_url, challenged=scopes,
+                re_register=re_register,
+            )
         return self._view(s)
 
     async def _sign_in(
@@ -682,6 +656,7 @@ class TokenManager:
         challenged: tuple[str, ...] = (),
         challenge: Any = None,
         rediscover: bool = False,
+        re_register: bool = False,
     ) -> None:
         if s.discovery is None or rediscover:
             await self._discover(s, challenge=challenge, force=rediscover)
@@ -704,6 +679,9 @@ class TokenManager:
             scopes = self.oauth.select_scopes(
                 s.config, discovery, previous=previous_scopes, challenged=challenged
             )
+            if s.status.get("stale_client") and registration is not None:
+                re_register = True
+                self._note(s, "warning", stale_client.reregistering_message(s.config.name))
             registration, tokens = await self.oauth.sign_in(
                 s.config,
                 discovery,
@@ -711,6 +689,7 @@ class TokenManager:
                 scopes=scopes,
                 client_secret=secret,
                 on_authorization_url=on_authorization_url,
+                re_register=re_register,
             )
         except BaseException as exc:
             # Whatever went wrong (a bug below us included), the server must not
@@ -739,9 +718,10 @@ class TokenManager:
             revoked=None,
             last_error=None,
             requested_scopes=list(scopes),
+            stale_client=None,
         )
         s.status.update({"requested_scopes": list(scopes)})
-        for k in ("sign_in_needed", "revoked", "last_error"):
+        for k in ("sign_in_needed", "revoked", "last_error", "stale_client"):
             s.status.pop(k, None)
         s.last_error = None
         s.failures = 0
@@ -927,9 +907,16 @@ class TokenManager:
             s.last_refresh_at, s.last_refresh_result = now, "sign-in needed"
             s.due_at = None
             await self._mark_sign_in_needed(s, exc.user_message, key=None)
+            await self._stale_client_seen(s, exc)
             raise
         except errors.McpAuthError as exc:
-            self._refresh_failed(s, exc, now)
+            if not stale_client.is_stale_client(exc):
+                self._refresh_failed(s, exc, now)
+                raise
+            # e.g. invalid_request "Client ID not found": as invalid_client above.
+            s.last_refresh_at, s.last_refresh_result, s.due_at = now, "sign-in needed", None
+            await self._mark_sign_in_needed(s, exc.user_message, key=None)
+            await self._stale_client_seen(s, exc)
             raise
         except httpx.HTTPError as exc:  # should be wrapped by the flow; be safe anyway
             wrapped = errors.NetworkError(
@@ -963,6 +950,17 @@ class TokenManager:
         self._emit(TokensRefreshed(s.config.id, now, expires_at=merged.expires_at, rotated=rotated))
         log.debug("refreshed %s (rotated=%s)", s.config.name, rotated)
         return merged
+
+    async def _stale_client_seen(self, s: _Server, exc: errors.McpAuthError) -> None:
+        """The AS forgot our client: the next sign-in registers again (told to the user then)."""
+        if not stale_client.is_stale_client(exc) or s.config.client_id:
+            return  # a client the user entered is theirs to fix, never replaced
+        await self._registry.update_status(s.config.id, stale_client=True)
+        s.status["stale_client"] = True
+        raise errors.StaleClientError(
+            f"{exc.user_message}. The authorization server of {s.config.name} no longer knows "
+            "this app; the next sign-in registers it again."
+        ) from exc
 
     def _refresh_failed(self, s: _Server, exc: errors.McpAuthError, now: float) -> None:
         s.failures += 1

@@ -251,6 +251,8 @@ class ClientRegistration:
     registration_access_token: str | None = field(default=None, repr=False)
     registration_client_uri: str | None = None
     registered_at: float = 0.0
+    #: Scopes registered with the client (RFC 7591 ``scope``); () when unknown.
+    scope: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -264,12 +266,14 @@ class ClientRegistration:
             "registration_access_token": self.registration_access_token,
             "registration_client_uri": self.registration_client_uri,
             "registered_at": self.registered_at,
+            "scope": list(self.scope),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientRegistration:
         d = _from_mapping(cls, data)
         d["redirect_uris"] = tuple(d.get("redirect_uris") or ())
+        d["scope"] = tuple(d.get("scope") or ())
         return cls(**d)
 
 

@@ -283,7 +283,10 @@ def client_auth(
             f"The client authentication method {method} needs a client secret, but none is stored."
         )
     if method == "client_secret_basic":
-        # RFC 6749 §2.3.1: form-encode id and secret *before* base64.
+        # RFC 6749 §2.3.1: form-encode id and secret *before* base64. The id goes in the
+        # body too (§3.2.1 allows it): authorization servers built on the MCP SDKs look
+        # the client up by the body's client_id before reading the header.
+        form["client_id"] = client_id
         raw = f"{quote_plus(client_id, safe='')}:{quote_plus(client_secret, safe='')}"
         return {"Authorization": "Basic " + base64.b64encode(raw.encode("utf-8")).decode("ascii")}
     if method == "client_secret_post":
@@ -536,6 +539,7 @@ def parse_registration_response(
     now: float,
     requested_redirect_uris: Sequence[str],
     requested_auth_method: str = "none",
+    requested_scopes: Sequence[str] = (),
 ) -> ClientRegistration:
     """Validate an RFC 7591 §3.2 answer; the credentials are bound to ``issuer``."""
     if status not in (200, 201) or (body is not None and "error" in body and "client_id" not in body):
@@ -577,6 +581,11 @@ def parse_registration_response(
         redirect_uris = tuple(requested_redirect_uris)
     rat = body.get("registration_access_token")
     rcu = body.get("registration_client_uri")
+    registered_scope = body.get("scope")
+    if isinstance(registered_scope, str) and registered_scope.strip():
+        scope = tuple(s for s in registered_scope.split(" ") if s)
+    else:
+        scope = tuple(requested_scopes)
     return ClientRegistration(
         issuer=issuer,
         client_id=client_id,
@@ -588,4 +597,5 @@ def parse_registration_response(
         registration_access_token=rat if isinstance(rat, str) and rat else None,
         registration_client_uri=rcu if isinstance(rcu, str) and rcu else None,
         registered_at=now,
+        scope=scope,
     )

@@ -196,6 +196,7 @@ class OAuthClientLike(Protocol):
         scopes: tuple[str, ...],
         client_secret: str | None = None,
         on_authorization_url: Callable[[str], None] | None = None,
+        re_register: bool = False,
     ) -> tuple[ClientRegistration, TokenSet]: ...
 
     async def refresh(

@@ -11,10 +11,14 @@ The spec's order (MCP 2026-07-28 "Client Registration"):
 4. otherwise the user is asked for a client ID (ConfigurationError).
 
 Every :class:`ClientRegistration` names the issuer it belongs to and is
-never used at another one (SEP-2352). A stored dynamic registration is
-reused when its redirect URI differs only in the loopback port (RFC 8252
-§7.3 port variance), and re-made otherwise. :func:`delete_registration`
-implements RFC 7592 deletion.
+never used at another one (SEP-2352). A dynamic registration is made with
+the scopes the sign-in will request (servers that validate registered scopes
+refuse others with ``invalid_scope``) and for one exact redirect URI: many
+authorization servers compare ``redirect_uri`` exactly although RFC 8252 §7.3
+asks them to ignore the loopback port, so the flow listens on the port the
+registration was made with (``registered_callback_port``) and a stored
+registration is reused only for that exact URI and a covered scope set, and
+re-made otherwise. :func:`delete_registration` implements RFC 7592 deletion.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from .urls import UrlGuard, is_loopback_ip_literal, redact_url
 
 __all__ = [
     "redirect_uri_covered",
+    "registered_callback_port",
+    "scopes_covered",
     "registration_usable",
     "ensure_client",
     "register_dynamic",
@@ -79,12 +85,33 @@ def redirect_uri_covered(registered: tuple[str, ...], redirect_uri: str | None) 
     return False
 
 
+def registered_callback_port(registration: ClientRegistration | None, issuer: str) -> int | None:
+    """The loopback port a dynamic registration at ``issuer`` was made for, if any."""
+    if registration is None or registration.method != "dcr" or registration.issuer != issuer:
+        return None
+    for uri in registration.redirect_uris:
+        try:
+            parts = urlsplit(uri)
+            port = parts.port
+        except ValueError:
+            continue
+        if parts.scheme == "http" and is_loopback_ip_literal(parts.hostname or "") and port:
+            return port
+    return None
+
+
+def scopes_covered(registered: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Were the ``wanted`` scopes registered? An unknown (empty) registered set covers all."""
+    return not registered or set(wanted) <= set(registered)
+
+
 def registration_usable(
     existing: ClientRegistration,
     server: ServerConfig,
     discovery: Discovery,
     redirect_uri: str | None,
     now: float,
+    scopes: tuple[str, ...] = (),
 ) -> bool:
     """May this stored registration be used for the next sign-in at this AS?"""
     meta = discovery.auth_server
@@ -101,7 +128,11 @@ def registration_usable(
         return False  # the user entered a client since: it takes precedence
     if existing.client_secret_expires_at is not None and existing.client_secret_expires_at <= now:
         return False
-    return redirect_uri_covered(existing.redirect_uris, redirect_uri)
+    if not scopes_covered(existing.scope, scopes):
+        log.info("the sign-in needs scopes the client was not registered with; registering again")
+        return False
+    # Exact: a server that compares redirect URIs exactly refuses another port.
+    return redirect_uri is None or redirect_uri in existing.redirect_uris
 
 
 def preregistered_client(
@@ -155,8 +186,9 @@ async def register_dynamic(
     redirect_uri: str,
     client_name: str,
     clock: Clock,
+    scopes: tuple[str, ...] = (),
 ) -> ClientRegistration:
-    """RFC 7591 registration of this app as a native client."""
+    """RFC 7591 registration of this app as a native client, for ``scopes``."""
     meta = discovery.auth_server
     if not meta.registration_endpoint:
         raise ConfigurationError(
@@ -164,12 +196,17 @@ async def register_dynamic(
             "enter a client ID for this server."
         )
     supported = meta.token_endpoint_auth_methods_supported
+    # A native app has no real secret, so "none" first. Between the two secret methods,
+    # client_secret_post where offered: it is what the MCP SDK clients register, and the
+    # MCP Python SDK's revocation endpoint (FastMCP; see docs/compatibility.md) refuses a
+    # request authenticated with client_secret_basic alone. Whichever is chosen, the
+    # method the registration response names is the one used (parse_registration_response).
     if "none" in supported:
         method = "none"
-    elif "client_secret_basic" in supported:
-        method = "client_secret_basic"
     elif "client_secret_post" in supported:
         method = "client_secret_post"
+    elif "client_secret_basic" in supported:
+        method = "client_secret_basic"
     else:
         method = "none"
     request = build_registration_request(
@@ -177,6 +214,7 @@ async def register_dynamic(
         client_name=client_name,
         redirect_uris=[redirect_uri],
         token_endpoint_auth_method=method,
+        scopes=scopes,
     )
     response, body = await fetch_json(
         http,
@@ -194,6 +232,7 @@ async def register_dynamic(
         now=clock.time(),
         requested_redirect_uris=[redirect_uri],
         requested_auth_method=method,
+        requested_scopes=scopes,
     )
     log.info("registered a client at %s", redact_url(meta.issuer))
     return registration
@@ -210,6 +249,7 @@ async def ensure_client(
     client_name: str,
     client_secret: str | None = None,
     redirect_uri: str | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> ClientRegistration:
     """A registration usable at ``discovery``'s AS, reusing ``existing`` when it fits."""
     meta = discovery.auth_server
@@ -226,7 +266,7 @@ async def ensure_client(
             "authorization server."
         )
     if existing is not None and registration_usable(
-        existing, server, discovery, redirect_uri, clock.time()
+        existing, server, discovery, redirect_uri, clock.time(), scopes
     ):
         if existing.method == "preregistered" and client_secret is not None:
             return preregistered_client(server, discovery, client_secret, redirect_uri)
@@ -239,7 +279,13 @@ async def ensure_client(
         if redirect_uri is None:
             raise ConfigurationError("A redirect URI is needed to register this app.")
         return await register_dynamic(
-            http, discovery, guard=guard, redirect_uri=redirect_uri, client_name=client_name, clock=clock
+            http,
+            discovery,
+            guard=guard,
+            redirect_uri=redirect_uri,
+            client_name=client_name,
+            clock=clock,
+            scopes=scopes,
         )
     raise ConfigurationError(
         f"The authorization server of {server.name} supports neither client metadata documents "

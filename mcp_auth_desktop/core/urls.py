@@ -4,8 +4,10 @@ Every URL the client *learns from a server* (``resource_metadata``,
 ``authorization_servers``, endpoints, redirect hops) can be chosen by an
 attacker, so it passes :class:`UrlGuard` before any request is made:
 
-* https is required, except plain http to a loopback IP literal (and to
-  ``localhost``) when the user opted in per server (``allow_insecure_loopback``);
+* https is required, except plain http to a loopback host when the user opted
+  in per server (``allow_insecure_loopback``): a loopback IP literal, or
+  ``localhost`` and names under ``.localhost`` (RFC 6761 §6.3), which must
+  then resolve to loopback addresses only (:meth:`UrlGuard.check_endpoint`);
 * no userinfo, no fragment, no ambiguous numeric host forms
   (``2130706433``, ``0x7f.1``) that browsers and resolvers read as IPs;
 * the host's addresses must be public, unless the MCP server itself sits in
@@ -33,7 +35,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
-from .errors import HostNotFoundError, InsecureUrlError, NetworkError
+from .errors import (
+    ConfigurationError,
+    HostNotFoundError,
+    InsecureUrlError,
+    NetworkError,
+    sanitize_server_text,
+)
 from .models import ServerOptions
 
 __all__ = [
@@ -45,7 +53,11 @@ __all__ = [
     "classify_host",
     "check_authorization_url",
     "host_of",
+    "is_loopback_host",
     "is_loopback_ip_literal",
+    "is_loopback_name",
+    "normalize_server_url",
+    "same_server_url",
     "origin_of",
     "redact_url",
     "resource_matches",
@@ -160,6 +172,75 @@ def is_loopback_ip_literal(host: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         return ip == ipaddress.IPv6Address("::1")
     return ip.is_loopback
+
+
+def is_loopback_name(host: str) -> bool:
+    """``localhost`` or a name under ``.localhost``: loopback by definition (RFC 6761 §6.3).
+
+    Such a name is still resolved before use and must give loopback addresses
+    only (a hosts file could say otherwise); see :meth:`UrlGuard.check_endpoint`.
+    """
+    h = _strip_brackets(host).lower().rstrip(".")
+    return h == "localhost" or h.endswith(".localhost")
+
+
+def is_loopback_host(host: str) -> bool:
+    """A loopback IP literal, ``localhost`` or ``*.localhost``: where plain http may go (opt-in)."""
+    return is_loopback_ip_literal(host) or is_loopback_name(host)
+
+
+def normalize_server_url(url: str, *, allow_insecure_loopback: bool = False) -> str:
+    """Validate an MCP server URL the user typed and return the form we store.
+
+    The one rule for the CLI, the manager and the GUI's validation: https
+    anywhere; plain http only to a loopback host (:func:`is_loopback_host`)
+    and only when the server's options allow it. The URL is kept as the user
+    gave it (``localhost`` is never rewritten to an address: the protected
+    resource metadata's ``resource`` must match what the server advertises),
+    except for case-insensitive parts and the default port, so that
+    ``https://host:443/mcp`` and ``https://HOST/mcp`` are one server.
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(
+            f"{sanitize_server_text(text, 120)!r} is not a valid URL (check the port and brackets)."
+        ) from None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        raise ConfigurationError(
+            f"{sanitize_server_text(text, 120)!r} is not an http(s) URL of an MCP server."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InsecureUrlError("A server URL must not contain a user name or password.")
+    if scheme == "http" and not (allow_insecure_loopback and is_loopback_host(host)):
+        raise InsecureUrlError(
+            "Plain http is refused: use https, or for a development server on this computer "
+            "(localhost, 127.0.0.1, [::1]) enable 'allow insecure loopback'."
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    path = parts.path or "/"
+    if path == "/":
+        path = ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{netloc}{path}{query}"
+
+
+def same_server_url(a: str, b: str) -> bool:
+    """Do two stored server URLs name one server? (A trailing slash makes no other server.)"""
+
+    def key(url: str) -> str:
+        try:
+            return canonical_resource_uri(url)
+        except InsecureUrlError:
+            return url.rstrip("/")
+
+    return key(a) == key(b)
 
 
 def _is_ambiguous_numeric(host: str) -> bool:
@@ -281,8 +362,7 @@ def redact_url(url: str) -> str:
 def _scheme_allowed(parts: SplitResult, allow_insecure_loopback: bool) -> bool:
     if parts.scheme.lower() == "https":
         return True
-    host = parts.hostname or ""
-    return allow_insecure_loopback and (is_loopback_ip_literal(host) or host.lower() == "localhost")
+    return allow_insecure_loopback and is_loopback_host(parts.hostname or "")
 
 
 def check_authorization_url(url: str, *, allow_insecure_loopback: bool = False) -> str:
@@ -362,7 +442,7 @@ class UrlGuard:
         if not _scheme_allowed(parts, self.allow_insecure_loopback):
             raise InsecureUrlError(
                 "The MCP server URL must use https:// (plain http is only allowed to a "
-                "loopback address such as 127.0.0.1 when enabled for this server)."
+                "loopback host such as localhost or 127.0.0.1 when enabled for this server)."
             )
         return self.server_url
 
@@ -391,6 +471,13 @@ class UrlGuard:
         """Full check of a URL learned from a server, resolving DNS names."""
         parts = self.check_syntax(url, purpose)
         host = (parts.hostname or "").lower()
+        if is_loopback_name(host):
+            # RFC 6761 promises loopback, a hosts file or resolver may not keep it.
+            await self._require_loopback_resolution(host, parts, purpose)
+            if host != self.server_host:
+                # Loopback is allowed only to a server that is itself on loopback.
+                self._require_allowed("loopback", await self._resolved_server_classes(), host, purpose)
+            return url
         if classify_host(host) is not None or host == self.server_host:
             # The user chose the server's host; IP literals were judged above.
             return url
@@ -414,6 +501,22 @@ class UrlGuard:
             self._require_allowed(kind, server_classes, host, purpose)
         return url
 
+    async def _require_loopback_resolution(self, host: str, parts: SplitResult, purpose: str) -> None:
+        try:
+            addresses = await self.resolver(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()])
+        except (OSError, TimeoutError):
+            raise NetworkError(f"Could not resolve the host name {host[:100]} ({purpose}).") from None
+        for addr in addresses or ("",):
+            try:
+                kind = classify_address(addr)
+            except ValueError:
+                kind = "forbidden"
+            if kind != "loopback":
+                raise InsecureUrlError(
+                    f"The {purpose} host {host[:100]} is a loopback name (RFC 6761) but resolves to "
+                    "an address that is not loopback; it was not contacted."
+                )
+
     def check_authorization_url(self, url: str) -> str:
         return check_authorization_url(url, allow_insecure_loopback=self.allow_insecure_loopback)
 
@@ -432,7 +535,7 @@ class UrlGuard:
 
     def _literal_server_classes(self) -> frozenset[str]:
         host = self.server_host
-        if host == "localhost":
+        if is_loopback_name(host):
             return frozenset({"loopback"})
         kind = classify_host(host)
         if kind is not None:

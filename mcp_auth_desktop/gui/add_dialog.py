@@ -73,7 +73,7 @@ class AddServerDialog(QDialog):
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
         self.advanced.setToolTip("Pre-registered clients and compatibility switches")
-        self.allow_insecure_loopback = QCheckBox("Allow http to 127.0.0.1 / ::1 (local development)")
+        self.allow_insecure_loopback = QCheckBox("Allow http to localhost / 127.0.0.1 / ::1 (local development)")
         self.allow_private_network = QCheckBox("Allow endpoints on private network addresses")
         self.client_id = QLineEdit()
         self.client_id.setPlaceholderText("pre-registered client id (else automatic registration)")

@@ -1,23 +1,23 @@
 """Pure checks behind the Add server dialog's validate-as-you-type.
 
-They mirror the core's URL rules closely enough to guide the user; the core
-checks again (and decides) when the server is added.
+The server URL rules are the core's (``core/urls.py``): these checks only
+word the core's decision for a user typing in the dialog.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
+
+from mcp_auth_desktop.core.errors import McpAuthError
+from mcp_auth_desktop.core.urls import is_loopback_host, normalize_server_url
 
 __all__ = ["check_server_url", "is_loopback_literal", "parse_scopes", "parse_extra_params",
            "check_optional_url", "check_port"]
 
 
 def is_loopback_literal(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """A host plain http may go to (with the opt-in): the core's loopback rule."""
+    return is_loopback_host(host)
 
 
 def check_server_url(text: str, *, allow_insecure_loopback: bool) -> str | None:
@@ -44,12 +44,14 @@ def check_server_url(text: str, *, allow_insecure_loopback: bool) -> str | None:
     if port == 0:
         return "Port 0 is not a real port."
     if parts.scheme == "http":
-        if not is_loopback_literal(host):
-            if host == "localhost":
-                return "Use 127.0.0.1 or [::1] instead of localhost for a local server."
-            return "Use https:// — plain http is only allowed for 127.0.0.1 or [::1]."
+        if not is_loopback_host(host):
+            return "Use https:// — plain http is only allowed for localhost, 127.0.0.1 or [::1]."
         if not allow_insecure_loopback:
-            return "Plain http to a local server needs “Allow http to 127.0.0.1 / ::1” (Advanced)."
+            return "Plain http to a local server needs “Allow http to localhost / 127.0.0.1 / ::1” (Advanced)."
+    try:
+        normalize_server_url(text, allow_insecure_loopback=allow_insecure_loopback)
+    except McpAuthError as exc:
+        return exc.user_message
     return None
 
 

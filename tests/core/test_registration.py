@@ -65,11 +65,16 @@ async def test_dcr_rejection_is_a_registration_error_with_the_reason() -> None:
         await _ensure(fake, server())
 
 
-async def test_existing_dcr_reused_on_another_loopback_port() -> None:
+async def test_existing_dcr_reused_only_for_its_own_redirect_uri() -> None:
+    # Many authorization servers compare redirect_uri exactly (the TypeScript SDK's demo
+    # server, FastMCP): a registration made for one port is not used with another.
     fake = FakeAS()
     first, _ = await _ensure(fake, server())
-    again, _ = await _ensure(fake, server(), existing=first, redirect_uri="http://127.0.0.1:60000/callback")
-    assert again is first and fake.registrations == 1
+    same, _ = await _ensure(fake, server(), existing=first, redirect_uri=REDIRECT)
+    assert same is first and fake.registrations == 1
+    other, _ = await _ensure(fake, server(), existing=first, redirect_uri="http://127.0.0.1:60000/callback")
+    assert other.client_id != first.client_id and fake.registrations == 2
+    assert other.redirect_uris == ("http://127.0.0.1:60000/callback",)
 
 
 async def test_existing_registration_at_another_issuer_is_never_reused() -> None:

@@ -90,8 +90,11 @@ def test_add_dialog_validates_as_you_type(make_gui: Any, qtbot: Any) -> None:
     assert req.options.allow_insecure_loopback and req.options.callback_port == 8765
     assert req.options.extra_authorize_params == (("prompt", "consent"),)
     assert req.client_id == "my-client" and "s3cret" not in repr(req)
-    dialog.url.setText("http://localhost:8000/")
-    assert "127.0.0.1" in dialog.problem.text()
+    # localhost is loopback (RFC 6761) for the core, so for the dialog too (one rule).
+    dialog.url.setText("http://localhost:8000/mcp")
+    assert dialog.add_button.isEnabled() and not dialog.problem.text()
+    dialog.url.setText("http://mcp.example.com/mcp")
+    assert "localhost" in dialog.problem.text() and not dialog.add_button.isEnabled()
     dialog.reject()
 
 

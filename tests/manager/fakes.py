@@ -55,6 +55,7 @@ class FakeOAuth:
     refresh_delay: float = 0.0
     discover_calls: int = 0
     sign_in_calls: list[tuple[str, ...]] = field(default_factory=list)
+    re_register_calls: list[bool] = field(default_factory=list)
     refresh_calls: int = 0
     revoke_calls: int = 0
     delete_calls: int = 0
@@ -103,18 +104,26 @@ class FakeOAuth:
             resource=resource,
         )
 
-    async def sign_in(self, server: ServerConfig, discovery: Discovery,
-                      registration: ClientRegistration | None, *, scopes: tuple[str, ...],
-                      client_secret: str | None = None,
-                      on_authorization_url: Callable[[str], None] | None = None,
-                      ) -> tuple[ClientRegistration, TokenSet]:
+    async def sign_in(
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        registration: ClientRegistration | None,
+        *,
+        scopes: tuple[str, ...],
+        client_secret: str | None = None,
+        on_authorization_url: Callable[[str], None] | None = None,
+        re_register: bool = False,
+    ) -> tuple[ClientRegistration, TokenSet]:
         self.sign_in_calls.append(scopes)
+        self.re_register_calls.append(re_register)
         if on_authorization_url is not None:
             on_authorization_url(self.issuer + "/authorize?client_id=x")
-        if registration is None:
+        if registration is None or (re_register and registration.method == "dcr"):
+            again = f"-again{sum(self.re_register_calls)}" if re_register else ""
             registration = ClientRegistration(
                 issuer=self.issuer,
-                client_id=server.client_id or f"dcr-{server.id}",
+                client_id=server.client_id or f"dcr-{server.id}{again}",
                 method="preregistered" if server.client_id else "dcr",
                 client_secret=client_secret,
                 redirect_uris=("http://127.0.0.1:5555/callback",),

@@ -488,3 +488,17 @@ async def test_min_ttl_is_capped_at_half_the_lifetime(h: Harness):
     h.clock.advance(16)
     assert await m.get_token("a", min_ttl=60) == "AT-2-secret"
     assert h.oauth.refresh_calls == 1
+
+
+async def test_default_port_and_localhost_forms_are_one_server(h: Harness):
+    m = h.manager()
+    await m.start(background=False)
+    view = await m.add_server("https://mcp.example:443/mcp", name="a", discover=False)
+    assert view.url == "https://mcp.example/mcp"
+    with pytest.raises(errors.DuplicateServerError):
+        await m.add_server("https://MCP.example/mcp/", discover=False)
+    local = await m.add_server(
+        "http://localhost:3000/mcp", options=ServerOptions(allow_insecure_loopback=True), discover=False
+    )
+    assert local.url == "http://localhost:3000/mcp"  # kept as given, not rewritten
+    assert m.get("http://localhost:3000/mcp").id == local.id

@@ -33,7 +33,9 @@ def rpc_error(where: str, method: str, err: object, status: int | None = None) -
     text = err.get("message") if isinstance(err, dict) else None
     code = code if isinstance(code, int) and not isinstance(code, bool) else None
     if text is None and status is not None:
-        return McpProtocolError(f"The MCP server at {where} answered {method} with HTTP {status}.", code=code)
+        return McpProtocolError(
+            f"The MCP server at {where} answered {method} with HTTP {status}.", code=code, status=status
+        )
     return McpProtocolError(
         f"The MCP server rejected {method}: {sanitize_server_text(text or 'no message')}"
         + (f" (code {code})" if code is not None else "")

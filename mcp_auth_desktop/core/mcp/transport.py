@@ -184,7 +184,9 @@ class Transport:
             raise SessionExpired()
         if 400 <= status < 500:
             raise HttpRejected(status, await self._json_or_none(resp))
-        raise McpProtocolError(f"The MCP server at {self.where} answered {method} with HTTP {status}.")
+        raise McpProtocolError(
+            f"The MCP server at {self.where} answered {method} with HTTP {status}.", status=status
+        )
 
     async def _json_or_none(self, resp: httpx.Response) -> object:
         """The body of an error response as JSON, or None (bounded, never raises for bad JSON)."""
