@@ -43,9 +43,11 @@ def _log(message: str) -> None:
             f.write(f"{time.strftime('%H:%M:%S')} {message}\n")
 
 
-def _is_callback(url: str, start_port: int | None) -> bool:
+def _is_callback(url: str) -> bool:
+    # The app may open its own loopback start page first (same port), which redirects
+    # to the authorization server; only the callback path ends the flow.
     parts = urlsplit(url)
-    return parts.hostname in ("127.0.0.1", "::1") and parts.port != start_port and parts.path == "/callback"
+    return parts.hostname in ("127.0.0.1", "::1") and parts.path == "/callback"
 
 
 def _words(text: str) -> str:
@@ -63,7 +65,7 @@ def sign_in(url: str) -> bool:
             deadline = time.monotonic() + PATIENCE_S
             clicked = False
             while time.monotonic() < deadline:
-                if _is_callback(page.url, start_port):
+                if _is_callback(page.url):
                     page.wait_for_load_state("load", timeout=PATIENCE_S * 1000)
                     _log(f"landed {urlsplit(page.url).port} {_words(page.inner_text('body'))!r}")
                     return True
