@@ -19,19 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from tests.mock.helpers import MockProcess, start_mock_process
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, *, mcp_port: int | None = None) -> None:
         self._up_host = "127.0.0.1"
         self._up_port = upstream_port
+        #: When set, /mcp goes to this port (another MCP server) and the rest to the mock.
+        self.mcp_port = mcp_port
         self._faults: list[str] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -129,15 +134,16 @@ class FaultProxy:
                                  b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n: waiting\n\n")
                     await writer.drain()
                     return
-                await self._relay(head, body, writer)
+                port = self.mcp_port if self.mcp_port and path.split("?")[0] == "/mcp" else self._up_port
+                await self._relay(head, body, writer, port)
                 return  # Connection: close upstream; the client reconnects
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
             writer.close()
 
-    async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(self._up_host, self._up_port)
+    async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter, port: int) -> None:
+        up_reader, up_writer = await asyncio.open_connection(self._up_host, port)
         # The Host header stays the proxy's: it is the mock's public URL.
         lines = [
             line for line in head.rstrip(b"\r\n").split(b"\r\n")
@@ -174,3 +180,26 @@ def mock_behind_proxy(*flags: str) -> Iterator[tuple[MockProcess, FaultProxy]]:
             mock.stop()
     finally:
         proxy.stop()
+
+
+@contextmanager
+def sdk_server_behind_proxy() -> Iterator[tuple[MockProcess, FaultProxy]]:
+    """The mock server (signs in) and an official-SDK MCP server (serves /mcp) behind one proxy."""
+    sdk_port = free_port()
+    sdk = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sdk_server.py")), str(sdk_port)],
+                           cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", sdk_port), timeout=1).close()
+                break
+            except OSError:
+                assert sdk.poll() is None and time.monotonic() < deadline, "the SDK server did not start"
+                time.sleep(0.1)
+        with mock_behind_proxy("--auto-approve") as (mock, proxy):
+            proxy.mcp_port = sdk_port
+            yield mock, proxy
+    finally:
+        sdk.terminate()
+        sdk.wait(10)
