@@ -32,6 +32,7 @@ RUNS = 21
 
 async def _sign_in(url: str) -> None:
     from mcp_auth_desktop.core.http import make_http_client
+    from mcp_auth_desktop.core.loopback import is_start_page
     from mcp_auth_desktop.core.manager import TokenManager
     from mcp_auth_desktop.core.models import ServerOptions
     from mcp_auth_desktop.storage import open_storage
@@ -40,7 +41,10 @@ async def _sign_in(url: str) -> None:
         async def open(self, auth_url: str) -> None:
             async def go() -> None:
                 async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-                    r = await c.get(auth_url)
+                    url = auth_url
+                    if is_start_page(url):  # the app's single-use loopback start page
+                        url = (await c.get(url)).headers["location"]
+                    r = await c.get(url)  # the mock auto-approves
                     await c.get(r.headers["location"])
 
             asyncio.get_running_loop().create_task(go())

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 import sys
 from typing import Any
 
@@ -136,7 +135,8 @@ def _read(bus: _Bus, service: str, username: str) -> str | None:
 
     # A 256-bit exponent: far above the group's ~80-bit strength (RFC 3526 section 8 asks for
     # twice it), and four times cheaper than a full-size one on this latency-bound path.
-    private = secrets.randbits(256) | (1 << 255)
+    # (os.urandom rather than the secrets module: same source, without importing random.)
+    private = int.from_bytes(os.urandom(32), "big") | (1 << 255)
     public = pow(2, private, _PRIME).to_bytes(_PRIME_BYTES, "big")
     output, session = bus.call(
         _SERVICE_PATH, _PREFIX + "Service", "OpenSession", "sv", _ALGORITHM, ("ay", public)

@@ -13,6 +13,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -161,8 +163,28 @@ async def test_near_expiry_refreshes_through_the_full_path(short_mock: MockProce
     await asyncio.sleep(2.5)  # 4 s tokens: past half their lifetime, the cap on --min-ttl
     with pytest.raises(token_fast._Full, match="refresh"):
         token_fast.lean_token(["mock"])
+    # Another process (here: a thread of this one) holds the server's cross-process refresh
+    # lock for 2 s: the command waits for it before refreshing, as the full path always did.
+    home = Path(os.environ["MCP_AUTH_DESKTOP_HOME"])
+    entry = token_fast._entry_name(json.loads((home / "settings.json").read_text()), "mock")
+    vault, _ = await asyncio.to_thread(open_storage)
+    held = threading.Event()
+
+    def hold() -> None:
+        with vault.lock(entry).hold_sync():
+            held.set()
+            time.sleep(2.0)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    t0 = time.monotonic()
     r = await asyncio.to_thread(mcp_auth, "token", "mock")
+    waited = time.monotonic() - t0
+    holder.join()
+    await vault.aclose()
     assert r.returncode == 0, r.stderr
+    assert waited >= 1.5, f"did not wait for the lock ({waited:.2f} s)"
     fresh = r.stdout.strip()
     assert fresh and fresh != first
     assert "TokensRefreshed" in _audit()
@@ -271,7 +293,6 @@ async def test_cached_token_costs_at_most_4x_a_bare_python_start(signed_in: Mock
     """The bench figure (bench/bench_token.py) as a test: the console script against `python -c pass`,
     run alternately so both see the same load; medians of 15 runs each."""
     import statistics
-    import time
 
     script = Path(sys.executable).with_name("mcp-auth")
     env = dict(os.environ)
