@@ -17,6 +17,7 @@ from mcp_auth_desktop.bridge.stdio import StdinReader, StdoutWriter, claim_stdou
 from mcp_auth_desktop.bridge.tokens import BridgeTokens
 from mcp_auth_desktop.bridge.upstream import Upstream, make_upstream_http
 from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.safetext import SafeFormatter
 
 __all__ = ["run_bridge", "configure_bridge_logging"]
 
@@ -32,7 +33,7 @@ def configure_bridge_logging(verbose: bool, log_file: str | None) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter(f"%(asctime)s mcp-auth bridge[{os.getpid()}] %(levelname)s %(name)s: %(message)s")
+        SafeFormatter(f"%(asctime)s mcp-auth bridge[{os.getpid()}] %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -25,6 +25,8 @@ from mcp_auth_desktop.cli.render import (
     format_list,
     format_status,
     format_when,
+    install_safe_output,
+    log_formatter,
     report_to_dict,
     view_to_dict,
 )
@@ -341,7 +343,7 @@ def _passphrase_provider() -> Callable[[], str | None]:
 
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mcp-auth: %(levelname)s: %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter("mcp-auth: %(levelname)s: %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -570,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mcp_auth_desktop.cli import bridge as bridge_command
 
         return bridge_command.run(args)
+    install_safe_output()  # every line printed from here on is terminal-safe (issue 15 #5)
     _configure_logging(args.verbose)
     try:
         if args.command == "setup-client":  # settings only: no keyring, vault or event loop

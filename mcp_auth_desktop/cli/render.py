@@ -2,18 +2,50 @@
 
 The one exception is ``mcp-auth token``, whose whole purpose is to print the
 access token; it does that itself and nothing here touches a token.
+
+Server-derived text (names, URLs, client ids, scopes, error text) never
+reaches the terminal raw (issue 15 #5): each value in the text layouts goes
+through :func:`terminal_safe` (newlines included, so a value cannot forge a
+line), and :func:`install_safe_output` wraps stdout and stderr so every other
+``print`` is escaped too (JSON stays valid: the escapes are JSON escapes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import sys
 import time
 from typing import Any
 
+from mcp_auth_desktop.core.safetext import SafeFormatter, SafeTextStream, terminal_safe
 from mcp_auth_desktop.core.state import RevocationReport, ServerView
 
-__all__ = ["view_to_dict", "report_to_dict", "format_when", "format_list", "format_status", "dumps"]
+__all__ = [
+    "view_to_dict",
+    "report_to_dict",
+    "format_when",
+    "format_list",
+    "format_status",
+    "dumps",
+    "install_safe_output",
+    "log_formatter",
+    "terminal_safe",
+]
+
+
+def install_safe_output() -> None:
+    """Route ``sys.stdout`` and ``sys.stderr`` through :func:`terminal_safe` (idempotent)."""
+    if not isinstance(sys.stdout, SafeTextStream):
+        sys.stdout = SafeTextStream(sys.stdout)
+    if not isinstance(sys.stderr, SafeTextStream):
+        sys.stderr = SafeTextStream(sys.stderr)
+
+
+def log_formatter(fmt: str) -> logging.Formatter:
+    """The formatter of every CLI log line: messages escaped by :func:`terminal_safe`."""
+    return SafeFormatter(fmt)
 
 
 def dumps(value: Any) -> str:
@@ -68,7 +100,7 @@ def format_list(views: list[ServerView], storage: str, now: float | None = None)
         for v in views:
             expires = "-" if v.expires_at is None else _duration(v.expires_at - now)
             state = v.state.value + (" (revocation pending)" if v.pending_revocation else "")
-            rows.append((v.name, state, expires, v.url))
+            rows.append((terminal_safe(v.name), state, expires, terminal_safe(v.url)))
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         body = "\n".join(
             f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows
@@ -107,4 +139,5 @@ def format_status(view: ServerView, storage: str, now: float | None = None) -> s
         ("Secrets", storage),
     ]
     width = max(len(k) for k, _ in lines)
-    return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in lines)
+    # Every value escaped whole: most of them came from a server.
+    return "\n".join(f"{k + ':':<{width + 1}} {terminal_safe(v)}" for k, v in lines)

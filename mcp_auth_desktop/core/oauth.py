@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,9 @@ from .metadata import SCOPE_TOKEN_RE
 from .models import AuthServerMetadata, ClientRegistration, TokenSet
 from .pkce import constant_time_equal
 from .urls import check_authorization_url
+
+#: RFC 6749 Appendix A.12 / A.17: access-token = refresh-token = 1*VSCHAR (%x20-7E).
+_VSCHARS = re.compile(r"[\x20-\x7e]+")
 
 __all__ = [
     "HttpRequest",
@@ -439,6 +443,12 @@ def parse_token_response(
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         raise TokenResponseError("The token endpoint answered without an access token.")
+    if not _VSCHARS.fullmatch(access):
+        # RFC 6749 A.12: printable ASCII only. Anything else could not travel in an
+        # Authorization header, and `mcp-auth token` prints it to a terminal (issue 15 #5).
+        raise TokenResponseError(
+            "The token endpoint issued an access token with characters a token cannot contain."
+        )
     token_type = body.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         shown = sanitize_server_text(token_type, 40) if isinstance(token_type, str) else "none"
@@ -446,7 +456,7 @@ def parse_token_response(
             f"The token endpoint issued a token of type {shown!r}; only Bearer tokens are supported."
         )
     refresh = body.get("refresh_token")
-    if refresh is not None and (not isinstance(refresh, str) or not refresh):
+    if refresh is not None and (not isinstance(refresh, str) or not _VSCHARS.fullmatch(refresh)):
         raise TokenResponseError("The token endpoint sent a malformed refresh token.")
     scope = body.get("scope")
     if isinstance(scope, str) and scope.strip():
