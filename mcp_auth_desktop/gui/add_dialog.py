@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.gui.bridge import AddServerRequest
+from mcp_auth_desktop.gui.plain import set_plain, tooltip
 from mcp_auth_desktop.gui.validation import (
     check_optional_url,
     check_port,
@@ -198,10 +199,10 @@ class AddServerDialog(QDialog):
             problem is not None or self.request() != self._failed_request
         ):
             self.keep_button.hide()  # the offer was for the input that failed
-        self.problem.setText(problem or "")
+        set_plain(self.problem, problem or "")
         self.problem.setStyleSheet("color: #d93636" if problem else "")
         self.add_button.setEnabled(problem is None and not self.progress.isVisible())
-        self.add_button.setToolTip(problem or "Look the server up and add it")
+        self.add_button.setToolTip(tooltip(problem or "Look the server up and add it"))
 
     def request(self) -> AddServerRequest:
         url = self.url.text().strip()
@@ -259,7 +260,7 @@ class AddServerDialog(QDialog):
         self.set_working(False)
         if offer_keep:
             message += "\n\nNothing was added. You can add it anyway and sign in later."
-        self.problem.setText(message)
+        set_plain(self.problem, message)
         self.problem.setStyleSheet("color: #d93636")
         self._failed_request = self.request() if offer_keep else None
         self.keep_button.setVisible(offer_keep)

@@ -37,6 +37,7 @@ from mcp_auth_desktop.core.errors import (
 )
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike, SecretVault, SettingsStore
+from mcp_auth_desktop.core.safetext import SafeFormatter
 from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge
@@ -47,6 +48,7 @@ from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
 from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.main_window import MainWindow
 from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
+from mcp_auth_desktop.gui.plain import message_box, set_box_informative, set_box_text
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.preview import SettingsPreview
 from mcp_auth_desktop.gui.qt_app import make_qapplication
@@ -106,7 +108,7 @@ class _RedactingFilter(logging.Filter):
 
 def configure_logging(verbose: bool, redactor: Redactor) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_RedactingFilter(redactor))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -297,18 +299,18 @@ class DesktopApp:
                                  "to sign in again.")
         box = self.damage_box
         if box is None:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Damaged storage file", "",
+            box = message_box(QMessageBox.Icon.Warning, "Damaged storage file", "",
                               QMessageBox.StandardButton.Ok, self.window)
             box.setWindowModality(Qt.WindowModality.NonModal)
-            box.setInformativeText(
+            set_box_informative(box,
                 "Servers whose sign-in was lost show \u201csign-in needed\u201d: sign in to "
                 "them again. The moved file is kept for you to inspect or delete.")
             box.finished.connect(self._on_damage_box_finished)
             self.damage_box = box
-            box.setText(text)
+            set_box_text(box, text)
             box.show()  # non-modal: the app keeps working behind it
         else:
-            box.setText(box.text() + "\n\n" + text)
+            set_box_text(box, box.text() + "\n\n" + text)
 
     def _on_damage_box_finished(self, _result: int) -> None:
         box, self.damage_box = self.damage_box, None
@@ -365,7 +367,7 @@ class DesktopApp:
         Nothing else is on screen yet, and the keyring may wait for its own unlock
         prompt (up to KEYRING_TIMEOUT): without this the app would look dead.
         """
-        box = QMessageBox(QMessageBox.Icon.Information, "MCP Auth Desktop",
+        box = message_box(QMessageBox.Icon.Information, "MCP Auth Desktop",
                           "Waiting for the system keyring to unlock your tokens…\n\n"
                           "If it asks for your password, answer its prompt.",
                           QMessageBox.StandardButton.NoButton)
@@ -394,7 +396,7 @@ class DesktopApp:
 
         Non-modal (``open()``): the event loop keeps running while it is up.
         """
-        box = QMessageBox(QMessageBox.Icon.Warning, "Your tokens are locked in the keyring",
+        box = message_box(QMessageBox.Icon.Warning, "Your tokens are locked in the keyring",
                           text + "\n\nUnlock your keyring (or log in to it), then choose "
                           "Try again. Quit leaves everything as it is.")
         retry = box.addButton("Try again", QMessageBox.ButtonRole.AcceptRole)
@@ -561,7 +563,7 @@ class DesktopApp:
 
     async def _fatal(self, text: str) -> None:
         log.error("cannot start: %s", text)
-        box = QMessageBox(QMessageBox.Icon.Critical, "MCP Auth Desktop cannot start", text,
+        box = message_box(QMessageBox.Icon.Critical, "MCP Auth Desktop cannot start", text,
                           QMessageBox.StandardButton.Close)
         done = asyncio.get_running_loop().create_future()
         if not self._can_ask():

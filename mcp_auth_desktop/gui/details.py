@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcp_auth_desktop.core.loopback import is_start_page
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import Tool
+from mcp_auth_desktop.gui.plain import plain, set_plain
 from mcp_auth_desktop.gui.server_model import format_expires_in
 
 __all__ = ["DetailsPanel"]
@@ -79,6 +81,8 @@ class DetailsPanel(QScrollArea):
             ("error", "Last error"),
         ):
             value = QLabel()
+            value.setTextFormat(Qt.TextFormat.PlainText)  # server text never becomes markup
+            value.setOpenExternalLinks(False)
             value.setWordWrap(True)
             # A wrapped label is exactly as tall as its lines: the last line's underscores
             # (offline_access) sit below the font's descent and would be clipped.
@@ -126,59 +130,60 @@ class DetailsPanel(QScrollArea):
             return
         f = self.fields
         self.group.setTitle(view.name)
-        f["state"].setText(view.state.value)
-        f["url"].setText(view.url)
-        f["resource"].setText(view.resource or "—")
-        f["issuer"].setText(view.issuer or "not discovered yet")
-        f["registration"].setText(
+        set_plain(f["state"], view.state.value)
+        set_plain(f["url"], view.url)
+        set_plain(f["resource"], view.resource or "—")
+        set_plain(f["issuer"], view.issuer or "not discovered yet")
+        set_plain(f["registration"],
             _METHODS.get(view.registration_method or "", view.registration_method or "none yet")
         )
-        f["client_id"].setText(view.client_id or "—")
-        f["redirect_uri"].setText(view.redirect_uri or "—")
-        f["requested"].setText(" ".join(view.requested_scopes) or "server default")
+        set_plain(f["client_id"], view.client_id or "—")
+        set_plain(f["redirect_uri"], view.redirect_uri or "—")
+        set_plain(f["requested"], " ".join(view.requested_scopes) or "server default")
         granted = " ".join(view.granted_scopes) or "—"
         missing = set(view.requested_scopes) - set(view.granted_scopes)
         if view.granted_scopes and missing:
             granted += f"  (not granted: {' '.join(sorted(missing))})"
-        f["granted"].setText(granted)
+        set_plain(f["granted"], granted)
         if view.expires_at is None:
-            f["expires"].setText("—")
+            set_plain(f["expires"], "—")
         else:
-            f["expires"].setText(
+            set_plain(f["expires"],
                 f"{_when(view.expires_at)} (in {format_expires_in(view.expires_at, time.time())})"
             )
-        f["refresh_token"].setText("held" if view.has_refresh_token else "none")
+        set_plain(f["refresh_token"], "held" if view.has_refresh_token else "none")
         last = _when(view.last_refresh_at)
         if view.last_refresh_result:
             last += f" — {view.last_refresh_result}"
-        f["last_refresh"].setText(last)
+        set_plain(f["last_refresh"], last)
         rev = {True: "supported", False: "not offered by the server", None: "unknown yet"}[
             view.revocation_supported
         ]
         if view.pending_revocation:
             rev += " (a revocation is still pending)"
-        f["revocation"].setText(rev)
+        set_plain(f["revocation"], rev)
         bridges = self._bridges.get(view.id, 0)
-        f["bridges"].setText(
+        set_plain(f["bridges"],
             f"{bridges} (mcp-auth bridge processes using these tokens)" if bridges else "none"
         )
-        f["error"].setText(view.last_error or "none")
+        set_plain(f["error"], view.last_error or "none")
         auth_url = self._auth_url.get(view.id)
-        if auth_url and view.state.value == "signing in":
+        if auth_url and view.state.value == "signing in" and is_start_page(auth_url):
+            # The one link in the GUI: our own listener's start page, never server text.
+            # Single use: it is for when the browser did not open by itself.
+            f["state"].setTextFormat(Qt.TextFormat.RichText)
             f["state"].setText(
                 f'signing in — <a href="{html.escape(auth_url, quote=True)}">'
-                "open the sign-in page again</a>"
+                "open the sign-in page (if your browser did not)</a>"
             )
-            f["state"].setTextFormat(Qt.TextFormat.RichText)
             f["state"].setOpenExternalLinks(True)
-        else:
-            f["state"].setTextFormat(Qt.TextFormat.PlainText)
-        self.trail.setPlainText("\n".join(view.discovery_trail) or "Discovery has not run yet.")
+        self.trail.setPlainText(plain("\n".join(view.discovery_trail) or "Discovery has not run yet."))
         tools = self._tools_for.get(view.id)
         self.tools_box.setVisible(tools is not None)
         self.tools.clear()
         for tool in tools or []:
-            self.tools.addItem(f"{tool.name} — {tool.description}" if tool.description else tool.name)
+            self.tools.addItem(plain(f"{tool.name} — {tool.description}" if tool.description else tool.name,
+                                     multiline=False))
 
     def set_tools(self, server_id: str, tools: list[Tool]) -> None:
         self._tools_for[server_id] = tools

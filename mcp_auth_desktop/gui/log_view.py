@@ -12,6 +12,8 @@ import time
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from mcp_auth_desktop.gui.plain import plain
+
 __all__ = ["LogView"]
 
 _LEVEL_TAGS = {"debug": "·", "info": " ", "warning": "!", "error": "✖"}
@@ -37,7 +39,8 @@ class LogView(QPlainTextEdit):
             return
         stamp = time.strftime("%H:%M:%S", time.localtime(at))
         tag = _LEVEL_TAGS.get(level.lower(), " ")
-        self.appendPlainText(f"{stamp} {tag} {text}")
+        # One line per event: a server's newline or escape cannot forge another.
+        self.appendPlainText(f"{stamp} {tag} {plain(text, multiline=False)}")
 
     def lines(self) -> list[str]:
         return self.toPlainText().splitlines()

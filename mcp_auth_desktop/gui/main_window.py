@@ -34,6 +34,14 @@ from mcp_auth_desktop.gui.bridge_count import BridgeCounter
 from mcp_auth_desktop.gui.details import DetailsPanel
 from mcp_auth_desktop.gui.icons import app_icon, icon
 from mcp_auth_desktop.gui.log_view import LogView
+from mcp_auth_desktop.gui.plain import (
+    message_box,
+    plain,
+    set_box_informative,
+    set_box_text,
+    set_plain,
+    tooltip,
+)
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.server_model import SERVER_ID_ROLE, Column, ServerTableModel
 from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
@@ -211,8 +219,9 @@ class MainWindow(QMainWindow):
         self.busy.setToolTip("Working…")
         self.busy.hide()
         # Short, so messages on the left are not cut off; the tooltip says it in full.
-        self.storage_label = QLabel(self.bridge.storage_summary())
-        self.storage_label.setToolTip("Secrets: " + self.bridge.storage_description())
+        self.storage_label = QLabel()
+        set_plain(self.storage_label, self.bridge.storage_summary())
+        self.storage_label.setToolTip(tooltip("Secrets: " + self.bridge.storage_description()))
         bar.addPermanentWidget(self.busy)
         bar.addPermanentWidget(self.storage_label)
 
@@ -312,14 +321,14 @@ class MainWindow(QMainWindow):
         view = self.selected_view()
         if view is None:
             return None
-        box = QMessageBox(
+        box = message_box(
             QMessageBox.Icon.Question,
             "Remove server?",
             f"Remove “{view.name}”?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
-        box.setInformativeText(
+        set_box_informative(box,
             "Its tokens are revoked at the server where possible, then everything this app "
             "keeps about it is deleted."
         )
@@ -333,10 +342,10 @@ class MainWindow(QMainWindow):
 
     def forget_everything(self) -> QMessageBox:
         """Ask, then remove every server and delete the vault; the app closes afterwards."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Forget everything?",
+        box = message_box(QMessageBox.Icon.Warning, "Forget everything?",
                           "Remove every server and delete the encrypted vault and its key?",
                           QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText(
+        set_box_informative(box,
             "“Revoke and forget” first revokes your tokens at each server (where it can), then "
             "deletes everything this app keeps. “Forget here only” deletes without contacting "
             "the servers. The app closes afterwards; your settings are kept."
@@ -364,7 +373,7 @@ class MainWindow(QMainWindow):
         if outcome is None:
             return  # the failure was shown; nothing was deleted that the user cannot see
         lines = [f"{name}: {text}" for name, text in outcome] or ["No servers were configured."]
-        box = QMessageBox(QMessageBox.Icon.Information, "Everything is forgotten",
+        box = message_box(QMessageBox.Icon.Information, "Everything is forgotten",
                           "\n".join(lines) + "\n\nThe vault and its key are deleted. "
                           "MCP Auth Desktop will now close; start it again to begin afresh.",
                           QMessageBox.StandardButton.Ok, self)
@@ -388,7 +397,7 @@ class MainWindow(QMainWindow):
             return
         self.last_report = report
         self.show_message(f"{what}: {report.summary()}")
-        box = QMessageBox(QMessageBox.Icon.Information, what, f"{what} done: {report.summary()}",
+        box = message_box(QMessageBox.Icon.Information, what, f"{what} done: {report.summary()}",
                           QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -476,7 +485,7 @@ class MainWindow(QMainWindow):
     # --- feedback -------------------------------------------------------------------
 
     def show_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10000)
+        self.statusBar().showMessage(plain(text, multiline=False), 10000)
 
     def on_action_failed(self, server_id: str, action: str, message: str) -> None:
         self._last_failure[server_id] = message
@@ -491,14 +500,14 @@ class MainWindow(QMainWindow):
         """One non-modal error box, reused so a burst of failures does not stack windows."""
         box = self.error_box
         if box is None:
-            box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+            box = message_box(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
             box.setWindowModality(Qt.WindowModality.NonModal)
             box.finished.connect(self._on_error_box_finished)
             self.error_box = box
             box.show()  # non-modal; open() would make it window-modal
         else:
-            box.setWindowTitle(title)
-            box.setText(text)
+            box.setWindowTitle(plain(title, multiline=False))
+            set_box_text(box, text)
         return box
 
     def _on_error_box_finished(self, _result: int) -> None:

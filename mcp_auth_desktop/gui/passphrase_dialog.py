@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcp_auth_desktop.gui.plain import set_plain, tooltip
+
 __all__ = ["PassphraseDialog", "ask_passphrase"]
 
 MIN_LENGTH = 8
@@ -31,7 +33,8 @@ class PassphraseDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Unlock your MCP tokens")
         self._confirm = confirm
-        intro = QLabel(message)
+        intro = QLabel()
+        set_plain(intro, message)
         intro.setWordWrap(True)
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
@@ -39,7 +42,8 @@ class PassphraseDialog(QDialog):
         self.repeat = QLineEdit()
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat.setAccessibleName("Repeat passphrase")
-        self.error = QLabel(error)
+        self.error = QLabel()
+        set_plain(self.error, error)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d93636")
         self.error.setVisible(bool(error))
@@ -75,7 +79,7 @@ class PassphraseDialog(QDialog):
         problem = self.problem()
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(problem is None)
-        ok.setToolTip(problem or "")
+        ok.setToolTip(tooltip(problem) if problem else "")
 
     def value(self) -> str:
         return self.passphrase.text()

@@ -25,6 +25,7 @@ from PySide6.QtGui import QBrush, QColor
 from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.bridge import ManagerBridge
 from mcp_auth_desktop.gui.icons import OverallState, status_icon
+from mcp_auth_desktop.gui.plain import plain, tooltip
 
 __all__ = ["Column", "ServerTableModel", "format_expires_in", "overall_state", "SERVER_ID_ROLE"]
 
@@ -172,9 +173,10 @@ class ServerTableModel(QAbstractTableModel):
         if role == SERVER_ID_ROLE:
             return view.id
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(view, col)
+            return plain(self._display(view, col), multiline=False)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(view, col)
+            tip = self._tooltip(view, col)
+            return None if tip is None else tooltip(tip)
         if role == Qt.ItemDataRole.DecorationRole and col == Column.STATE:
             if self._bridge.is_busy(view.id) or view.state in _WORKING:
                 return self._busy_icon

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcp_auth_desktop.gui.plain import set_plain
 from mcp_auth_desktop.gui.preferences import GuiSettings
 
 __all__ = ["SettingsDialog"]
@@ -62,7 +63,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.start_at_login)
         form.addRow(self.notifications)
         if storage_text:
-            where = QLabel(f"Secrets are kept in: {storage_text}")
+            where = QLabel()
+            set_plain(where, f"Secrets are kept in: {storage_text}")
             where.setWordWrap(True)
             where.setTextInteractionFlags(where.textInteractionFlags()
                                           | where.textInteractionFlags().TextSelectableByMouse)
