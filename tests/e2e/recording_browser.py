@@ -12,7 +12,8 @@ that neither carries a secret, ``state`` or ``code_challenge``), then, by
 * ``forge-state``: requests the start page, then sends a callback with a
   forged ``state`` to the ``redirect_uri`` named in the authorization URL.
 
-What it saw (statuses, page texts) is added to the record.
+What it saw (statuses, page texts) is added to the record, with ``done`` set
+(the CLI may exit before this command does: it is left running like a browser).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def _get(url: str) -> tuple[int, str, str]:
 
 
 def main(argv: list[str]) -> int:
-    record: dict[str, Any] = {"argv": argv, "env": dict(os.environ)}
+    record: dict[str, Any] = {"argv": argv, "env": dict(os.environ), "done": False}
     out = Path(os.environ["E2E_RECORD"])
+    out.write_text(json.dumps(record))  # at once: the app may finish before we do
     mode = os.environ.get("E2E_BROWSER_MODE", "approve")
     url = argv[-1]
     try:
@@ -62,7 +64,10 @@ def main(argv: list[str]) -> int:
             redirect_uri = parse_qs(urlsplit(location).query)["redirect_uri"][0]
             record["forged"] = _get(f"{redirect_uri}?{urlencode({'code': 'forged', 'state': 'forged-state'})}")
     finally:
-        out.write_text(json.dumps(record))
+        record["done"] = True
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        tmp.replace(out)
     return 0
 
 

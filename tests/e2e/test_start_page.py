@@ -68,7 +68,13 @@ def run_cli(tmp_path: Path, mode: str, *args: str, timeout: float = 120) -> tupl
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout,
     )
     took = time.monotonic() - t0
-    seen = json.loads(record.read_text()) if record.exists() else {}
+    seen: dict[str, Any] = {}
+    deadline = time.monotonic() + 60  # the browser command may still be closing Chromium
+    while mode != "none" and time.monotonic() < deadline:
+        seen = json.loads(record.read_text()) if record.exists() else {}
+        if seen.get("done"):
+            break
+        time.sleep(0.1)
     return done, seen, took
 
 
