@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from mock_server.app import create_app
-from mock_server.config import FAIL_WITH_VALUES, MockConfig
+from mock_server.config import FAIL_WITH_VALUES, PROTOCOL_CHOICES, MockConfig
 
 CONTROL_TOKEN_ENV = "MCP_AUTH_MOCK_CONTROL_TOKEN"
 
@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--subject", default="demo-user", help="the user every grant is for")
     auth.add_argument("--optional-resource", action="store_true",
                       help="accept requests without the RFC 8707 resource parameter (default: reject)")
+    mcp = p.add_argument_group("MCP")
+    mcp.add_argument("--protocol", choices=PROTOCOL_CHOICES, default="auto",
+                     help="MCP revision spoken at /mcp: auto (2026-07-28 and the handshake-era revisions, "
+                          "chosen per request) or one pinned (default auto)")
     knobs = p.add_argument_group("test knobs")
     knobs.add_argument("--access-token-ttl", type=int, default=300, help="seconds (default 300)")
     knobs.add_argument("--refresh-token-ttl", type=int, default=86400, help="seconds (default 86400)")
@@ -81,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="requests per window per IP and endpoint (default 600)")
     knobs.add_argument("--rate-limit-per-client", type=int, default=240,
                        help="requests per window per client and endpoint (default 240)")
+    knobs.add_argument("--no-auth", action="store_true",
+                       help="serve /mcp without the bearer check (for the conformance suite's server "
+                            "scenarios, which send no token); never use it otherwise")
     knobs.add_argument("--rate-limit-window", type=float, default=60.0, help="seconds (default 60)")
     return p
 
@@ -139,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         require_resource=not args.optional_resource,
         sse_responses=args.sse,
         signing_alg=args.signing_alg,
+        protocol=args.protocol,
+        require_auth=not args.no_auth,
     )
     try:
         app = create_app(config)

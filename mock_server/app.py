@@ -14,7 +14,7 @@ from mock_server import scopes as scope_rules
 from mock_server.clients import load_clients_file
 from mock_server.config import MockConfig
 from mock_server.control import CONTROL_PATH, control_endpoint
-from mock_server.mcp_endpoint import mcp_endpoint
+from mock_server.mcp import McpRuntime, mcp_endpoint
 from mock_server.middleware import CorsMiddleware, GuardMiddleware
 from mock_server.state import MockState
 from mock_server.validation import LOOPBACK_HOSTS
@@ -102,4 +102,5 @@ def create_app(config: MockConfig) -> Starlette:
         lifespan=lifespan,
     )
     app.state.mock = mock
+    app.state.mcp_runtime = McpRuntime()
     return app

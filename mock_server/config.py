@@ -12,6 +12,7 @@ from mock_server.clock import Clock
 
 FailWith = Literal["503", "429", "invalid_grant"]
 FAIL_WITH_VALUES: tuple[str, ...] = ("503", "429", "invalid_grant")
+PROTOCOL_CHOICES: tuple[str, ...] = ("auto", "2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26")
 
 
 @dataclass
@@ -55,6 +56,10 @@ class MockConfig:
     sse_responses: bool = False
     """Answer /mcp POSTs with SSE when the client accepts both JSON and SSE."""
     signing_alg: Literal["ES256", "RS256"] = "ES256"
+    protocol: str = "auto"
+    """MCP revision(s) spoken at /mcp: "auto" (2026-07-28 and every handshake-era revision) or one pinned."""
+    require_auth: bool = True
+    """False (--no-auth, a test knob for the conformance suite's server scenarios) skips the bearer check."""
     templates_dir: str | None = None
     clock: Clock | None = None
     cimd_transport: httpx.AsyncBaseTransport | None = None
@@ -79,6 +84,8 @@ class MockConfig:
             raise ValueError("leeway must be between 0 and 60 seconds")
         if self.fail_with not in FAIL_WITH_VALUES:
             raise ValueError(f"fail_with must be one of {FAIL_WITH_VALUES}")
+        if self.protocol not in PROTOCOL_CHOICES:
+            raise ValueError(f"protocol must be one of {PROTOCOL_CHOICES}")
         if self.access_token_ttl <= 0 or self.refresh_token_ttl <= 0 or self.code_ttl <= 0:
             raise ValueError("token lifetimes must be positive")
 
@@ -98,6 +105,7 @@ class Knobs:
     rotate_refresh_tokens: bool
     auto_approve: bool
     sse_responses: bool
+    protocol: str = "auto"
     fail_next: int = 0
     fail_with: str = "503"
     latency: float = 0.0
@@ -120,6 +128,7 @@ class Knobs:
             rotate_refresh_tokens=config.rotate_refresh_tokens,
             auto_approve=config.auto_approve,
             sse_responses=config.sse_responses,
+            protocol=config.protocol,
             fail_next=config.fail_next,
             fail_with=config.fail_with,
             latency=float(config.latency),
@@ -159,6 +168,8 @@ class Knobs:
                     and (value == "" or value.startswith(("http://", "https://")))
                 ):
                     raise ValueError(f"{key} must be an http(s) URL or empty")
+                elif key == "protocol" and value not in PROTOCOL_CHOICES:
+                    raise ValueError(f"protocol must be one of {PROTOCOL_CHOICES}")
                 setattr(self, key, value)
             return self.snapshot_unlocked()
 
