@@ -9,20 +9,14 @@ the handler again with the answers. One handler, both eras.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mock_server.mcp.hub import Hub
 from mock_server.mcp.protocol import INVALID_PARAMS, LOG_LEVELS, RpcError
+from mock_server.mcp.state_codec import StateCodec
 from mock_server.state import MockState, TokenCheck
-
-if TYPE_CHECKING:
-    from mock_server.mcp.runtime import McpRuntime
 
 Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -48,7 +42,8 @@ class Call:
     """The protocol revision this request is served under."""
     params: dict[str, Any]
     capabilities: dict[str, Any]
-    runtime: McpRuntime
+    codec: StateCodec
+    hub: Hub
     input_responses: dict[str, Any] | None = None
     request_state: str | None = None
     progress_token: Any = None
@@ -103,10 +98,6 @@ class Call:
             raise RpcError(INVALID_PARAMS, f"inputResponses[{key!r}].content must be an object")
         return {"action": action, "content": content}
 
-    @property
-    def codec(self) -> StateCodec:
-        return self.runtime.codec
-
     def load_state(self) -> dict[str, Any] | None:
         """The verified requestState, None when the client sent none."""
         if self.request_state is None:
@@ -115,33 +106,3 @@ class Call:
 
     def dump_state(self, data: Mapping[str, Any]) -> str:
         return self.codec.dump(data, self.subject)
-
-
-class StateCodec:
-    """requestState as HMAC-SHA256-signed JSON bound to the user, so a client can neither
-    forge nor alter it, nor replay another user's (SEP-2322 leaves the format to the server)."""
-
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key or secrets.token_bytes(32)
-
-    def _mac(self, payload: bytes) -> str:
-        return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()).decode().rstrip("=")
-
-    def dump(self, data: Mapping[str, Any], subject: str) -> str:
-        payload = json.dumps({"sub": subject, "data": dict(data)}, separators=(",", ":"), sort_keys=True).encode()
-        body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-        return f"{body}.{self._mac(payload)}"
-
-    def load(self, token: str, subject: str) -> dict[str, Any]:
-        body, _, mac = token.partition(".")
-        try:
-            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        except (ValueError, TypeError):
-            payload = b""
-        if not payload or not hmac.compare_digest(self._mac(payload), mac):
-            raise RpcError(INVALID_PARAMS, "requestState failed its integrity check")
-        decoded = json.loads(payload)
-        if decoded.get("sub") != subject or not isinstance(decoded.get("data"), dict):
-            raise RpcError(INVALID_PARAMS, "requestState belongs to another user")
-        data: dict[str, Any] = decoded["data"]
-        return data

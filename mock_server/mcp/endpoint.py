@@ -84,7 +84,9 @@ async def mcp_endpoint(request: Request) -> Response:
     if "method" in message and not isinstance(message["method"], str):
         return rpc_error(id_, INVALID_REQUEST, "method must be a string", 400)
     if is_modern(protocol, request, message):
+        mock.count("mcp_era:2026-07-28")
         if "method" not in message:
             return rpc_error(None, INVALID_REQUEST, "Clients send no JSON-RPC responses in MCP 2026-07-28", 400)
         return await stateless.handle(mock, runtime, request, auth, message, sse)
+    mock.count("mcp_era:handshake")
     return await legacy.handle(mock, runtime, request, auth, message, sse)

@@ -212,12 +212,12 @@ async def _logging_tool(call: Call, arguments: dict[str, Any]) -> dict[str, Any]
 
 
 async def _trigger_tools(call: Call, arguments: dict[str, Any]) -> dict[str, Any] | InputRequired:
-    await call.runtime.hub.publish("toolsListChanged", "notifications/tools/list_changed")
+    await call.hub.publish("toolsListChanged", "notifications/tools/list_changed")
     return text_result("tools/list_changed sent to listeners")
 
 
 async def _trigger_prompts(call: Call, arguments: dict[str, Any]) -> dict[str, Any] | InputRequired:
-    await call.runtime.hub.publish("promptsListChanged", "notifications/prompts/list_changed")
+    await call.hub.publish("promptsListChanged", "notifications/prompts/list_changed")
     return text_result("prompts/list_changed sent to listeners")
 
 

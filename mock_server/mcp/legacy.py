@@ -149,7 +149,7 @@ async def handle(
     meta = params["_meta"] if isinstance(params.get("_meta"), dict) else {}
     call = Call(
         mock=mock, auth=auth, version=session.protocol_version, params=params, capabilities=link.capabilities,
-        runtime=runtime, progress_token=meta.get("progressToken"), log_level=link.log_level or "debug",
+        codec=runtime.codec, hub=runtime.hub, progress_token=meta.get("progressToken"), log_level=link.log_level or "debug",
     )
     try:
         tool = methods.preflight(call, method)
@@ -161,7 +161,7 @@ async def handle(
         return error_response(id_, exc)
 
     async def work(emit: Emit) -> dict[str, Any]:
-        return result_message(id_, await _run(call, link, method, emit))
+        return result_message(id_, await _run(runtime, call, link, method, emit))
 
     streams = tool is not None and tool.streams
     accepts_sse = wants_sse(request.headers.get("accept", ""), True)
@@ -178,7 +178,7 @@ async def handle(
     return await answer_json(work, id_)
 
 
-async def _run(call: Call, link: SessionLink, method: str, emit: Emit) -> dict[str, Any]:
+async def _run(runtime: McpRuntime, call: Call, link: SessionLink, method: str, emit: Emit) -> dict[str, Any]:
     """Run the handler; send each input request to the client over the stream and retry with the answers."""
 
     async def notify(name: str, payload: dict[str, Any]) -> None:
@@ -193,12 +193,12 @@ async def _run(call: Call, link: SessionLink, method: str, emit: Emit) -> dict[s
             return result
         call.request_state = result.state
         for key, wanted in result.requests.items():
-            answers[key] = await _ask(call, link, wanted, emit)
+            answers[key] = await _ask(runtime, link, wanted, emit)
     raise RpcError(INVALID_REQUEST, "Too many rounds of input requests")
 
 
-async def _ask(call: Call, link: SessionLink, wanted: dict[str, Any], emit: Emit) -> Any:
-    request_id = call.runtime.next_id("srv-")
+async def _ask(runtime: McpRuntime, link: SessionLink, wanted: dict[str, Any], emit: Emit) -> Any:
+    request_id = runtime.next_id("srv-")
     future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     link.pending[request_id] = future
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from mock_server import scopes as scope_rules
 from mock_server.mcp import content
+from mock_server.mcp.catalogue import TOOLS
 from mock_server.mcp.context import Call, InputRequired
 from mock_server.mcp.protocol import INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, RpcError
 from mock_server.mcp.registry import McpTool
@@ -41,7 +42,7 @@ class ScopeRequired(Exception):
 
 def visible_tools(call: Call) -> list[McpTool]:
     return [
-        t for t in call.runtime.tools.values()
+        t for t in TOOLS.values()
         if not (t.modern_only and not call.modern) and not (t.legacy_only and call.modern)
     ]
 

@@ -1,5 +1,5 @@
-"""The tools /mcp lists and calls: the demo tools (with their scopes) first, then the
-conformance-suite fixtures. Order is fixed, so tools/list is deterministic across requests."""
+"""What a tool of /mcp is (McpTool), and the two demo tools built for 2026-07-28:
+regional_echo (an Mcp-Param header) and confirm_action (a multi round-trip)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def text_result(text: str, is_error: bool = False) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": text}], "isError": is_error}
 
 
-def _wrap_demo(tool: demo.Tool) -> McpTool:
+def wrap_demo(tool: demo.Tool) -> McpTool:
     async def run(call: Call, arguments: dict[str, Any]) -> dict[str, Any] | InputRequired:
         try:
             text = tool.run(call.mock, call.auth, arguments)
@@ -131,16 +131,3 @@ CONFIRM_ACTION = McpTool(
     streams=True,
     requires={"elicitation": {}},
 )
-
-
-def _demo_tools() -> list[McpTool]:
-    order = ["whoami", "echo", "list_notes", "write_note", "share_note", "admin_stats"]
-    wrapped = [_wrap_demo(demo.TOOLS[name]) for name in order]
-    return [*wrapped, REGIONAL_ECHO, CONFIRM_ACTION]
-
-
-def build_tools() -> dict[str, McpTool]:
-    from mock_server.mcp import fixtures
-
-    tools = [*_demo_tools(), *fixtures.TOOLS]
-    return {tool.name: tool for tool in tools}

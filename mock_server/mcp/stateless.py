@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from mock_server.mcp import headers as header_rules
 from mock_server.mcp import methods
 from mock_server.mcp.context import Call, InputRequired
+from mock_server.mcp.hub import Listener
 from mock_server.mcp.protocol import (
     HEADER_MISMATCH,
     INSTRUCTIONS,
@@ -40,7 +41,7 @@ from mock_server.mcp.protocol import (
     sse_event,
     wants_sse,
 )
-from mock_server.mcp.runtime import Listener, McpRuntime
+from mock_server.mcp.runtime import McpRuntime
 from mock_server.mcp.streams import Emit, answer_json, answer_sse
 from mock_server.state import MockState, TokenCheck
 
@@ -136,7 +137,7 @@ async def handle(
             raise _removed_method(method)
         call = Call(
             mock=mock, auth=auth, version=version, params=params, capabilities=dict(meta[META_CAPABILITIES]),
-            runtime=runtime, progress_token=meta.get("progressToken"), log_level=meta.get(META_LOG_LEVEL),
+            codec=runtime.codec, hub=runtime.hub, progress_token=meta.get("progressToken"), log_level=meta.get(META_LOG_LEVEL),
         )
         tool = methods.preflight(call, method)
         if method == "subscriptions/listen":

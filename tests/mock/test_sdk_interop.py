@@ -58,6 +58,7 @@ async def test_sdk_client_lists_and_calls_tools_with_our_token(server: MockProce
     async with httpx.AsyncClient(timeout=20) as http:
         client = await register_public_client(http, server.issuer)
         tokens = await get_tokens(http, server, client["client_id"], "mcp:read")
+    before = server.control()["stats"]
     async with sdk_client(server, tokens["access_token"], mode) as mcp:
         listed = await mcp.list_tools()
         names = {tool.name for tool in listed.tools}
@@ -65,7 +66,12 @@ async def test_sdk_client_lists_and_calls_tools_with_our_token(server: MockProce
         result = await mcp.call_tool("echo", {"text": "hello from the SDK"})
         assert result.content[0].text == "hello from the SDK"  # type: ignore[union-attr]
         assert not result.is_error
-    server.control(knobs={"sse_responses": False})
+    after = server.control(knobs={"sse_responses": False})["stats"]
+    # auto: the SDK probes server/discover and stays on 2026-07-28; legacy: initialize and a session.
+    era = "mcp_era:2026-07-28" if mode == "auto" else "mcp_era:handshake"
+    other = "mcp_era:handshake" if mode == "auto" else "mcp_era:2026-07-28"
+    assert after.get(era, 0) - before.get(era, 0) >= 3
+    assert after.get(other, 0) == before.get(other, 0)
 
 
 async def test_sdk_client_step_up_refresh_and_revocation(server: MockProcess) -> None:
@@ -97,3 +103,26 @@ async def test_sdk_client_step_up_refresh_and_revocation(server: MockProcess) ->
             await mcp.list_tools()
     assert isinstance(failed.value, MCPError) or failed.group_contains(MCPError)
     assert server.control()["stats"]["rs_invalid_token"] >= 1
+
+
+@pytest.mark.parametrize("pinned", ["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"])
+async def test_sdk_auto_mode_finds_the_pinned_revision(pinned: str) -> None:
+    """The official SDK's era detection against each --protocol pin: 2026-07-28 stays
+    stateless; a handshake-only server answers the server/discover probe with 400 and the
+    SDK falls back to initialize, getting the pinned revision."""
+    process = start_mock_process("--auto-approve", "--protocol", pinned)
+    try:
+        async with httpx.AsyncClient(timeout=20) as http:
+            client = await register_public_client(http, process.issuer)
+            tokens = await get_tokens(http, process, client["client_id"], "mcp:read")
+        async with sdk_client(process, tokens["access_token"], "auto") as mcp:
+            result = await mcp.call_tool("echo", {"text": pinned})
+            assert result.content[0].text == pinned  # type: ignore[union-attr]
+        stats = process.control()["stats"]
+        if pinned == "2026-07-28":
+            assert stats.get("mcp_era:handshake", 0) == 0
+        else:
+            assert stats["mcp_era:handshake"] >= 2  # initialize, then the call on the session
+            assert process.control()["knobs"]["protocol"] == pinned
+    finally:
+        process.stop()
