@@ -22,21 +22,10 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike
-from mcp_auth_desktop.core.state import (
-    LogEvent,
-    ManagerEvent,
-    RefreshFailed,
-    RevocationReport,
-    ServerAdded,
-    ServerRemoved,
-    ServerView,
-    SignInNeeded,
-    StateChanged,
-    TokensRefreshed,
-)
 from mcp_auth_desktop.gui.redact import Redactor
 
 __all__ = ["ManagerBridge", "AddServerRequest", "Tool"]
@@ -154,10 +143,10 @@ class ManagerBridge(QObject):
         if old & new:
             self.serversChanged.emit(sorted(old & new))
 
-    def servers(self) -> list[ServerView]:
+    def servers(self) -> list[core_state.ServerView]:
         return self._manager.servers()
 
-    def get(self, server_id: str) -> ServerView | None:
+    def get(self, server_id: str) -> core_state.ServerView | None:
         try:
             return self._manager.get(server_id)
         except McpAuthError:
@@ -205,10 +194,10 @@ class ManagerBridge(QObject):
 
     # ----------------------------------------------------------------- actions
 
-    def add_server(self, request: AddServerRequest) -> asyncio.Task[ServerView | None]:
+    def add_server(self, request: AddServerRequest) -> asyncio.Task[core_state.ServerView | None]:
         return self._run(GLOBAL, "add", self._add(request), lambda v: f"Added {v.name}.")
 
-    async def _add(self, request: AddServerRequest) -> ServerView:
+    async def _add(self, request: AddServerRequest) -> core_state.ServerView:
         # The add dialog needs the kind of failure (can it offer "Add anyway"?), not only text.
         self.last_add_error = None
         try:
@@ -226,7 +215,7 @@ class ManagerBridge(QObject):
             self.last_add_error = exc
             raise
 
-    def sign_in(self, server_id: str, *, scopes: tuple[str, ...] = ()) -> asyncio.Task[ServerView | None]:
+    def sign_in(self, server_id: str, *, scopes: tuple[str, ...] = ()) -> asyncio.Task[core_state.ServerView | None]:
         """Sign in; ``scopes`` adds challenged scopes (a step-up asked for by a bridge)."""
         existing = self.running(server_id, "sign-in")
         if existing is not None:
@@ -251,7 +240,7 @@ class ManagerBridge(QObject):
         task.cancel()
         return True
 
-    def refresh(self, server_id: str) -> asyncio.Task[ServerView | None]:
+    def refresh(self, server_id: str) -> asyncio.Task[core_state.ServerView | None]:
         return self._run(
             server_id,
             "refresh",
@@ -263,12 +252,12 @@ class ManagerBridge(QObject):
         """The access token, refreshed first when it expires within ``min_ttl`` seconds."""
         return self._run(server_id, "copy", self._manager.get_token(server_id, min_ttl=min_ttl))
 
-    def revoke(self, server_id: str) -> asyncio.Task[RevocationReport | None]:
+    def revoke(self, server_id: str) -> asyncio.Task[core_state.RevocationReport | None]:
         return self._run(
             server_id, "revoke", self._manager.revoke(server_id), lambda r: r.summary()
         )
 
-    def remove(self, server_id: str) -> asyncio.Task[RevocationReport | None]:
+    def remove(self, server_id: str) -> asyncio.Task[core_state.RevocationReport | None]:
         return self._run(
             server_id, "remove", self._manager.remove(server_id), lambda r: r.summary()
         )
@@ -418,16 +407,16 @@ class ManagerBridge(QObject):
     def _emit_log(self, level: str, text: str, at: float | None = None) -> None:
         self.logLine.emit(at if at is not None else time.time(), level, self.redactor(text))
 
-    def _on_manager_event(self, event: ManagerEvent) -> None:
+    def _on_manager_event(self, event: core_state.ManagerEvent) -> None:
         if self._closed:
             return
         sid = event.server_id
-        if isinstance(event, ServerAdded):
+        if isinstance(event, core_state.ServerAdded):
             self._names[sid] = event.name
             self.serverAdded.emit(sid)
             self._emit_log("info", f"{event.name}: added", event.at)
             return
-        if isinstance(event, ServerRemoved):
+        if isinstance(event, core_state.ServerRemoved):
             name = self._names.pop(sid, event.name)
             self._dirty.discard(sid)
             self._failing.discard(sid)
@@ -437,17 +426,17 @@ class ManagerBridge(QObject):
             return
         self._mark_dirty(sid)
         label = self._label(sid)
-        if isinstance(event, StateChanged):
+        if isinstance(event, core_state.StateChanged):
             self._emit_log("debug", f"{label}: {event.old.value} → {event.new.value}", event.at)
-        elif isinstance(event, TokensRefreshed):
+        elif isinstance(event, core_state.TokensRefreshed):
             self._failing.discard(sid)
             rotated = ", refresh token rotated" if event.rotated else ""
             self._emit_log("info", f"{label}: tokens refreshed{rotated}", event.at)
-        elif isinstance(event, SignInNeeded):
+        elif isinstance(event, core_state.SignInNeeded):
             reason = sanitize_server_text(event.reason)
             self._emit_log("warning", f"{label}: sign-in needed: {reason}", event.at)
             self.notify.emit("sign-in", f"{label} needs you to sign in", self.redactor(reason))
-        elif isinstance(event, RefreshFailed):
+        elif isinstance(event, core_state.RefreshFailed):
             reason = sanitize_server_text(event.reason)
             retry = f"; retrying in {event.retry_in:.0f} s" if event.retry_in else ""
             self._emit_log("warning", f"{label}: refresh failed: {reason}{retry}", event.at)
@@ -457,7 +446,7 @@ class ManagerBridge(QObject):
                 self.notify.emit(
                     "refresh-failed", f"Refreshing {label} failed", self.redactor(reason + retry)
                 )
-        elif isinstance(event, LogEvent):
+        elif isinstance(event, core_state.LogEvent):
             self._emit_log(event.level, f"{label}: {event.message}", event.at)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import (
     DuplicateServerError,
     InsecureUrlError,
@@ -25,23 +26,11 @@ from mcp_auth_desktop.core.errors import (
 )
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike, StorageLocation
-from mcp_auth_desktop.core.state import (
-    ManagerEvent,
-    RefreshFailed,
-    RevocationReport,
-    ServerAdded,
-    ServerRemoved,
-    ServerState,
-    ServerView,
-    SignInNeeded,
-    StateChanged,
-    TokensRefreshed,
-)
 
 
 @dataclass
 class _Entry:
-    view: ServerView
+    view: core_state.ServerView
     access_token: str | None = None
     refresh_token: str | None = None
 
@@ -67,12 +56,12 @@ class FakeManager:
 
     def __post_init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self._subs: list[Callable[[ManagerEvent], None]] = []
+        self._subs: list[Callable[[core_state.ManagerEvent], None]] = []
         self._ids = itertools.count(1)
 
     # --- helpers for tests ------------------------------------------------------
 
-    def seed(self, count: int, *, state: ServerState = ServerState.SIGNED_IN,
+    def seed(self, count: int, *, state: core_state.ServerState = core_state.ServerState.SIGNED_IN,
              ttl: float | None = None) -> list[str]:
         """Add ``count`` servers at once, without events (a loaded settings file)."""
         ids = []
@@ -80,8 +69,8 @@ class FakeManager:
         for _ in range(count):
             n = next(self._ids)
             sid = f"srv{n:04d}"
-            signed = state in (ServerState.SIGNED_IN, ServerState.REFRESHING)
-            view = ServerView(
+            signed = state in (core_state.ServerState.SIGNED_IN, core_state.ServerState.REFRESHING)
+            view = core_state.ServerView(
                 id=sid, name=f"Server {n}", url=f"https://mcp{n}.example.com/mcp", state=state,
                 issuer=f"https://auth{n}.example.com", resource=f"https://mcp{n}.example.com/mcp",
                 registration_method="dcr", client_id=f"client-{n}",
@@ -103,11 +92,11 @@ class FakeManager:
     def token_of(self, ref: str) -> str | None:
         return self._entries[self.get(ref).id].access_token
 
-    def set_state(self, ref: str, state: ServerState, **changes: Any) -> None:
+    def set_state(self, ref: str, state: core_state.ServerState, **changes: Any) -> None:
         e = self._entries[self.get(ref).id]
         self._set(e, state, **changes)
 
-    def emit(self, event: ManagerEvent) -> None:
+    def emit(self, event: core_state.ManagerEvent) -> None:
         for cb in list(self._subs):
             cb(event)
 
@@ -119,16 +108,16 @@ class FakeManager:
     async def aclose(self) -> None:
         self.closed = True
 
-    def servers(self) -> list[ServerView]:
+    def servers(self) -> list[core_state.ServerView]:
         return [e.view for e in self._entries.values()]
 
-    def get(self, ref: str) -> ServerView:
+    def get(self, ref: str) -> core_state.ServerView:
         for e in self._entries.values():
             if ref in (e.view.id, e.view.name, e.view.url):
                 return e.view
         raise ServerNotFoundError(f"No server called {ref!r}.")
 
-    def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[core_state.ManagerEvent], None]) -> Callable[[], None]:
         self._subs.append(callback)
         return lambda: self._subs.remove(callback) if callback in self._subs else None
 
@@ -139,7 +128,7 @@ class FakeManager:
     async def add_server(self, url: str, *, name: str | None = None, client_id: str | None = None,
                          client_secret: str | None = None, client_auth_method: str | None = None,
                          scopes: tuple[str, ...] = (), options: ServerOptions = ServerOptions(),
-                         discover: bool = True) -> ServerView:
+                         discover: bool = True) -> core_state.ServerView:
         self.calls.append(("add", url))
         if url.startswith("http://") and not options.allow_insecure_loopback:
             raise InsecureUrlError("Plain http is only allowed for loopback servers you allow.")
@@ -147,32 +136,32 @@ class FakeManager:
             raise DuplicateServerError(f"{url} is already in your list.")
         n = next(self._ids)
         sid = f"srv{n:04d}"
-        view = ServerView(id=sid, name=name or url.split("//")[1].split("/")[0], url=url,
-                          state=ServerState.NEW, requested_scopes=scopes, client_id=client_id,
+        view = core_state.ServerView(id=sid, name=name or url.split("//")[1].split("/")[0], url=url,
+                          state=core_state.ServerState.NEW, requested_scopes=scopes, client_id=client_id,
                           registration_method="preregistered" if client_id else None)
         entry = _Entry(view)
         self._entries[sid] = entry
-        self.emit(ServerAdded(sid, time.time(), view.name))
+        self.emit(core_state.ServerAdded(sid, time.time(), view.name))
         if discover:
-            self._set(entry, ServerState.DISCOVERING)
+            self._set(entry, core_state.ServerState.DISCOVERING)
             await asyncio.sleep(self.delay)
-            self._set(entry, ServerState.NEEDS_SIGN_IN, issuer="https://auth.example.com",
+            self._set(entry, core_state.ServerState.NEEDS_SIGN_IN, issuer="https://auth.example.com",
                       resource=url, revocation_supported=self.revocation_supported,
                       discovery_trail=(f"GET {url}: 401", "PRM: ok", "AS metadata: ok"))
         return entry.view
 
-    async def rename(self, ref: str, name: str) -> ServerView:
+    async def rename(self, ref: str, name: str) -> core_state.ServerView:
         e = self._entries[self.get(ref).id]
         e.view = replace(e.view, name=name)
         return e.view
 
     async def sign_in(self, ref: str, *,
                       on_authorization_url: Callable[[str], None] | None = None,
-                      scopes: tuple[str, ...] = ()) -> ServerView:
+                      scopes: tuple[str, ...] = ()) -> core_state.ServerView:
         e = self._entries[self.get(ref).id]
         self.calls.append(("sign_in", e.view.id))
         previous = e.view.state
-        self._set(e, ServerState.SIGNING_IN)
+        self._set(e, core_state.ServerState.SIGNING_IN)
         try:
             if on_authorization_url is not None:
                 on_authorization_url(f"https://auth.example.com/authorize?client_id=c&state={secrets.token_hex(4)}")
@@ -180,43 +169,43 @@ class FakeManager:
             if e.view.id in self.fail_sign_in:
                 raise self.fail_sign_in[e.view.id]
         except BaseException:
-            self._set(e, previous if previous is not ServerState.SIGNING_IN else ServerState.NEEDS_SIGN_IN)
+            self._set(e, previous if previous is not core_state.ServerState.SIGNING_IN else core_state.ServerState.NEEDS_SIGN_IN)
             raise
         e.access_token = f"at-{secrets.token_hex(24)}"
         e.refresh_token = f"rt-{secrets.token_hex(8)}"
         now = time.time()
-        self._set(e, ServerState.SIGNED_IN, expires_at=now + self.token_ttl, has_refresh_token=True,
+        self._set(e, core_state.ServerState.SIGNED_IN, expires_at=now + self.token_ttl, has_refresh_token=True,
                   granted_scopes=e.view.requested_scopes or ("mcp:read",),
                   client_id=e.view.client_id or "dcr-client-1",
                   registration_method=e.view.registration_method or "dcr",
                   redirect_uri="http://127.0.0.1:40123/callback", last_error=None)
         return e.view
 
-    async def refresh(self, ref: str, *, force: bool = True) -> ServerView:
+    async def refresh(self, ref: str, *, force: bool = True) -> core_state.ServerView:
         e = self._entries[self.get(ref).id]
         self.calls.append(("refresh", e.view.id))
         if e.refresh_token is None:
             raise SignInRequiredError(f"Sign in to {e.view.name} first.")
-        self._set(e, ServerState.REFRESHING)
+        self._set(e, core_state.ServerState.REFRESHING)
         await asyncio.sleep(self.delay)
         now = time.time()
         err = self.fail_refresh.get(e.view.id)
         if err is not None:
             if isinstance(err, InvalidGrantError):
                 e.access_token = e.refresh_token = None
-                self._set(e, ServerState.SIGN_IN_NEEDED, has_refresh_token=False, expires_at=None,
+                self._set(e, core_state.ServerState.SIGN_IN_NEEDED, has_refresh_token=False, expires_at=None,
                           last_refresh_at=now, last_refresh_result="failed: sign-in needed",
                           last_error=err.user_message)
-                self.emit(SignInNeeded(e.view.id, now, err.user_message))
+                self.emit(core_state.SignInNeeded(e.view.id, now, err.user_message))
             else:
-                self._set(e, ServerState.SIGNED_IN, last_refresh_at=now,
+                self._set(e, core_state.ServerState.SIGNED_IN, last_refresh_at=now,
                           last_refresh_result="failed, will retry", last_error=err.user_message)
-                self.emit(RefreshFailed(e.view.id, now, err.user_message, err.transient, 30.0))
+                self.emit(core_state.RefreshFailed(e.view.id, now, err.user_message, err.transient, 30.0))
             raise err
         e.access_token = f"at-{secrets.token_hex(24)}"
-        self._set(e, ServerState.SIGNED_IN, expires_at=now + self.token_ttl, last_refresh_at=now,
+        self._set(e, core_state.ServerState.SIGNED_IN, expires_at=now + self.token_ttl, last_refresh_at=now,
                   last_refresh_result="ok", last_error=None)
-        self.emit(TokensRefreshed(e.view.id, now, now + self.token_ttl, rotated=True))
+        self.emit(core_state.TokensRefreshed(e.view.id, now, now + self.token_ttl, rotated=True))
         return e.view
 
     async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str:
@@ -229,7 +218,7 @@ class FakeManager:
         assert e.access_token is not None
         return e.access_token
 
-    async def revoke(self, ref: str) -> RevocationReport:
+    async def revoke(self, ref: str) -> core_state.RevocationReport:
         e = self._entries[self.get(ref).id]
         self.calls.append(("revoke", e.view.id))
         await asyncio.sleep(self.delay)
@@ -238,18 +227,18 @@ class FakeManager:
             if t and self.revocation_supported:
                 self.revoked_tokens.append(t)
         e.access_token = e.refresh_token = None
-        self._set(e, ServerState.REVOKED, expires_at=None, has_refresh_token=False, granted_scopes=())
+        self._set(e, core_state.ServerState.REVOKED, expires_at=None, has_refresh_token=False, granted_scopes=())
         if not self.revocation_supported:
-            return RevocationReport(supported=False)
-        return RevocationReport(supported=True, refresh_token_revoked=had, access_token_revoked=had)
+            return core_state.RevocationReport(supported=False)
+        return core_state.RevocationReport(supported=True, refresh_token_revoked=had, access_token_revoked=had)
 
-    async def remove(self, ref: str) -> RevocationReport:
+    async def remove(self, ref: str) -> core_state.RevocationReport:
         view = self.get(ref)
         report = await self.revoke(ref)
         report = replace(report, registration_deleted=True if report.supported else None)
         del self._entries[view.id]
         self.calls.append(("remove", view.id))
-        self.emit(ServerRemoved(view.id, time.time(), view.name, report))
+        self.emit(core_state.ServerRemoved(view.id, time.time(), view.name, report))
         return report
 
     async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
@@ -260,7 +249,7 @@ class FakeManager:
             return [(names[i], (await self.remove(i)).summary()) for i in names]
         self._entries.clear()
         for i, name in names.items():
-            self.emit(ServerRemoved(i, time.time(), name, None))
+            self.emit(core_state.ServerRemoved(i, time.time(), name, None))
         return [(name, "forgotten here only (not revoked at the server)") for name in names.values()]
 
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
@@ -275,11 +264,11 @@ class FakeManager:
 
     # --- internals -------------------------------------------------------------------
 
-    def _set(self, e: _Entry, state: ServerState, **changes: Any) -> None:
+    def _set(self, e: _Entry, state: core_state.ServerState, **changes: Any) -> None:
         old = e.view.state
         e.view = replace(e.view, state=state, **changes)
         if old is not state:
-            self.emit(StateChanged(e.view.id, time.time(), old, state))
+            self.emit(core_state.StateChanged(e.view.id, time.time(), old, state))
 
 
 if TYPE_CHECKING:
