@@ -98,7 +98,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(change.diff() or f"{change.summary()} (already as wanted).\n")
         return 0
     backup = setup.apply(change)
-    print(change.summary() + ("." if change.changed else ": it is already set up."))
+    if change.changed:
+        print(change.summary() + ".")
+    elif args.remove:
+        print(f"{change.summary()}: there is no {change.entry_name!r} entry to remove.")
+    else:
+        print(f"{change.summary()}: it is already set up.")
     if backup is not None:
         print(f"Backup of the previous file: {backup}")
     if change.changed and not args.remove:

@@ -153,6 +153,9 @@ def test_setup_client_on_samples(tmp_path: Path, server: dict[str, str], vscode_
     gone = mcp_auth(*args, "--remove")
     assert gone.returncode == 0, gone.stderr
     after = path.read_bytes().decode()
+    twice = mcp_auth(*args, "--remove")
+    assert twice.returncode == 0 and "no 'Example Server' entry to remove" in twice.stdout
+    assert path.read_bytes().decode() == after
     if before and (before.get(key) or {}):
         assert after == original  # other entries there: the exact original comes back
     else:
