@@ -731,11 +731,14 @@ class TokenManager:
         self._note(s, "info", f"Signed in to {s.config.name}.")
         log.info("signed in to %s", s.config.name)
         self._wake.set()
-        await self._settle_migrations(s, all_=True)
+        await self._settle_migrations(s)
 
-    async def _settle_migrations(self, s: _Server, *, all_: bool) -> None:
+    async def _settle_migrations(self, s: _Server) -> None:
         """Revoke and deregister at authorization servers this server moved away from."""
-        for report in await migration.settle_server(self.oauth, self._vault, s.config.id, all_=all_):
+        for report in await migration.settle_server(
+            self.oauth, self._vault, s.config.id,
+            schedule=self._revocation_next_try, now=self._clock.time(),
+        ):
             level = "info" if report.complete else "warning"
             self._migration_note(s, level, report.summary())
 
@@ -1177,6 +1180,9 @@ class TokenManager:
         now = self._clock.time()
         for item in await self._registry.pending_revocations():
             self._revocation_next_try.setdefault(item.name, now)
+        for retired in await migration.retired_for(self._vault):
+            if retired.due:
+                self._revocation_next_try.setdefault(retired.name, now)
 
     async def retry_pending_revocations(self, *, only_due: bool = False) -> list[RevocationReport]:
         """Retry revocations that failed earlier; successful ones are forgotten."""
@@ -1196,6 +1202,10 @@ class TokenManager:
                 self._revocation_next_try[item.name] = now + delay
                 continue
             await self._finish_pending(item)
+        # Credentials left at an authorization server a server moved away from (SEP-2352).
+        for done in await migration.settle_due(self.oauth, self._vault, self._revocation_next_try, now):
+            level = "info" if done.complete else "warning"
+            self._emit(migration.MigrationNote(done.server_id, now, level=level, message=done.summary()))
         return reports
 
     async def _finish_pending(self, item: PendingRevocation) -> None:
@@ -1250,7 +1260,7 @@ class TokenManager:
                     s.config.id, s.discovery.auth_server.issuer
                 )
             # Credentials retired by an authorization server migration go too (finding 15.6).
-            await self._settle_migrations(s, all_=True)
+            await self._settle_migrations(s)
             await self._registry.delete_server_secrets(s.config.id)
             await self._registry.drop_server(s.config.id)
         report = replace(report, registration_deleted=deleted)

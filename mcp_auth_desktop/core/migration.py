@@ -42,6 +42,7 @@ __all__ = [
     "retire_server",
     "retired_for",
     "settle",
+    "settle_due",
     "settle_server",
 ]
 
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 RETIRED_PREFIX = "retired/"
 #: Retired credentials the old server keeps refusing are given up after this many tries.
 MAX_ATTEMPTS = 8
+#: Backoff between tries in the background (doubling, capped).
+RETRY_BASE = 60.0
+RETRY_CAP = 3600.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class MigrationReport:
     revocation_supported: bool
     registration_deleted: bool | None  # None: nothing that could be deleted (not dynamic, no URI)
     problems: tuple[str, ...] = ()
+    server_id: str = ""
 
     @property
     def complete(self) -> bool:
@@ -234,6 +239,7 @@ async def settle(oauth: OAuthClientLike, vault: SecretVault, item: Retired) -> M
         revocation_supported=supported,
         registration_deleted=deleted,
         problems=tuple(problems),
+        server_id=item.server_id,
     )
     if result.complete or deleted:
         # Deleting the client invalidates its grants too (RFC 7592 §2.3): nothing left.
@@ -283,19 +289,53 @@ async def retire_server(
 
 
 async def settle_server(
-    oauth: OAuthClientLike, vault: SecretVault, server_id: str, *, all_: bool = False
+    oauth: OAuthClientLike,
+    vault: SecretVault,
+    server_id: str,
+    *,
+    schedule: dict[str, float],
+    now: float,
 ) -> list[MigrationReport]:
-    """Settle a server's due retired credentials (``all_``: every one, as on remove)."""
-    if all_:
-        await mark_due(vault, server_id)
+    """Settle every retired entry of one server now (after a sign-in, on remove).
+
+    What cannot be done yet is put on ``schedule`` for :func:`settle_due`.
+    """
+    await mark_due(vault, server_id)
     reports: list[MigrationReport] = []
     for item in await retired_for(vault, server_id):
-        if not item.due:
+        schedule[item.name] = now
+        reports.extend(await _settle_scheduled(oauth, vault, item, schedule, now))
+    return reports
+
+
+async def _settle_scheduled(
+    oauth: OAuthClientLike, vault: SecretVault, item: Retired, schedule: dict[str, float], now: float
+) -> list[MigrationReport]:
+    if item.attempts >= MAX_ATTEMPTS:
+        await vault.delete(item.name)
+        schedule.pop(item.name, None)
+        log.warning("gave up on the retired credentials of %s at %s", item.server_name,
+                    redact_url(item.issuer))
+        return []
+    report = await settle(oauth, vault, item)
+    if await vault.get(item.name) is None:
+        schedule.pop(item.name, None)
+    else:
+        schedule[item.name] = now + min(RETRY_CAP, RETRY_BASE * 2.0**item.attempts)
+    return [report]
+
+
+async def settle_due(
+    oauth: OAuthClientLike, vault: SecretVault, schedule: dict[str, float], now: float
+) -> list[MigrationReport]:
+    """The background retry: settle every due retired entry whose time has come.
+
+    ``schedule`` maps entry names to the next try (the manager's revocation
+    schedule, so its scheduler wakes for these too); a new entry is tried at once.
+    """
+    reports: list[MigrationReport] = []
+    for item in await retired_for(vault):
+        if not item.due or schedule.setdefault(item.name, now) > now:
             continue
-        if item.attempts >= MAX_ATTEMPTS:
-            await vault.delete(item.name)
-            log.warning("gave up on the retired credentials of %s at %s", item.server_name,
-                        redact_url(item.issuer))
-            continue
-        reports.append(await settle(oauth, vault, item))
+        reports.extend(await _settle_scheduled(oauth, vault, item, schedule, now))
     return reports

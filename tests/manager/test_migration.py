@@ -40,6 +40,7 @@ pytestmark = pytest.mark.e2e
 class Pair:
     a: MockProcess
     b: MockProcess
+    db: str = ""
 
     def migrate(self) -> None:
         self.a.control(knobs={"authorization_server": self.b.issuer})
@@ -57,7 +58,7 @@ def pair() -> Iterator[Pair]:
                 # No rotation at A: the refresh token the app holds stays the live one, so the
                 # test can show that it is dead afterwards because it was revoked.
                 a.control(knobs={"rotate_refresh_tokens": False})
-                yield Pair(a, b)
+                yield Pair(a, b, db)
             finally:
                 b.stop()
         finally:
@@ -208,3 +209,48 @@ async def test_a_call_that_may_not_sign_in_still_sees_the_move(app: App, pair: P
     assert await migration.retired_for(app.vault) == []
     assert stat(pair.a, "clients_deleted") == 1
     assert (await app.manager.call("moving", "tools/list")).get("tools")
+
+
+async def test_what_the_old_server_could_not_take_is_tried_again(app: App, pair: Pair) -> None:
+    """A is down when the server is removed: the retired credentials stay (encrypted) and are
+    revoked and deleted by the background retry once A is back; nothing is given up silently."""
+    from urllib.parse import urlsplit
+
+    old_reg, old_refresh = await old_credentials(app, pair)
+    pair.migrate()
+    await app.manager.rediscover("moving")
+    port = urlsplit(pair.a.base_url).port
+    assert port is not None
+    pair.a.stop()
+
+    await app.manager.remove("moving")
+    [left] = await migration.retired_for(app.vault)
+    assert left.due and left.attempts == 1
+    assert any("failed" in n and "it will be tried again" in n for n in app.notes()), app.notes()
+
+    back = start_mock_process("--auto-approve", "--db", pair.db, "--port", str(port))
+    try:
+        back.control(knobs={"rotate_refresh_tokens": False})  # as before the restart
+        assert await refresh_grant_works(back, old_reg, old_refresh)  # still live at A
+        app.manager._clock = _Later(app.manager._clock, migration.RETRY_BASE * 2 + 1)  # type: ignore[attr-defined]
+        await app.manager.retry_pending_revocations(only_due=True)
+        assert await migration.retired_for(app.vault) == []
+        assert not await refresh_grant_works(back, old_reg, old_refresh)
+        assert not await registration_exists(old_reg)
+        assert stat(back, "clients_deleted") == 1
+    finally:
+        back.stop()
+
+
+class _Later:
+    """The manager's clock, ``ahead`` seconds later (the backoff has passed)."""
+
+    def __init__(self, clock: object, ahead: float) -> None:
+        self._clock = clock
+        self._ahead = ahead
+
+    def time(self) -> float:
+        return float(self._clock.time()) + self._ahead  # type: ignore[attr-defined]
+
+    def monotonic(self) -> float:
+        return float(self._clock.monotonic()) + self._ahead  # type: ignore[attr-defined]
