@@ -4,7 +4,8 @@ MCP clients run the command once per connection (Claude Code's
 ``headersHelper``), so its start-up is the cost users feel. A server is
 signed in against the mock server (real process, auto-approve) with the
 vault key in the session's real Secret Service (``make bench`` runs under
-scripts/headless.sh), then the installed ``mcp-auth`` console script and the
+scripts/headless.sh) and the app's default folders (platformdirs; no
+``MCP_AUTH_DESKTOP_HOME``), then the installed ``mcp-auth`` console script and the
 bare interpreter are run alternately, so both see the same machine load.
 The figure is the median of the runs; the full command (``python -m
 mcp_auth_desktop.cli.main``) is reported beside it, without a target.
@@ -80,12 +81,16 @@ def run() -> list[Result]:
     full_cmd = [sys.executable, "-m", "mcp_auth_desktop.cli.main", "token", "bench"]
     base_cmd = [sys.executable, "-c", "pass"]
     server = MockServer("--auto-approve", "--access-token-ttl", "3600")
-    saved = {k: os.environ.pop(k, None) for k in ("MCP_AUTH_DESKTOP_KEYRING", "MCP_AUTH_DESKTOP_PASSPHRASE")}
-    old_home = os.environ.get("MCP_AUTH_DESKTOP_HOME")
+    # The app's default folders (platformdirs, from XDG_* pointed at a temporary folder), as
+    # users run it: no MCP_AUTH_DESKTOP_HOME, which would spare the platformdirs import.
+    names = ("MCP_AUTH_DESKTOP_KEYRING", "MCP_AUTH_DESKTOP_PASSPHRASE", "MCP_AUTH_DESKTOP_HOME",
+             "XDG_CONFIG_HOME", "XDG_DATA_HOME")
+    saved = {k: os.environ.pop(k, None) for k in names}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-token-") as tmp:
             os.chmod(tmp, 0o700)
-            os.environ["MCP_AUTH_DESKTOP_HOME"] = tmp
+            os.environ["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
+            os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")
             asyncio.run(_sign_in(server.mcp_url))
             env = dict(os.environ)
             for cmd in (base_cmd, lean_cmd, full_cmd):  # warm the page cache
@@ -97,13 +102,9 @@ def run() -> list[Result]:
             full = [_time(full_cmd, env) for _ in range(5)]
     finally:
         server.stop()
-        for k, v in saved.items():
-            if v is not None:
-                os.environ[k] = v
-        if old_home is None:
-            os.environ.pop("MCP_AUTH_DESKTOP_HOME", None)
-        else:
-            os.environ["MCP_AUTH_DESKTOP_HOME"] = old_home
+        for k in names:
+            os.environ.pop(k, None)
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
     base_ms = statistics.median(base) * 1000
     lean_ms = statistics.median(lean) * 1000
     full_ms = statistics.median(full) * 1000
