@@ -313,3 +313,18 @@ async def test_cached_token_costs_at_most_4x_a_bare_python_start(signed_in: Mock
     base, lean = await asyncio.to_thread(measure)
     ratio = statistics.median(lean) / statistics.median(base)
     assert ratio <= 4.0, f"{ratio:.2f}x python -c pass ({statistics.median(lean) * 1000:.0f} ms)"
+
+
+@pytest.mark.parametrize("home", [None, "~/mcp-home", "relative/home"])
+def test_lean_folders_are_the_apps_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           home: str | None) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    if home is None:
+        monkeypatch.delenv("MCP_AUTH_DESKTOP_HOME")
+    else:
+        monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", home)
+    app = paths.app_paths()
+    assert token_fast._folders() == (str(app.config_dir), str(app.data_dir))
