@@ -44,15 +44,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hmac
-import html
 import ipaddress
 import logging
 import re
 import secrets
 import socket
-import string
 import sys
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
@@ -63,6 +60,15 @@ from mcp_auth_desktop.core.errors import (
     McpAuthError,
     StartPageReusedError,
     StateMismatchError,
+)
+from mcp_auth_desktop.core.loopback_http import (
+    APP_NAME,
+    NOT_ACCEPTED,
+    REASONS,
+    SECURITY_HEADERS,
+    BadRequest,
+    parse_head,
+    render_page,
 )
 
 __all__ = [
@@ -77,7 +83,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "MCP Auth Desktop"
 MAX_HEAD_BYTES = 8 * 1024
 MAX_QUERY_FIELDS = 32
 #: Concurrent connections served. A slot costs a socket and a small task, so there are
@@ -92,8 +97,9 @@ READ_TIMEOUT = 3.0
 #: the connection is closed anyway (reading what the client still sends avoids a
 #: reset that would hide the reply, but never for longer than this).
 REFUSED_LINGER = 0.5
-#: The Location of the start page: visible ASCII only (no CR/LF header injection).
+#: A percent sign not followed by two hex digits: malformed, not a state mismatch.
 _BROKEN_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: The Location of the start page: visible ASCII only (no CR/LF header injection).
 _LOCATION_OK = re.compile(r"https?://[\x21-\x7e]+\Z")
 
 STATE_MISMATCH_MESSAGE = (
@@ -107,61 +113,6 @@ START_REUSED_MESSAGE = (
     f"Start the sign-in again from {APP_NAME}."
 )
 
-#: Sent with every response of the listener.
-SECURITY_HEADERS: dict[str, str] = {
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors 'none'"
-    ),
-}
-
-_REASONS = {
-    200: "OK",
-    302: "Found",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    431: "Request Header Fields Too Large",
-    503: "Service Unavailable",
-}
-
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-_FALLBACK_TEMPLATE = (
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>$title</title>"
-    "</head><body><main class=\"$kind\"><h1>$heading</h1><p>$message</p>"
-    "<p>You can close this tab and return to $app.</p></main></body></html>"
-)
-
-
-@functools.lru_cache(maxsize=1)
-def _template() -> string.Template:
-    # Imported here so the core does not touch the file system at import time.
-    from mcp_auth_desktop.resources_path import resource_path
-
-    try:
-        text = resource_path("templates", "callback.html").read_text(encoding="utf-8")
-    except OSError:
-        text = _FALLBACK_TEMPLATE
-    return string.Template(text)
-
-
-def render_page(kind: str, heading: str, message: str) -> str:
-    """The callback page; every substituted value is HTML-escaped."""
-    values = {
-        "kind": kind if kind in ("ok", "error", "info") else "info",
-        "title": heading,
-        "heading": heading,
-        "message": message,
-        "app": APP_NAME,
-    }
-    return _template().safe_substitute({k: html.escape(v, quote=True) for k, v in values.items()})
-
 
 def is_start_page(url: str) -> bool:
     """Whether ``url`` is a listener's start page (for headless user agents that follow it)."""
@@ -171,51 +122,6 @@ def is_start_page(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme == "http" and loopback and parts.path.startswith(START_PREFIX)
-
-
-class _BadRequest(Exception):
-    """A refused request; ``ends`` (when set) also ends the pending sign-in with that error."""
-
-    def __init__(self, status: int, heading: str, message: str, ends: McpAuthError | None = None) -> None:
-        super().__init__(heading)
-        self.status = status
-        self.heading = heading
-        self.message = message
-        self.ends = ends
-
-
-_NOT_ACCEPTED = (
-    "This address only accepts the sign-in redirect from your browser. "
-    "No sign-in was changed."
-)
-
-
-def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
-    """Request line and headers of an HTTP/1.x request head -> (method, target, headers)."""
-    try:
-        text = head.decode("ascii")
-    except UnicodeDecodeError:
-        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED) from None
-    lines = text[:-4].split("\r\n") if text.endswith("\r\n\r\n") else []
-    if not lines:
-        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
-        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
-    method, target, _version = parts
-    if not method or not set(method) <= _TCHARS:
-        raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or not name or not set(name) <= _TCHARS:
-            # Also refuses obs-fold (a line starting with whitespace).
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
-        key = name.lower()
-        if key in headers and key in ("host", "content-length", "transfer-encoding", "origin"):
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
-        headers.setdefault(key, value.strip(" \t"))
-    return method, target, headers
 
 
 class LoopbackListener:
@@ -492,10 +398,10 @@ class LoopbackListener:
             async with asyncio.timeout(self._read_timeout):
                 return await reader.readuntil(b"\r\n\r\n")
         except asyncio.LimitOverrunError:
-            raise _BadRequest(431, "Request too large", _NOT_ACCEPTED) from None
+            raise BadRequest(431, "Request too large", NOT_ACCEPTED) from None
         except asyncio.IncompleteReadError as exc:
             if exc.partial.strip():
-                raise _BadRequest(400, "Bad request", _NOT_ACCEPTED) from None
+                raise BadRequest(400, "Bad request", NOT_ACCEPTED) from None
             return None
         except TimeoutError:
             log.debug("callback listener: dropped a connection that sent no complete request in time")
@@ -507,7 +413,7 @@ class LoopbackListener:
             if head is None:
                 return
             routed = self._route(head)
-        except _BadRequest as bad:
+        except BadRequest as bad:
             log.debug("callback listener: refused a request (%d %s)", bad.status, bad.heading)
             if bad.ends is not None:
                 log.info("callback listener: %s; the sign-in was stopped", bad.heading)
@@ -522,7 +428,7 @@ class LoopbackListener:
         if result is None or result.done():
             # Cannot happen (no await since _route saw a pending flow), but never
             # leave a browser without an answer.
-            await self._send(writer, 400, render_page("error", "Bad request", _NOT_ACCEPTED))
+            await self._send(writer, 400, render_page("error", "Bad request", NOT_ACCEPTED))
             return
         task = asyncio.current_task()
         if task is not None:
@@ -533,29 +439,29 @@ class LoopbackListener:
         await self._send(writer, 200, await self._final_page())
 
     def _route(self, head: bytes) -> str | dict[str, str]:
-        """The start page's target (str) or the callback's params (dict); else _BadRequest."""
-        method, target, headers = _parse_head(head)
+        """The start page's target (str) or the callback's params (dict); else BadRequest."""
+        method, target, headers = parse_head(head)
         port = self._port
         literal = f"[{self._host}]" if self._ipv6 else self._host
         # The AS redirects to the redirect URI, which names the IP literal; a
         # request naming anything else did not come from that redirect.
         if headers.get("host", "").lower() != f"{literal}:{port}":
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+            raise BadRequest(400, "Bad request", NOT_ACCEPTED)
         if "origin" in headers:
             # A top-level redirect carries no Origin; a script on some web page does.
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+            raise BadRequest(400, "Bad request", NOT_ACCEPTED)
         if headers.get("sec-fetch-dest", "document") != "document":
             # An image, iframe or fetch from some web page, not the browser's navigation.
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+            raise BadRequest(400, "Bad request", NOT_ACCEPTED)
         if method != "GET":
-            raise _BadRequest(405, "Method not allowed", _NOT_ACCEPTED)
+            raise BadRequest(405, "Method not allowed", NOT_ACCEPTED)
         if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+            raise BadRequest(400, "Bad request", NOT_ACCEPTED)
         path, _, query = target.partition("?")
         if path.startswith(START_PREFIX):
             return self._start(path[len(START_PREFIX):], query)
         if path != self._path:
-            raise _BadRequest(404, "Not found", _NOT_ACCEPTED)
+            raise BadRequest(404, "Not found", NOT_ACCEPTED)
         return self._callback(query)
 
     def _start(self, token: str, query: str) -> str:
@@ -571,13 +477,13 @@ class LoopbackListener:
             return target
         if any(hmac.compare_digest(token.encode("utf-8"), t.encode("utf-8")) for t in self._spent_tokens):
             ends = StartPageReusedError(START_REUSED_MESSAGE) if self._pending() else None
-            raise _BadRequest(400, "Sign-in link already used", START_REUSED_MESSAGE, ends=ends)
-        raise _BadRequest(404, "Not found", _NOT_ACCEPTED)
+            raise BadRequest(400, "Sign-in link already used", START_REUSED_MESSAGE, ends=ends)
+        raise BadRequest(404, "Not found", NOT_ACCEPTED)
 
     def _callback(self, query: str) -> dict[str, str]:
         if _BROKEN_PERCENT.search(query):
             # Malformed, not a mismatch: parse_qsl would keep "%zz" as text.
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED)
+            raise BadRequest(400, "Bad request", NOT_ACCEPTED)
         try:
             pairs = parse_qsl(
                 query.partition("#")[0],
@@ -586,15 +492,15 @@ class LoopbackListener:
                 max_num_fields=MAX_QUERY_FIELDS,
             )
         except (ValueError, UnicodeDecodeError):
-            raise _BadRequest(400, "Bad request", _NOT_ACCEPTED) from None
+            raise BadRequest(400, "Bad request", NOT_ACCEPTED) from None
         params: dict[str, str] = {}
         for k, v in pairs:
             if k in params:
-                raise _BadRequest(400, "Bad request", "This sign-in response is ambiguous and was ignored.")
+                raise BadRequest(400, "Bad request", "This sign-in response is ambiguous and was ignored.")
             params[k] = v
         expected = self._expected
         if expected is None or not self._pending():
-            raise _BadRequest(
+            raise BadRequest(
                 400,
                 "Unknown sign-in response",
                 "This response does not belong to a sign-in in progress, so it was ignored. "
@@ -602,7 +508,7 @@ class LoopbackListener:
             )
         state = params.get("state")
         if state is None or not hmac.compare_digest(state.encode("utf-8"), expected.encode("utf-8")):
-            raise _BadRequest(
+            raise BadRequest(
                 400,
                 "Sign-in stopped: the state did not match",
                 STATE_MISMATCH_MESSAGE,
@@ -631,7 +537,7 @@ class LoopbackListener:
         linger: asyncio.StreamReader | None = None,
     ) -> None:
         data = body.encode("utf-8")
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}"]
+        lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}"]
         headers = {
             "Content-Type": "text/html; charset=utf-8",
             "Content-Length": str(len(data)),
