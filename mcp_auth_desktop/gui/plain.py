@@ -11,7 +11,10 @@ Every sink that can show text a server influenced goes through this module:
   for message boxes: every label in the box plain, links never opened;
 * :func:`tooltip` for tool tips (which take no format): the text escaped
   inside a rich-text envelope, so tags show literally and nothing is a link;
-* :func:`plain` for the rest (status bar, log, tray, list items): control and
+* :func:`notification` for tray notifications: on Linux and the BSDs they go to
+  the desktop's notification server over D-Bus, whose body may be markup
+  (``body-markup``, even links), so the text is escaped there;
+* :func:`plain` for the rest (status bar, log, list items): control and
   bidirectional-override characters neutralised by the same
   :func:`~mcp_auth_desktop.core.safetext.terminal_safe` the CLI and the log use.
 """
@@ -19,13 +22,22 @@ Every sink that can show text a server influenced goes through this module:
 from __future__ import annotations
 
 import html
+import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from mcp_auth_desktop.core.safetext import terminal_safe
 
-__all__ = ["plain", "set_plain", "message_box", "set_box_text", "set_box_informative", "tooltip"]
+__all__ = [
+    "plain",
+    "set_plain",
+    "message_box",
+    "set_box_text",
+    "set_box_informative",
+    "tooltip",
+    "notification",
+]
 
 
 def plain(text: object, *, multiline: bool = True) -> str:
@@ -78,3 +90,12 @@ def tooltip(text: object) -> str:
     """A tool tip that shows ``text`` literally (tool tips have no text format of their own)."""
     escaped = html.escape(plain(text), quote=False).replace("\n", "<br>")
     return f"<qt>{escaped}</qt>"
+
+
+def notification(text: object, *, platform: str = sys.platform) -> str:
+    """A tray notification body that shows ``text`` literally."""
+    body = plain(text)
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        # freedesktop notifications: the body may be interpreted as markup.
+        body = html.escape(body, quote=False)
+    return body

@@ -17,7 +17,7 @@ from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import ManagerBridge
 from mcp_auth_desktop.gui.icons import OverallState, icon, state_icon, status_icon
-from mcp_auth_desktop.gui.plain import plain
+from mcp_auth_desktop.gui.plain import notification, plain
 from mcp_auth_desktop.gui.preferences import Preferences
 from mcp_auth_desktop.gui.server_model import format_expires_in, overall_state
 
@@ -158,7 +158,7 @@ class TrayIcon(QSystemTrayIcon):
                 if kind == "refresh-failed"
                 else QSystemTrayIcon.MessageIcon.Information
             )
-            self.showMessage(plain(title, multiline=False), plain(text), icon_kind, 8000)
+            self.showMessage(plain(title, multiline=False), notification(text), icon_kind, 8000)
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

@@ -119,3 +119,21 @@ def test_helpers_show_tags_and_escapes_literally(qtbot: Any) -> None:
 
     assert rendered_tooltip(tooltip(HOSTILE)) == HOSTILE
     assert rendered_tooltip(tooltip("a\nb")).replace("\u2029", "\n") == "a\nb"
+
+
+def test_tray_notification_body_is_escaped_for_markup_servers(make_gui: Any, monkeypatch: Any) -> None:
+    """freedesktop notification servers may read the body as markup (links included)."""
+    from mcp_auth_desktop.gui.plain import notification
+
+    gui = make_gui(seed=1)
+    gui.tray.show()
+    assert gui.tray.isVisible() and gui.tray.supportsMessages()  # the headless tray host
+    shown: list[tuple[str, str]] = []
+    # Recorded at the call into Qt; everything before it is the real tray code.
+    monkeypatch.setattr(gui.tray, "showMessage", lambda title, body, *a: shown.append((title, body)))
+    gui.tray.on_notify("refresh-failed", "Server 1 <b>x</b>", HOSTILE + "\x1b[2J")
+    [(title, body)] = shown
+    assert "<a" not in body and "<b>" not in body and "\x1b" not in body
+    assert body == notification(HOSTILE + "\x1b[2J", platform="linux")
+    assert "&lt;a href=" in body and "\x1b" not in title
+    assert notification(HOSTILE, platform="win32") == HOSTILE  # shown as plain text there
