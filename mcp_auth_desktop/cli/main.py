@@ -353,7 +353,7 @@ def _configure_logging(verbose: bool) -> None:
 
 def _report_text(report: RevocationReport, what: str) -> str:
     text = f"{what}: {report.summary()}"
-    if report.errors and report.supported:
+    if report.errors and report.supported and not report.client_unknown:
         text += (
             "\nThe tokens were deleted here; revocation at the server will be retried "
             "(by the desktop app, or the next `mcp-auth revoke`)."
@@ -513,7 +513,8 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
             print(dumps({"server": name, **report_to_dict(report)}))
         else:
             print(_report_text(report, ("Revoked " if command == "revoke" else "Removed ") + name))
-        return EXIT_TRANSIENT if report.errors and report.supported else EXIT_OK
+        retried = report.errors and report.supported and not report.client_unknown
+        return EXIT_TRANSIENT if retried else EXIT_OK
 
     if command == "forget-everything":
         if not args.yes:

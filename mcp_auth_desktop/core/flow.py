@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import registration as reg_mod
+from . import stale_client
 from .discovery import discover as run_discovery
 from .errors import (
     ConfigurationError,
@@ -481,6 +482,7 @@ class OAuthClient:
             )
         guard = self._stored_guard(discovery, endpoint)
         problems: list[str] = []
+        client_unknown = False
         done = {"refresh_token": False, "access_token": False}
         # Refresh token first: revoking it usually takes the access tokens with it,
         # and it is the long-lived secret (RFC 7009 §2.1).
@@ -502,6 +504,12 @@ class OAuthClient:
                 done[hint] = True
             except McpAuthError as exc:
                 what = "refresh token" if hint == "refresh_token" else "access token"
+                if stale_client.is_stale_client(exc):
+                    # Another registration could not revoke what was issued to this one
+                    # (RFC 7009 §2.1 binds the token to its client); say it as it is.
+                    client_unknown = True
+                    problems.append(stale_client.REVOCATION_CLIENT_UNKNOWN)
+                    break
                 if isinstance(exc, OAuthError) and exc.error == "unsupported_token_type":
                     problems.append(f"the server cannot revoke the {what}")
                 else:
@@ -511,6 +519,7 @@ class OAuthClient:
             refresh_token_revoked=done["refresh_token"],
             access_token_revoked=done["access_token"],
             errors=tuple(problems),
+            client_unknown=client_unknown,
         )
 
     async def delete_registration(self, registration: ClientRegistration) -> bool:

@@ -123,8 +123,8 @@ def _revocation_incomplete(report: RevocationReport, tokens: TokenSet) -> bool:
     Revoking the refresh token kills the grant; an access token that could not
     be revoked after that dies with it or expires soon, so it is not retried.
     """
-    if not report.supported:
-        return False
+    if not report.supported or report.client_unknown:
+        return False  # nothing to retry: the server no longer knows the client
     if tokens.refresh_token:
         return not report.refresh_token_revoked
     return not report.access_token_revoked
@@ -1129,6 +1129,9 @@ class TokenManager:
                 s.config.id, discovery.auth_server.issuer
             )
             report = await self._revoke_at_server(discovery, registration, tokens)
+            if report.client_unknown and not s.config.client_id:
+                await self._registry.update_status(s.config.id, stale_client=True)
+                s.status["stale_client"] = True
             # Local deletion happens whatever the server said.
             await self._registry.delete_tokens(key)
         s.forget_tokens()

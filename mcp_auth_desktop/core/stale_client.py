@@ -30,10 +30,20 @@ __all__ = [
     "browser_error_hint",
     "server_failure_hint",
     "RE_REGISTER_ACTION",
+    "REVOCATION_CLIENT_UNKNOWN",
 ]
 
 #: The GUI's name for doing it by hand (details panel and row menu).
 RE_REGISTER_ACTION = "Register again and sign in"
+
+#: A revocation the server refused because it no longer knows this app. A new registration
+#: could not revoke tokens issued to the old one (RFC 7009 §2.1), so none is made for it;
+#: the next sign-in registers again.
+REVOCATION_CLIENT_UNKNOWN = (
+    "the authorization server no longer knows this app (it was probably restarted, or the "
+    "registration was deleted), so it revoked nothing; it has most likely forgotten these "
+    "tokens too. The next sign-in registers this app again"
+)
 
 # "Client ID not found", "client_id not found", "Unknown client", "Invalid client_id",
 # "client not registered": descriptions some servers send with invalid_request.

@@ -138,6 +138,9 @@ class RevocationReport:
     access_token_revoked: bool = False
     registration_deleted: bool | None = None
     errors: tuple[str, ...] = field(default=())
+    #: The authorization server no longer knows this app's registration (core/stale_client.py):
+    #: nothing could be revoked, and retrying with the same client is pointless.
+    client_unknown: bool = False
 
     def summary(self) -> str:
         if not self.supported:

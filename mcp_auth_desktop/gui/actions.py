@@ -11,6 +11,7 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
+from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import RevocationReport, ServerView
 from mcp_auth_desktop.gui.bridge import ManagerBridge, Tool
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
@@ -42,9 +43,20 @@ class ServerActions(QObject):
         view = self.bridge.get(server_id)
         return view.name if view else server_id
 
-    def sign_in(self, server_id: str) -> asyncio.Task[ServerView | None]:
-        self.message.emit(f"Signing in to {self._name(server_id)}: finish in your browser…")
-        return self.bridge.sign_in(server_id)
+    def sign_in(self, server_id: str, *, re_register: bool = False) -> asyncio.Task[ServerView | None]:
+        name = self._name(server_id)
+        # What to do when the authorization server forgot this app (see core/stale_client.py):
+        # its error page is in the browser, where the app cannot see it.
+        self.message.emit(
+            f"Signing in to {name}: finish in your browser. If the browser shows an error "
+            f"about the client (such as “Invalid client_id”), cancel and choose "
+            f"Server → {RE_REGISTER_ACTION}."
+        )
+        return self.bridge.sign_in(server_id, re_register=re_register)
+
+    def re_register(self, server_id: str) -> asyncio.Task[ServerView | None]:
+        """Register this app again at the authorization server, then sign in (once)."""
+        return self.sign_in(server_id, re_register=True)
 
     def refresh(self, server_id: str) -> asyncio.Task[ServerView | None]:
         self.message.emit(f"Refreshing {self._name(server_id)}…")

@@ -215,8 +215,11 @@ class ManagerBridge(QObject):
             self.last_add_error = exc
             raise
 
-    def sign_in(self, server_id: str, *, scopes: tuple[str, ...] = ()) -> asyncio.Task[core_state.ServerView | None]:
-        """Sign in; ``scopes`` adds challenged scopes (a step-up asked for by a bridge)."""
+    def sign_in(
+        self, server_id: str, *, scopes: tuple[str, ...] = (), re_register: bool = False
+    ) -> asyncio.Task[core_state.ServerView | None]:
+        """Sign in; ``scopes`` adds challenged scopes (a step-up asked for by a bridge);
+        ``re_register`` registers this app again first (the server forgot it)."""
         existing = self.running(server_id, "sign-in")
         if existing is not None:
             return existing
@@ -229,7 +232,9 @@ class ManagerBridge(QObject):
         return self._run(
             server_id,
             "sign-in",
-            self._manager.sign_in(server_id, on_authorization_url=on_url, scopes=scopes),
+            self._manager.sign_in(
+                server_id, on_authorization_url=on_url, scopes=scopes, re_register=re_register
+            ),
             lambda v: f"Signed in to {v.name}.",
         )
 

@@ -24,12 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from mcp_auth_desktop.core.loopback import is_start_page
+from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import Tool
 from mcp_auth_desktop.gui.plain import plain, set_plain
 from mcp_auth_desktop.gui.server_model import format_expires_in
 
 __all__ = ["DetailsPanel"]
+
+_CLIENT_ERROR_HINT = (
+    "If the browser shows an error about the client (such as “Invalid client_id”), cancel "
+    f"and choose {RE_REGISTER_ACTION} in the Server menu."
+)
 
 _METHODS = {
     "preregistered": "pre-registered client",
@@ -168,13 +174,16 @@ class DetailsPanel(QScrollArea):
         )
         set_plain(f["error"], view.last_error or "none")
         auth_url = self._auth_url.get(view.id)
+        if view.state.value == "signing in":
+            # What to do when the server forgot this app: its error page is in the browser.
+            set_plain(f["state"], f"signing in — {_CLIENT_ERROR_HINT}")
         if auth_url and view.state.value == "signing in" and is_start_page(auth_url):
             # The one link in the GUI: our own listener's start page, never server text.
             # Single use: it is for when the browser did not open by itself.
             f["state"].setTextFormat(Qt.TextFormat.RichText)
             f["state"].setText(
                 f'signing in — <a href="{html.escape(auth_url, quote=True)}">'
-                "open the sign-in page (if your browser did not)</a>"
+                "open the sign-in page (if your browser did not)</a>. " + html.escape(_CLIENT_ERROR_HINT)
             )
             f["state"].setOpenExternalLinks(True)
         self.trail.setPlainText(plain("\n".join(view.discovery_trail) or "Discovery has not run yet."))

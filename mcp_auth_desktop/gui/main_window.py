@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
+from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import RevocationReport, ServerState, ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.add_dialog import AddServerDialog
@@ -161,6 +162,11 @@ class MainWindow(QMainWindow):
                                     QKeySequence.StandardKey.New, self.open_add_dialog)
         self.act_sign_in = self._action("sign-in", "&Sign in", "Sign in to the selected server in your browser",
                                         "Ctrl+I", self.sign_in_selected)
+        self.act_re_register = self._action(
+            "sign-in", RE_REGISTER_ACTION,
+            "Register this app again at the authorization server, then sign in (when the "
+            "browser shows an error about the client, e.g. after the server restarted)",
+            None, self.re_register_selected)
         self.act_refresh = self._action("refresh", "&Refresh", "Refresh the selected server's access token now",
                                         QKeySequence.StandardKey.Refresh, self.refresh_selected)
         self.act_copy = self._action("copy", "&Copy token", "Copy the access token (refreshed first if about to expire)",
@@ -202,6 +208,7 @@ class MainWindow(QMainWindow):
         server_menu.addSeparator()
         for a in self.server_action_list:
             server_menu.addAction(a)
+        server_menu.addAction(self.act_re_register)
         # "Use in…" and "Copy config snippet": the same code as `mcp-auth setup-client`.
         self.use_in = UseInMenus(self.selected_view, self)
         self.use_in.message.connect(self.show_message)
@@ -254,6 +261,9 @@ class MainWindow(QMainWindow):
         signing_in = view is not None and view.state is ServerState.SIGNING_IN
         self.act_sign_in.setEnabled(view is not None and not signed_in)
         self.act_sign_in.setText("Cancel sign-in" if signing_in else "&Sign in")
+        self.act_re_register.setEnabled(
+            view is not None and not signing_in and view.registration_method == "dcr"
+        )
         self.act_refresh.setEnabled(signed_in and not busy and bool(view and view.has_refresh_token))
         self.act_copy.setEnabled(signed_in)
         self.act_test.setEnabled(view is not None and not busy)
@@ -296,6 +306,10 @@ class MainWindow(QMainWindow):
         if self.bridge.cancel(sid, "sign-in"):
             return None
         return self.server_actions.sign_in(sid)
+
+    def re_register_selected(self) -> asyncio.Task[ServerView | None] | None:
+        sid = self.selected_id()
+        return self.server_actions.re_register(sid) if sid else None
 
     def refresh_selected(self) -> asyncio.Task[ServerView | None] | None:
         sid = self.selected_id()

@@ -81,7 +81,7 @@ class SettingsPreview:
         raise ManagerError(_STARTING)
 
     async def sign_in(self, ref: str, *, on_authorization_url: Callable[[str], None] | None = None,
-                      scopes: tuple[str, ...] = ()) -> ServerView:
+                      scopes: tuple[str, ...] = (), re_register: bool = False) -> ServerView:
         raise ManagerError(_STARTING)
 
     async def refresh(self, ref: str, *, force: bool = True) -> ServerView:

@@ -189,3 +189,16 @@ async def test_dcr_prefers_none_then_post_then_basic_and_follows_the_answer() ->
             reg = await client.ensure_client(server(), d, None, redirect_uri=REMEMBERED)
         assert _registered_bodies(fake)[0]["token_endpoint_auth_method"] == expected
         assert reg.token_endpoint_auth_method == answered and reg.client_secret == "s"
+
+
+async def test_revocation_refused_for_an_unknown_client_is_reported_once_not_retried() -> None:
+    fake = FakeAS(revoke_status=401)  # no body: RFC 6749 §5.2 invalid_client by status
+    reg = ClientRegistration(issuer=ISSUER, client_id="forgotten", method="dcr", redirect_uris=(REMEMBERED,))
+    async with fake.client() as http:
+        client, _ = make_client(fake, http)
+        d = await client.discover(server())
+        report = await client.revoke(d, reg, TokenSet(access_token="at", refresh_token="rt"))
+    assert report.client_unknown and not report.refresh_token_revoked
+    assert len(report.errors) == 1 and "no longer knows this app" in report.errors[0]
+    assert sum(1 for r in fake.requests if r.url.path == "/revoke") == 1  # stopped at the first answer
+    assert fake.registrations == 0  # no registration made for a revocation that cannot succeed

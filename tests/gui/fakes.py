@@ -157,9 +157,9 @@ class FakeManager:
 
     async def sign_in(self, ref: str, *,
                       on_authorization_url: Callable[[str], None] | None = None,
-                      scopes: tuple[str, ...] = ()) -> core_state.ServerView:
+                      scopes: tuple[str, ...] = (), re_register: bool = False) -> core_state.ServerView:
         e = self._entries[self.get(ref).id]
-        self.calls.append(("sign_in", e.view.id))
+        self.calls.append(("sign_in_re_register" if re_register else "sign_in", e.view.id))
         previous = e.view.state
         self._set(e, core_state.ServerState.SIGNING_IN)
         try:

@@ -363,3 +363,35 @@ def test_keyboard_shortcuts(make_gui: Any, qtbot: Any) -> None:
     for action in gui.window.server_action_list + [gui.window.act_add, gui.window.act_settings]:
         assert action.toolTip(), action.text()
         assert not action.shortcut().isEmpty(), action.text()
+
+
+def test_register_again_and_sign_in_from_the_server_menu(make_gui: Any, qtbot: Any) -> None:
+    # The way out when the authorization server forgot this app (its error page is in the
+    # browser): the window says so while signing in, and the Server menu action registers
+    # again and signs in once.
+    gui = make_gui(FakeManager(delay=0.3))
+
+    async def scenario() -> None:
+        view = await gui.manager.add_server("https://forgetful.example.com/mcp", name="Forgetful")
+        sid = view.id
+        await settle()
+        gui.window.select_server(sid)
+        await settle()
+        assert not gui.window.act_re_register.isEnabled()  # no registration yet
+        click(qtbot, gui, gui.window.act_sign_in)
+        await until(lambda: cell(gui, sid, Column.STATE) == "signing in", what="signing in")
+        status = gui.window.statusBar().currentMessage()
+        assert "Invalid client_id" in status and "Register again and sign in" in status
+        await until(lambda: "Register again and sign in" in gui.window.details.fields["state"].text(),
+                    what="details say what to do")
+        await until(lambda: cell(gui, sid, Column.STATE) == "signed in", what="signed in")
+        await settle()
+        assert gui.window.act_re_register.isEnabled()
+        assert gui.window.act_re_register in gui.window.menuBar().actions()[1].menu().actions()
+        gui.manager.calls.clear()
+        gui.window.act_re_register.trigger()  # a Server menu item (not on the toolbar)
+        await until(lambda: cell(gui, sid, Column.STATE) == "signed in" and gui.manager.calls,
+                    what="signed in again")
+        assert gui.manager.calls == [("sign_in_re_register", sid)]
+
+    run(gui.loop, scenario())

@@ -119,3 +119,26 @@ async def test_a_client_the_user_entered_is_never_replaced(
         await m.refresh("a")
     await m.sign_in("a")
     assert h.oauth.re_register_calls[-1] is False and m.get("a").client_id == "pre"
+
+
+async def test_revocation_refused_for_a_forgotten_client_is_not_retried_and_next_sign_in_registers(
+    h: Harness,
+) -> None:
+    from mcp_auth_desktop.core.stale_client import REVOCATION_CLIENT_UNKNOWN
+    from mcp_auth_desktop.core.state import RevocationReport
+
+    m = h.manager()
+    await m.start(background=False)
+    await m.add_server(URL, name="a")
+    await m.sign_in("a")
+    first = m.get("a").client_id
+
+    async def refused(discovery, registration, tokens):  # type: ignore[no-untyped-def]
+        return RevocationReport(supported=True, errors=(REVOCATION_CLIENT_UNKNOWN,), client_unknown=True)
+
+    h.oauth.revoke = refused  # type: ignore[method-assign]
+    report = await m.revoke("a")
+    assert report.client_unknown and not m.get("a").pending_revocation
+    assert await m.retry_pending_revocations() == []
+    await m.sign_in("a")
+    assert h.oauth.re_register_calls[-1] is True and m.get("a").client_id != first
