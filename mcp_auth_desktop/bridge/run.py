@@ -15,6 +15,7 @@ from mcp_auth_desktop.bridge.session import BridgeSession
 from mcp_auth_desktop.bridge.signin import SignInRequester
 from mcp_auth_desktop.bridge.stdio import StdinReader, StdoutWriter, claim_stdout
 from mcp_auth_desktop.bridge.tokens import BridgeTokens
+from mcp_auth_desktop.bridge.translate import EraTranslator
 from mcp_auth_desktop.bridge.upstream import Upstream, make_upstream_http
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.safetext import SafeFormatter
@@ -42,7 +43,9 @@ def configure_bridge_logging(verbose: bool, log_file: str | None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-async def run_bridge(ref: str, *, silence_limit: float = 120.0, browser: bool = True) -> int:
+async def run_bridge(
+    ref: str, *, silence_limit: float = 120.0, browser: bool = True, upstream_era: str = "auto"
+) -> int:
     writer = StdoutWriter(claim_stdout())
     reader = StdinReader()
     http = make_upstream_http()
@@ -101,7 +104,8 @@ async def run_bridge(ref: str, *, silence_limit: float = 120.0, browser: bool = 
         except (OSError, errors.McpAuthError) as exc:
             log.warning("the app will not count this bridge: %s", exc)
             presence = None
-    upstream = Upstream(http, url, tokens if tokens is not None else _NoTokens())
+    era = EraTranslator(upstream_era)
+    upstream = Upstream(http, url, tokens if tokens is not None else _NoTokens(), header_hook=era.headers)
     session = BridgeSession(
         upstream,
         writer,
@@ -109,6 +113,7 @@ async def run_bridge(ref: str, *, silence_limit: float = 120.0, browser: bool = 
         step_up=tokens.step_up if tokens is not None else None,
         on_client_name=presence.set_client if presence is not None else None,
         unavailable=unavailable,
+        era=era,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

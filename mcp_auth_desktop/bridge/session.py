@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from mcp_auth_desktop.bridge.stdio import StdinReader, StdoutWriter
+from mcp_auth_desktop.bridge.translate import EraTranslator, modern_version
 from mcp_auth_desktop.bridge.upstream import ServerAnswered, SessionExpired, Upstream
 from mcp_auth_desktop.core import errors, jsonutil
+from mcp_auth_desktop.core.mcp.era import MODERN_ERROR_CODES, Era
 
 __all__ = ["BridgeSession", "AUTH_ERROR", "UPSTREAM_ERROR", "PARSE_ERROR", "INVALID_REQUEST"]
 
@@ -42,6 +44,12 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
+def _says_modern(reply: Any) -> bool:
+    """An error only a 2026-07-28 server sends (header mismatch, missing capability, version)."""
+    error = reply.get("error") if isinstance(reply, dict) else None
+    return isinstance(error, dict) and error.get("code") in MODERN_ERROR_CODES
+
+
 class BridgeSession:
     def __init__(
         self,
@@ -52,8 +60,14 @@ class BridgeSession:
         step_up: Callable[[tuple[str, ...], str], Awaitable[errors.McpAuthError]] | None = None,
         on_client_name: Callable[[str], None] | None = None,
         unavailable: errors.McpAuthError | None = None,
+        era: EraTranslator | None = None,
     ) -> None:
         self.upstream = upstream
+        self.era = era or EraTranslator()
+        #: The era the local client speaks, from its first request (None until then).
+        self.client_era: Era | None = None
+        #: The legacy session the bridge opened itself for a modern client (to_legacy).
+        self._legacy_init: dict[str, Any] | None = None
         self._out = writer
         self.timeout = timeout
         self._step_up = step_up
@@ -125,17 +139,28 @@ class BridgeSession:
                 self._error(rid, AUTH_ERROR, self._unavailable.user_message)
             elif method == "initialize":
                 # In line: the session id it brings is needed by everything after it.
+                self.client_era = Era.LEGACY
                 self._initialize = message
-                await self._request(message)
+                self.era.remember_initialize(message)
+                await self._guarded(message, self._open_for_legacy_client(message))
+            elif self.client_era is None and (method == "server/discover" or modern_version(message)):
+                # In line too: it settles which era the server speaks.
+                self.client_era = Era.MODERN
+                self.era.remember_modern(message)
+                await self._guarded(message, self._open_for_modern_client(message))
+            elif self.era.mode == "to_modern" and method == "ping":
+                self._out.write({"jsonrpc": "2.0", "id": rid, "result": {}})  # 2026-07-28 has no ping
             else:
-                self._tasks[rid] = asyncio.ensure_future(self._request(message))
+                self._tasks[rid] = asyncio.ensure_future(self._guarded(message, self._forward(message)))
             return
         if self._unavailable is not None:
             return
         if isinstance(method, str):
             if method == "notifications/cancelled":
                 self._cancel_local(message.get("params"))
-            await self._notify(message)
+            if self._upstream_modern():
+                return  # the 2026 HTTP wire has no client notifications; a cancel closes the stream
+            await self._notify(self.era.to_legacy_request(message))
             if method == "notifications/initialized":
                 self._start_listener()
             return
@@ -146,15 +171,11 @@ class BridgeSession:
 
     # ----------------------------------------------------------------- requests
 
-    async def _request(self, message: dict[str, Any]) -> None:
+    async def _guarded(self, message: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` for the client's request ``message``; whatever goes wrong, answer it."""
         rid = message["id"]
         try:
-            try:
-                await self._exchange(message)
-            except SessionExpired:
-                log.info("the server forgot the session; starting a new one")
-                await self._reinitialize()
-                await self._exchange(message)
+            await work
         except asyncio.CancelledError:
             if rid not in self._cancelled:
                 raise
@@ -184,24 +205,113 @@ class BridgeSession:
             self._tasks.pop(rid, None)
             self._cancelled.discard(rid)
 
-    async def _exchange(self, message: dict[str, Any]) -> None:
+    def _upstream_modern(self) -> bool:
+        return self.era.mode == "to_modern" or (self.era.mode == "same" and self.client_era is Era.MODERN)
+
+    async def _forward(self, message: dict[str, Any]) -> None:
+        """A request after the first: translated when the eras differ, answered by the server."""
+        method = str(message.get("method"))
+        if self.era.mode == "to_legacy" and method == "server/discover" and self._legacy_init is not None:
+            self._out.write(self.era.discover_from_initialize(message, self._legacy_init))
+            return
+        outgoing = message
+        if self.era.mode == "to_modern":
+            outgoing = self.era.to_modern_request(message)
+        elif self.era.mode == "to_legacy":
+            outgoing = self.era.to_legacy_request(message)
+        try:
+            reply = await self._collect(outgoing)
+        except SessionExpired:
+            log.info("the server forgot the session; starting a new one")
+            await self._reinitialize()
+            reply = await self._collect(outgoing)
+        self.era.learn(method, reply)
+        if self.era.mode == "to_modern":
+            relayed = self.era.to_legacy_reply(reply)
+            if isinstance(relayed, str):
+                self._error(message["id"], UPSTREAM_ERROR, relayed, reason="failed")
+                return
+            reply = relayed
+        elif self.era.mode == "to_legacy":
+            reply = self.era.to_modern_reply(method, reply)
+        self._out.write(reply)
+
+    async def _collect(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send a request; write what the server sends meanwhile; return its response."""
         rid = message["id"]
         loop = asyncio.get_running_loop()
-        answered = False
         async with asyncio.timeout(self.timeout) as deadline:
             async with contextlib.aclosing(self.upstream.send(message, expect_id=rid)) as replies:
                 async for item in replies:
                     # Silence, not length, is what is bounded: progress keeps a long call alive.
                     deadline.reschedule(loop.time() + self.timeout)
                     if "method" not in item and item.get("id") == rid:
-                        answered = True
-                        if message.get("method") == "initialize":
-                            self._initialized(message, item)
+                        return item
                     self._out.write(item)
-        if not answered:
-            raise errors.McpProtocolError(
-                f"The MCP server at {self.upstream.where} sent no response to {message.get('method')}."
-            )
+        raise errors.McpProtocolError(
+            f"The MCP server at {self.upstream.where} sent no response to {message.get('method')}."
+        )
+
+    async def _open_for_legacy_client(self, message: dict[str, Any]) -> None:
+        """``initialize`` as is; a server that refuses it (auto) or a pinned modern upstream
+        gets ``server/discover`` instead, and the client its answer as an initialize result."""
+        refusal: dict[str, Any] | None = None
+        if self.era.upstream_era != "modern":
+            # Only a JSON-RPC refusal says "not this era"; HTTP 5xx or a dead connection
+            # is an outage, answered as such.
+            try:
+                reply = await self._collect(message)
+            except ServerAnswered as exc:
+                reply = exc.message
+            if "result" in reply or self.era.upstream_era == "legacy":
+                if "result" in reply:
+                    self._initialized(message, reply)
+                self._out.write(reply)
+                return
+            refusal = reply
+            log.info("the server refused initialize; asking server/discover")
+        discover = await self._collect(self.era.discover_request(message["id"]))
+        if "result" not in discover:
+            self._out.write(refusal if refusal is not None else discover)
+            return
+        self.era.mode = "to_modern"
+        self.upstream.session_id = None
+        answer = self.era.initialize_from_discover(message, discover)
+        self._initialized(message, answer)
+        self.upstream.protocol_version = None  # modern requests carry theirs in headers
+        self._out.write(answer)
+        log.info("translating: legacy client, server speaks %s", self.era.modern_version)
+
+    async def _open_for_modern_client(self, message: dict[str, Any]) -> None:
+        """The first modern request as is; a legacy server (auto) or a pinned legacy upstream
+        gets a session opened by the bridge, and the request is answered through it."""
+        if self.era.upstream_era != "legacy":
+            try:
+                reply = await self._collect(message)
+            except ServerAnswered as exc:
+                if _says_modern(exc.message):
+                    raise
+                reply = exc.message
+            except errors.McpProtocolError:
+                if self.era.upstream_era == "modern":
+                    raise
+                reply = {}
+            if "result" in reply or self.era.upstream_era == "modern" or _says_modern(reply):
+                self.era.learn(str(message.get("method")), reply)
+                self._out.write(reply)
+                return
+            log.info("the server refused a 2026-07-28 request; opening a legacy session for it")
+        init = await self._collect(self.era.initialize_request(f"mcp-auth-bridge-init-{next(self._reinit_ids)}"))
+        if "result" not in init:
+            self._out.write({**init, "id": message["id"]})
+            return
+        self.era.mode = "to_legacy"
+        self._initialize = self.era.initialize_request("mcp-auth-bridge-reinit")
+        self._initialized(self._initialize, init)
+        self._legacy_init = init
+        await self._notify({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self._start_listener()
+        await self._forward(message)
 
     def _initialized(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
         result = reply.get("result")

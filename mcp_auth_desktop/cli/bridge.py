@@ -24,6 +24,13 @@ def add_parser(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--log-file", metavar="PATH", help="append logs here instead of stderr")
     p.add_argument(
+        "--upstream-era",
+        choices=("auto", "legacy", "modern"),
+        default="auto",
+        help="the protocol era to speak to the server: auto (the client's, switching when the "
+        "server speaks only the other), legacy (initialize, sessions) or modern (2026-07-28)",
+    )
+    p.add_argument(
         "--no-browser",
         action="store_true",
         help="never open a browser to sign in (the app is still asked when it runs)",
@@ -37,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("mcp-auth bridge: --timeout must be positive")
     configure_bridge_logging(args.verbose, args.log_file)
     try:
-        return asyncio.run(run_bridge(args.server, silence_limit=args.timeout, browser=not args.no_browser))
+        return asyncio.run(run_bridge(
+                args.server,
+                silence_limit=args.timeout,
+                browser=not args.no_browser,
+                upstream_era=args.upstream_era,
+            ))
     except KeyboardInterrupt:
         return 0

@@ -44,6 +44,8 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
         self.seen: list[str] = []  # "METHOD fault" per request, for assertions
+        #: The MCP-Protocol-Version header of every request to /mcp ("" when absent).
+        self.versions: list[str] = []
         #: (monotonic time, grant_type) of every POST to the token endpoint.
         self.token_posts: list[tuple[float, str]] = []
 
@@ -115,6 +117,8 @@ class FaultProxy:
                 method, path = what.split(" ", 1)
                 fault = self._take(method, path)
                 self.seen.append(f"{what} {fault}")
+                if path.split("?")[0] == "/mcp":
+                    self.versions.append(_header(head, b"mcp-protocol-version"))
                 if method == "POST" and path.endswith("/token"):
                     form = parse_qs(body.decode("ascii", "replace"))
                     self.token_posts.append((time.monotonic(), (form.get("grant_type") or ["?"])[0]))
@@ -158,6 +162,14 @@ class FaultProxy:
                 await writer.drain()
         finally:
             up_writer.close()
+
+
+def _header(head: bytes, name: bytes) -> str:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode("latin-1")
+    return ""
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 """The MCP Inspector's command line (npm @modelcontextprotocol/inspector 2.12.0, `--cli`,
 installed by scripts/bootstrap.d/40-bridge-clients.sh) starts `mcp-auth bridge` as its stdio
-server, in its default (legacy) protocol era and in `--protocol-era auto` (it probes
-`server/discover` through the bridge, then falls back to `initialize`)."""
+server, in its default (legacy) protocol era and in `--protocol-era auto` (it sends
+`server/discover`; the mock speaks only legacy revisions, so the bridge translates)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,10 @@ def test_inspector_lists_and_calls_tools(home: Home, mock: MockProcess, era: str
                           "--tool-arg", "text=from the inspector", "--protocol-era", era))
     assert called["result"]["content"][0]["text"] == "from the inspector"
     assert called["result"]["isError"] is False
+    translated = "opening a legacy session" in (home.path / "bridge.log").read_text()
+    # In auto, the Inspector speaks 2026-07-28 first; the mock speaks only the legacy
+    # revisions, so the bridge opened a session for it and answered in 2026 terms.
+    assert translated == (era == "auto")
 
 
 def test_inspector_sees_nothing_when_the_server_refuses_the_stored_token(
