@@ -87,7 +87,7 @@ async def test_loopback_dos_refused_request_is_answered_and_closed_at_once() -> 
         while lst._handlers and time.monotonic() - t0 < 5:  # noqa: ASYNC110 - polling the server side
             await asyncio.sleep(0.05)
         took = time.monotonic() - t0
-        assert not lst._handlers and took < 1.5, f"refused connections held their slots for {took:.1f} s"
+        assert not lst._handlers and took < 3.0, f"refused connections held their slots for {took:.1f} s"
         assert not lst._result.done()  # type: ignore[union-attr]
         async with httpx.AsyncClient(timeout=10, trust_env=False) as browser:
             page = asyncio.create_task(browser.get(f"{lst.redirect_uri}?code=c&state={STATE}"))
@@ -106,7 +106,7 @@ async def test_loopback_dos_slow_request_is_cut_by_a_short_default_deadline() ->
         await writer.drain()
         reply, took = await _read_all(reader, 15.0)
         writer.close()
-        assert reply == b"" and took < 4.0, f"a slow request kept its connection for {took:.1f} s"
+        assert reply == b"" and took < 6.0, f"a slow request kept its connection for {took:.1f} s"  # was 10 s
 
 
 async def test_loopback_dos_flood_of_1000_bad_requests_does_not_keep_the_real_callback_out() -> None:
