@@ -19,6 +19,7 @@ from mcp_auth_desktop.clients import setup
 from mcp_auth_desktop.clients.targets import CLIENTS
 from mcp_auth_desktop.core.errors import ClientConfigError
 from mcp_auth_desktop.core.state import ServerView
+from mcp_auth_desktop.gui.plain import message_box
 
 __all__ = ["UseInMenus"]
 
@@ -118,7 +119,8 @@ class UseInMenus(QObject):
 
     def _show(self, icon: QMessageBox.Icon, title: str, text: str,
               buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok) -> QMessageBox:
-        box = QMessageBox(icon, title, text, buttons, self._parent)
+        # A diff of config files and server names: plain text, never markup (issue 15 #1).
+        box = message_box(icon, title, text, buttons, self._parent)
         self.dialog = box
         box.open()
         return box
