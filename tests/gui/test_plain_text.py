@@ -137,3 +137,22 @@ def test_tray_notification_body_is_escaped_for_markup_servers(make_gui: Any, mon
     assert body == notification(HOSTILE + "\x1b[2J", platform="linux")
     assert "&lt;a href=" in body and "\x1b" not in title
     assert notification(HOSTILE, platform="win32") == HOSTILE  # shown as plain text there
+
+
+def test_no_gui_module_builds_a_message_box_around_the_helper() -> None:
+    """A guard for code added later: message boxes and informative texts are built only
+    through gui/plain.py (which forces plain text), never directly."""
+    import re
+    from pathlib import Path
+
+    import mcp_auth_desktop.gui as gui_pkg
+
+    offenders = []
+    for path in sorted(Path(gui_pkg.__file__).parent.glob("*.py")):
+        if path.name == "plain.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            # (setDetailedText is safe: Qt shows it with QTextEdit.setPlainText.)
+            if re.search(r"\bQMessageBox\(|\.setInformativeText\(", line):
+                offenders.append(f"{path.name}:{n}: {line.strip()}")
+    assert offenders == []
