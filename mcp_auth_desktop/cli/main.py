@@ -35,6 +35,7 @@ from mcp_auth_desktop.cli.token_fast import format_token
 from mcp_auth_desktop.cli.token_fast import full_json as token_set_json
 from mcp_auth_desktop.core import errors, stale_client
 from mcp_auth_desktop.core.childenv import withhold_secrets_from_children
+from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import (
     LogEvent,
@@ -257,7 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("server", metavar="NAME|URL")
     p.add_argument("new_name", metavar="NEW_NAME")
 
-    p = cmd("call", "send one authenticated MCP request and print its JSON result", json_flag=False)
+    p = cmd(
+        "call",
+        "send one authenticated MCP request and print its JSON result (on stderr: the protocol "
+        "revision the server speaks and what server/discover or initialize returned)",
+        json_flag=False,
+    )
     p.add_argument("server", metavar="NAME|URL")
     p.add_argument("method", metavar="METHOD", help="e.g. tools/list")
     p.add_argument("params", metavar="PARAMS_JSON", nargs="?", help="the params object as JSON")
@@ -560,6 +566,11 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
             on_authorization_url=on_url,
         )
         print(dumps(result))
+        # Which revision the server speaks and what it said about itself, on stderr
+        # so the JSON on stdout stays machine-readable; server text made terminal-safe.
+        described = manager.get(args.server).mcp_server
+        for label, text in description_fields(described) if described else ():
+            print(f"{label}: {text}", file=sys.stderr)
         return EXIT_OK
 
     raise UsageError(f"unknown command {command!r}")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import random
@@ -44,6 +45,7 @@ import httpx
 
 from mcp_auth_desktop.core import errors, migration, stale_client, urls
 from mcp_auth_desktop.core.lifecycle import check_transition
+from mcp_auth_desktop.core.mcp import memory
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
     CredentialKey,
@@ -362,6 +364,7 @@ class TokenManager:
             revocation_supported=(d.auth_server.revocation_endpoint is not None) if d else None,
             pending_revocation=bool(s.status.get("pending_revocation")),
             discovery_trail=d.trail if d else (),
+            mcp_server=memory.remembered_description(s.status),
         )
 
     # -------------------------------------------------- loading & reconciling
@@ -1308,12 +1311,13 @@ class TokenManager:
 
     # ------------------------------------------------------------ MCP calls
 
-    def _make_mcp_client(self, url: str, provider: TokenProvider) -> McpClientLike:
+    def _make_mcp_client(self, s: _Server, provider: TokenProvider) -> McpClientLike:
         if self._mcp_factory is not None:
-            return self._mcp_factory(self._http, url, provider)
-        from mcp_auth_desktop.core.mcp_client import McpClient
+            return self._mcp_factory(self._http, s.config.url, provider)
+        from mcp_auth_desktop.core.mcp import McpClient
 
-        client: McpClientLike = McpClient(self._http, url, token_provider=provider)
+        era = memory.remembered_era(s.status)  # the revision that worked last: no probe
+        client: McpClientLike = McpClient(self._http, s.config.url, token_provider=provider, era=era)
         return client
 
     async def call(
@@ -1368,12 +1372,10 @@ class TokenManager:
             except errors.SignInRequiredError:
                 await authorize((), None, "not signed in")
                 continue
-            client = self._make_mcp_client(s.config.url, provider)
-            try:
-                if method == "initialize":
-                    return await client.initialize()
-                await client.initialize()
-                return await client.request(method, params)
+            client = self._make_mcp_client(s, provider)
+            try:  # either era; the era and what the server said are remembered in s.status
+                save = functools.partial(self._registry.update_status, s.config.id)
+                return await memory.call(client, method, params, s.status, save)
             except errors.InsufficientScopeError as exc:
                 granted = set(s.granted_scopes) | set(s.status.get("requested_scopes") or ())
                 wanted = tuple(sorted(granted | set(exc.scopes)))

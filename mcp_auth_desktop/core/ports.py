@@ -218,7 +218,9 @@ class OAuthClientLike(Protocol):
 
 
 class McpClientLike(Protocol):
-    """The parts of ``core.mcp_client.McpClient`` the manager uses."""
+    """The parts of ``core.mcp.McpClient`` the manager uses."""
+
+    async def connect(self) -> Any: ...
 
     async def initialize(self) -> Any: ...
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from mcp_auth_desktop.core.mcp.era import ServerDescription
+
 __all__ = [
     "ServerState",
     "ServerView",
@@ -80,6 +82,8 @@ class ServerView:
     revocation_supported: bool | None = None
     pending_revocation: bool = False
     discovery_trail: tuple[str, ...] = ()
+    #: The MCP protocol revision and what server/discover (or initialize) said, from the last call.
+    mcp_server: ServerDescription | None = None
 
 
 @dataclass(frozen=True)

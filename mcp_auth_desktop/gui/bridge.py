@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
+from mcp_auth_desktop.core.mcp.display import protocol_label
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike
 from mcp_auth_desktop.gui.redact import Redactor
@@ -277,13 +278,21 @@ class ManagerBridge(QObject):
         )
 
     def test(self, server_id: str) -> asyncio.Task[list[Tool] | None]:
-        """Initialise an MCP session and list the server's tools."""
+        """Connect in whichever protocol era the server speaks and list its tools."""
         return self._run(
             server_id,
             "test",
             self._test(server_id),
-            lambda tools: f"The server answered with {len(tools)} tool(s).",
+            lambda tools: self._tested(server_id, tools),
         )
+
+    def _tested(self, server_id: str, tools: list[Tool]) -> str:
+        try:
+            said = self._manager.get(server_id).mcp_server
+        except McpAuthError:  # removed meanwhile: the count is still true
+            said = None
+        how = f" speaks {protocol_label(said)} and" if said else ""
+        return f"The server{how} answered with {len(tools)} tool(s)."
 
     async def _test(self, server_id: str) -> list[Tool]:
         result = await self._manager.call(server_id, "tools/list", {})

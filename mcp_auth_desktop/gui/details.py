@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from mcp_auth_desktop.core.loopback import is_start_page
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
+from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import Tool
 from mcp_auth_desktop.gui.plain import plain, set_plain
@@ -48,6 +49,15 @@ def _when(ts: float | None) -> str:
     if not ts:
         return "never"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+#: Fields that show what the MCP server said about itself (its own text).
+_SERVER_TEXT = (
+    ("protocol", "Protocol"),
+    ("mcp_server", "Server"),
+    ("capabilities", "Capabilities"),
+    ("instructions", "Instructions"),
+)
 
 
 class DetailsPanel(QScrollArea):
@@ -108,6 +118,21 @@ class DetailsPanel(QScrollArea):
         QVBoxLayout(self.trail_box).addWidget(self.trail)
         outer.addWidget(self.trail_box)
 
+        # What server/discover (2026-07-28) or initialize (older revisions) said, as of the last call.
+        self.protocol_box = QGroupBox("MCP server (as of the last call)")
+        said = QFormLayout(self.protocol_box)
+        said.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, label in _SERVER_TEXT:
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextFormat(Qt.TextFormat.PlainText)  # the server's own words, never markup
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            value.setAccessibleName(label)
+            self.fields[key] = value
+            said.addRow(f"{label}:", value)
+        outer.addWidget(self.protocol_box)
+
         self.tools_box = QGroupBox("Tools (from the last Test)")
         self.tools = QListWidget()
         self.tools.setMaximumHeight(140)
@@ -133,6 +158,7 @@ class DetailsPanel(QScrollArea):
             w.setVisible(view is not None)
         if view is None:
             self.tools_box.hide()
+            self.protocol_box.hide()
             return
         f = self.fields
         self.group.setTitle(view.name)
@@ -186,6 +212,10 @@ class DetailsPanel(QScrollArea):
                 "open the sign-in page (if your browser did not)</a>. " + html.escape(_CLIENT_ERROR_HINT)
             )
             f["state"].setOpenExternalLinks(True)
+        said = dict(description_fields(view.mcp_server)) if view.mcp_server else {}
+        self.protocol_box.setVisible(bool(said))
+        for key, label in _SERVER_TEXT:
+            set_plain(f[key], said.get(label, "none"))
         self.trail.setPlainText(plain("\n".join(view.discovery_trail) or "Discovery has not run yet."))
         tools = self._tools_for.get(view.id)
         self.tools_box.setVisible(tools is not None)

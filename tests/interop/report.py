@@ -88,5 +88,11 @@ def write_if_complete(path: Path, order: tuple[str, ...]) -> bool:
     """Write the table when every server of the suite recorded its results in this run."""
     if not all(k in RESULTS for k in order):
         return False
-    path.write_text(render(RESULTS, order), encoding="utf-8")
+    text = render(RESULTS, order)
+    # Keep the protocol-era section that tests/interop/test_protocol_eras.py writes.
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = "<!-- protocol-eras:start", "<!-- protocol-eras:end -->"
+    if start in old and end in old:
+        text += "\n" + old[old.index(start) : old.index(end) + len(end)] + "\n"
+    path.write_text(text, encoding="utf-8")
     return True

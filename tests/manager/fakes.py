@@ -188,6 +188,9 @@ class FakeMcp:
         self.provider = token_provider
         self.tokens_seen: list[str] = []
 
+    async def connect(self) -> Any:
+        return None
+
     async def initialize(self) -> Any:
         return {"protocolVersion": "2025-06-18"}
 

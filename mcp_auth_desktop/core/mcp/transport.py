@@ -21,8 +21,9 @@ Bodies and events are size-capped; JSON is parsed strictly; the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -53,6 +54,8 @@ _MAX_RESUMES = 3
 _DEFAULT_RETRY_SECONDS = 1.0
 _MAX_RETRY_SECONDS = 30.0
 _ACCEPT = "application/json, text/event-stream"
+_DRAIN_SECONDS = 0.5
+_DRAIN_BYTES = 64 * 1024
 
 #: Answers one request the server sent on a legacy event stream (returns the reply message).
 ServerRequestHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -207,7 +210,8 @@ class Transport:
     async def _read_capped(self, resp: httpx.Response) -> bytes:
         chunks: list[bytes] = []
         total = 0
-        async for chunk in resp.aiter_bytes():
+        body = resp.aiter_bytes()
+        async for chunk in body:
             total += len(chunk)
             if total > self.max_message_bytes:
                 raise ResponseTooLargeError(
@@ -274,7 +278,8 @@ class Transport:
         extra_headers: dict[str, str],
     ) -> dict[str, Any] | None:
         read = 0
-        async for chunk in resp.aiter_bytes():
+        chunks = resp.aiter_bytes()
+        async for chunk in chunks:
             read += len(chunk)
             if read > MAX_STREAM_BYTES or parser.dispatched_bytes > MAX_STREAM_BYTES:
                 raise ResponseTooLargeError(
@@ -284,6 +289,7 @@ class Transport:
             for event in parser.feed(chunk):
                 reply = await self._on_event(event, expect_id, on_server_request, extra_headers)
                 if reply is not None:
+                    await _drain(chunks)
                     return reply
         for event in parser.close():
             reply = await self._on_event(event, expect_id, on_server_request, extra_headers)
@@ -331,7 +337,8 @@ class Transport:
                     return
                 parser = SseParser(self.max_message_bytes)
                 read = 0
-                async for chunk in resp.aiter_bytes():
+                chunks = resp.aiter_bytes()
+                async for chunk in chunks:
                     read += len(chunk)
                     if read > MAX_STREAM_BYTES:
                         return
@@ -372,6 +379,23 @@ class Transport:
         if reply is None:
             raise McpProtocolError(f"The MCP server at {self.where} sent no JSON-RPC response for {method}.")
         return reply
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read a stream to its end, briefly, after its answer came.
+
+    The server should close the stream after the response (both eras say so). Reading
+    on to that end lets httpx's nested stream generators finish in this task; one left
+    suspended is finalised later by the loop, in another task, which httpcore's locks
+    refuse ("exit cancel scope in a different task"). A stream that stays open is left.
+    """
+    left = _DRAIN_BYTES
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for chunk in chunks:
+                left -= len(chunk)
+                if left < 0:
+                    return
 
 
 def match_response(payload: Any, expect_id: int) -> dict[str, Any] | None:

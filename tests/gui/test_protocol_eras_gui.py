@@ -1,0 +1,81 @@
+"""Issue 13 interop, GUI half: the Test button against third-party MCP servers in both eras.
+
+The servers, their OAuth gateway and the mock authorization server are those of
+tests/interop/test_protocol_eras.py (tests/interop/era_servers.py); here the REAL
+manager, window and details panel sign in and press Test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+
+from mcp_auth_desktop.core.http import make_http_client
+from mcp_auth_desktop.core.manager import TokenManager
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.gui.bridge import AddServerRequest
+from mcp_auth_desktop.gui.self_test import HeadlessBrowser
+from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+from tests.gui.conftest import Gui, run, settle, until
+from tests.interop.era_servers import EraServer, era_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(params=["everything", "python-sdk"])
+def server(request: pytest.FixtureRequest) -> Iterator[EraServer]:
+    with era_server(request.param) as s:
+        yield s
+
+
+@pytest.fixture
+def real_gui(make_gui: Any, loop: Any) -> Iterator[Gui]:
+    http = make_http_client()
+    browser_http = httpx.AsyncClient(timeout=10, trust_env=False)
+    browser = HeadlessBrowser(browser_http)
+    manager = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings())
+    holder: list[Gui] = []
+    gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
+    holder.append(gui)
+    yield gui
+
+    async def close() -> None:
+        await http.aclose()
+        await browser_http.aclose()
+
+    run(loop, close())
+
+
+def test_test_button_in_each_era(real_gui: Gui, server: EraServer, qtbot: Any) -> None:
+    gui, window = real_gui, real_gui.window
+    newest = server.eras[0]
+
+    async def scenario() -> None:
+        await gui.manager.start()
+        try:
+            view = await gui.bridge.add_server(AddServerRequest(
+                url=server.url, name=server.key, options=ServerOptions(allow_insecure_loopback=True)))
+            assert view is not None
+            assert await gui.actions.sign_in(view.id) is not None
+            await settle()
+            window.select_server(view.id)
+            details = window.details
+            assert not details.protocol_box.isVisibleTo(window)  # nothing known before the first call
+            qtbot.mouseClick(window.toolbar.widgetForAction(window.act_test), Qt.MouseButton.LeftButton)
+            await until(lambda: server.tool in details.tool_names(), within=30, what="tools listed")
+            await until(lambda: details.protocol_box.isVisibleTo(window), within=5, what="protocol shown")
+            assert details.fields["protocol"].text().startswith(f"MCP {newest} (")
+            assert details.fields["protocol"].textFormat() == Qt.TextFormat.PlainText
+            assert details.fields["mcp_server"].text() not in ("", "none")
+            assert "tools" in details.fields["capabilities"].text()
+            message = window.statusBar().currentMessage()
+            assert f"speaks MCP {newest}" in message and "tool(s)" in message
+        finally:
+            await gui.bridge.aclose()
+            await gui.manager.aclose()
+
+    run(gui.loop, scenario(), timeout=90)
