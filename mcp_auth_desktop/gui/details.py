@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from mcp_auth_desktop.core.loopback import is_start_page
-from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.mcp.display import description_fields
+from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import Tool
 from mcp_auth_desktop.gui.plain import plain, set_plain
