@@ -12,7 +12,8 @@ One sign-in (see docs/ARCHITECTURE.md)::
     PendingAuthorization {state, verifier, issuer, resource}   (C59: one record)
     browser ─▶ AS ─▶ listener.wait() ─▶ parse_callback (state, then iss, then error)
     token request (code + verifier + resource) ─▶ TokenSet
-    invalid_client at the token endpoint ─▶ one re-registration and a new authorization
+    invalid_client at the token endpoint ─▶ StaleClientError (the next sign-in registers
+    again; one sign-in never shows two consent screens)
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from . import stale_client
 from .discovery import discover as run_discovery
 from .errors import (
     ConfigurationError,
-    InvalidClientError,
     McpAuthError,
     OAuthError,
     SignInRequiredError,
+    StaleClientError,
 )
 from .http import fetch_json
 from .models import (
@@ -309,38 +310,20 @@ class OAuthClient:
                 redirect_uri=redirect_uri,
                 scopes=scopes,
             )
-            reregistered = False
-            while True:
-                pending = PendingAuthorization.new(discovery, redirect_uri, resource, scopes)
-                code = await self._authorize(
-                    server, discovery, reg, pending, listener, on_authorization_url
-                )
-                try:
-                    tokens = await self._exchange_code(
-                        discovery, reg, pending, code, guard, client_secret
-                    )
-                except McpAuthError as exc:
-                    listener.report(False, exc.user_message)
-                    if not isinstance(exc, InvalidClientError) or reregistered or reg.method != "dcr":
-                        raise
-                    # The AS forgot our dynamic client: register once more and
-                    # authorize again (the code is bound to the old client).
-                    log.info("token endpoint rejected the client; registering again")
-                    reregistered = True
-                    reg = await reg_mod.register_dynamic(
-                        self._http,
-                        discovery,
-                        guard=guard,
-                        redirect_uri=redirect_uri,
-                        client_name=self._client_name,
-                        clock=self._clock,
-                        scopes=scopes,
-                    )
-                    continue
-                listener.report(
-                    True, "Signed in. You can close this tab and return to MCP Auth Desktop."
-                )
-                return reg, tokens
+            pending = PendingAuthorization.new(discovery, redirect_uri, resource, scopes)
+            code = await self._authorize(server, discovery, reg, pending, listener, on_authorization_url)
+            try:
+                tokens = await self._exchange_code(discovery, reg, pending, code, guard, client_secret)
+            except McpAuthError as exc:
+                if reg.method == "dcr" and stale_client.is_stale_client(exc):
+                    # The code is bound to a client the AS refuses. Authorizing again with a
+                    # new registration would show a second consent screen in one sign-in;
+                    # instead the next sign-in registers again (the manager marks it).
+                    exc = StaleClientError(stale_client.refused_after_approval(exc.user_message))
+                listener.report(False, exc.user_message)
+                raise exc from None
+            listener.report(True, "Signed in. You can close this tab and return to MCP Auth Desktop.")
+            return reg, tokens
 
     async def _bind_listener(
         self, stack: contextlib.AsyncExitStack, server: ServerConfig, remembered: int | None

@@ -705,6 +705,9 @@ class TokenManager:
                 log.error("sign-in for %s failed unexpectedly: %s", s.config.name, type(exc).__name__)
             back = previous if previous is not S.DISCOVERING else S.NEEDS_SIGN_IN
             self._set_state(s, back)
+            if isinstance(exc, errors.StaleClientError) and not s.config.client_id:
+                await self._registry.update_status(s.config.id, stale_client=True)
+                s.status["stale_client"] = True
             raise
         finally:
             s.busy -= 1

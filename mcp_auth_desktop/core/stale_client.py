@@ -27,6 +27,7 @@ from .errors import InvalidClientError, McpAuthError, OAuthError, UnauthorizedCl
 __all__ = [
     "is_stale_client",
     "reregistering_message",
+    "refused_after_approval",
     "browser_error_hint",
     "server_failure_hint",
     "RE_REGISTER_ACTION",
@@ -68,6 +69,14 @@ def reregistering_message(name: str) -> str:
         f"The authorization server of {name} no longer knows this app (it was probably "
         "restarted, or the registration was deleted): registering this app again, then "
         "signing in once more."
+    )
+
+
+def refused_after_approval(answer: str) -> str:
+    """The token endpoint refused the client right after the user approved in the browser."""
+    return (
+        f"{answer}. The authorization server no longer accepts this app's registration; "
+        "the next sign-in registers this app again. Sign in once more."
     )
 
 

@@ -12,6 +12,7 @@ from mcp_auth_desktop.core.errors import (
     InvalidClientError,
     InvalidGrantError,
     SignInRequiredError,
+    StaleClientError,
     TemporarilyUnavailableError,
 )
 from mcp_auth_desktop.core.flow import AuthorizationBudget, PendingAuthorization, step_up_scopes
@@ -75,21 +76,25 @@ async def test_fixed_callback_port_is_used() -> None:
         assert reg.redirect_uris == ("http://127.0.0.1:8765/callback",)
 
 
-async def test_invalid_client_leads_to_exactly_one_reregistration() -> None:
+async def test_invalid_client_after_approval_never_authorizes_twice() -> None:
+    # One sign-in never shows two consent screens: the refused client is reported (in the
+    # browser too) as stale, and the next sign-in registers again (the manager marks it).
     fake = FakeAS()
     fake.token_responses.append((401, {"error": "invalid_client"}, {}))
-    http, _, browser, _, reg, tokens = await _signed_in(fake)
-    async with aclosing(http):
-        assert fake.registrations == 2 and reg.client_id == "client-2" and len(browser.opened) == 2
-        assert tokens.access_token
-
-
-async def test_invalid_client_twice_gives_up() -> None:
-    fake = FakeAS()
-    fake.token_responses += [(401, {"error": "invalid_client"}, {}), (401, {"error": "invalid_client"}, {})]
-    with pytest.raises(InvalidClientError):
+    with pytest.raises(StaleClientError, match="registers this app again") as info:
         await _signed_in(fake)
-    assert fake.registrations == 2
+    assert isinstance(info.value, SignInRequiredError)
+    assert fake.registrations == 1 and fake.codes == 1
+    assert FakeListener.instances[-1].reports[-1][0] is False
+    assert "registers this app again" in FakeListener.instances[-1].reports[-1][1]
+
+
+async def test_invalid_client_with_a_client_the_user_entered_is_not_called_stale() -> None:
+    fake = FakeAS()
+    fake.token_responses.append((401, {"error": "invalid_client"}, {}))
+    with pytest.raises(InvalidClientError):
+        await _signed_in(fake, server(client_id="pre"))
+    assert fake.registrations == 0
 
 
 async def test_resource_override_and_omit() -> None:

@@ -142,3 +142,24 @@ async def test_revocation_refused_for_a_forgotten_client_is_not_retried_and_next
     assert await m.retry_pending_revocations() == []
     await m.sign_in("a")
     assert h.oauth.re_register_calls[-1] is True and m.get("a").client_id != first
+
+
+async def test_a_client_refused_after_approval_is_registered_again_at_the_next_sign_in(
+    h: Harness,
+) -> None:
+    m = h.manager()
+    await m.start(background=False)
+    await m.add_server(URL, name="a")
+    await m.sign_in("a")
+    first = m.get("a").client_id
+    real = h.oauth.sign_in
+
+    async def refused_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        h.oauth.sign_in = real  # type: ignore[method-assign]
+        raise errors.StaleClientError("refused after approval")
+
+    h.oauth.sign_in = refused_once  # type: ignore[method-assign]
+    with pytest.raises(errors.StaleClientError):
+        await m.sign_in("a")
+    await m.sign_in("a")
+    assert h.oauth.re_register_calls[-1] is True and m.get("a").client_id != first
