@@ -62,7 +62,8 @@ class DemoServer:
         if not url.startswith("http://127.0.0.1:") and not url.startswith("http://[::1]:"):
             await self.stop()
             raise ConfigurationError(
-                "The demo server did not start (is the mock_server package installed?)."
+                "The demo server did not start. It needs the mock server's extra: "
+                "pip install 'mcp-auth-desktop[mock]'."
             )
         # Keep reading so a chatty server never blocks on a full pipe.
         self._drain = threading.Thread(target=_drain, args=(stdout,), daemon=True)

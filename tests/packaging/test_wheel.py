@@ -57,9 +57,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-@pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("fresh")
+def _fresh_venv(wheel: Path, home: Path, requirement: str) -> Path:
     venv = home / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], home)
     # The dev venv's versions, so the fresh one runs what the tests ran (and pip's cache has them).
@@ -68,8 +66,13 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     constraints.write_text(frozen, encoding="utf-8")
     _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], home)
     _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-c", str(constraints),
-          f"{wheel}[mock]"], home)
+          requirement], home)
     return venv
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _fresh_venv(wheel, tmp_path_factory.mktemp("fresh"), f"{wheel}[mock]")
 
 
 def test_wheel_ships_resources_and_mock_pages(wheel: Path) -> None:
@@ -108,3 +111,23 @@ def test_installed_app_passes_its_self_test(venv: Path) -> None:
                   timeout=240)
     assert "self-test: passed" in result.stdout
     assert "self-test: mock server at http://127.0.0.1:" in result.stdout
+
+
+def test_the_app_installs_and_runs_without_the_mock_extra(
+        wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    venv = _fresh_venv(wheel, tmp_path_factory.mktemp("no-mock"), str(wheel))
+    python = str(venv / "bin" / "python")
+    for absent in ("starlette", "uvicorn"):
+        probe = subprocess.run([python, "-c", f"import {absent}"], capture_output=True, text=True,
+                               env=_env(), cwd=venv, check=False)
+        assert probe.returncode != 0, f"{absent} was installed without the mock extra"
+    usage = _run([str(venv / "bin" / "mcp-auth"), "--help"], venv)
+    assert usage.stdout.startswith("usage: mcp-auth")
+    assert "mcp-auth-desktop" in _run([str(venv / "bin" / "mcp-auth-desktop"), "--version"], venv).stdout
+    # The self-test needs the mock server: it says which extra to install.
+    selftest = subprocess.run([str(HEADLESS), str(venv / "bin" / "mcp-auth-desktop"), "--self-test"],
+                              capture_output=True, text=True, env=_env(), cwd=venv, timeout=240,
+                              check=False)
+    assert selftest.returncode == 1
+    assert "mcp-auth-desktop[mock]" in selftest.stderr
+
