@@ -39,8 +39,14 @@ typecheck:
 pytest:
 	scripts/headless.sh $(PY) -m pytest $(PYTEST_ARGS)
 
+# Client scenarios against our client, then the server and authorization-server scenarios
+# against the mock (tests/conformance/server_run.py); both always run, and the target
+# fails when either has a failure.
 conformance: bootstrap
-	$(PY) -m tests.conformance.run --suite $(SUITE)
+	@status=0; \
+	$(PY) -m tests.conformance.run --suite $(SUITE) || status=1; \
+	$(PY) -m tests.conformance.server_run || status=1; \
+	exit $$status
 
 # Extensions we do not implement yet (DPoP, client credentials, enterprise-managed
 # authorization, workload identity, skills): reported, not part of `make test`.

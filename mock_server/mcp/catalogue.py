@@ -4,7 +4,7 @@ Fixed order, so tools/list is deterministic across requests."""
 from __future__ import annotations
 
 from mock_server import tools as demo
-from mock_server.mcp import fixtures
+from mock_server.mcp import fixtures, fixtures_tasks
 from mock_server.mcp.registry import CONFIRM_ACTION, REGIONAL_ECHO, McpTool, wrap_demo
 
 
@@ -14,4 +14,4 @@ def _demo_tools() -> list[McpTool]:
     return [*(wrap_demo(demo.TOOLS[name]) for name in order), REGIONAL_ECHO, CONFIRM_ACTION]
 
 
-TOOLS: dict[str, McpTool] = {tool.name: tool for tool in (*_demo_tools(), *fixtures.TOOLS)}
+TOOLS: dict[str, McpTool] = {tool.name: tool for tool in (*_demo_tools(), *fixtures.TOOLS, *fixtures_tasks.TOOLS)}

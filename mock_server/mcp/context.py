@@ -16,6 +16,7 @@ from typing import Any
 from mock_server.mcp.hub import Hub
 from mock_server.mcp.protocol import INVALID_PARAMS, LOG_LEVELS, RpcError
 from mock_server.mcp.state_codec import StateCodec
+from mock_server.mcp.tasks import TaskStore
 from mock_server.state import MockState, TokenCheck
 
 Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -44,6 +45,7 @@ class Call:
     capabilities: dict[str, Any]
     codec: StateCodec
     hub: Hub
+    tasks: TaskStore
     input_responses: dict[str, Any] | None = None
     request_state: str | None = None
     progress_token: Any = None

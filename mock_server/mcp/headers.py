@@ -20,7 +20,8 @@ from mock_server.mcp.protocol import (
 )
 from mock_server.mcp.registry import McpTool
 
-NAME_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+NAME_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri",
+                "tasks/get": "taskId", "tasks/update": "taskId", "tasks/cancel": "taskId"}
 _SAFE_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
 _SENTINEL = re.compile(r"^=\?base64\?(.*)\?=$", re.DOTALL)
 

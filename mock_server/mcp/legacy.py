@@ -144,12 +144,12 @@ async def handle(
         return rpc_error(id_, INVALID_PARAMS, "params must be an object")
     if method in SESSION_METHODS:
         return _session_method(link, id_, method, params, prefer_sse)
-    if method not in methods.HANDLERS:
+    if method not in methods.HANDLERS or method in methods.TASK_METHODS:
         return rpc_error(id_, METHOD_NOT_FOUND, f"Method not found: {method}")
     meta = params["_meta"] if isinstance(params.get("_meta"), dict) else {}
     call = Call(
         mock=mock, auth=auth, version=session.protocol_version, params=params, capabilities=link.capabilities,
-        codec=runtime.codec, hub=runtime.hub, progress_token=meta.get("progressToken"), log_level=link.log_level or "debug",
+        codec=runtime.codec, hub=runtime.hub, tasks=runtime.tasks, progress_token=meta.get("progressToken"), log_level=link.log_level or "debug",
     )
     try:
         tool = methods.preflight(call, method)

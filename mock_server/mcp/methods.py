@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mock_server import scopes as scope_rules
-from mock_server.mcp import content
+from mock_server.mcp import content, tasks
 from mock_server.mcp.catalogue import TOOLS
 from mock_server.mcp.context import Call, InputRequired
 from mock_server.mcp.protocol import INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, RpcError
@@ -28,6 +28,8 @@ SHARED_METHODS = (
     "prompts/get",
     "completion/complete",
 )
+TASK_METHODS = ("tasks/get", "tasks/update", "tasks/cancel")
+"""The tasks extension's methods: 2026-07-28 only."""
 INPUT_METHODS = ("tools/call", "prompts/get", "resources/read")
 """Where an InputRequiredResult may be returned (SEP-2322)."""
 
@@ -51,6 +53,8 @@ def preflight(call: Call, method: str) -> McpTool | None:
     """Scope and capability checks; returns the tool a tools/call will run."""
     if not scope_rules.satisfies(call.auth.scopes, LIST_SCOPES):
         raise ScopeRequired(LIST_SCOPES)
+    if method in TASK_METHODS and not tasks.declared(call.capabilities):
+        raise tasks.missing_extension(method)
     if method != "tools/call":
         return None
     name = call.params.get("name")
@@ -59,6 +63,8 @@ def preflight(call: Call, method: str) -> McpTool | None:
         raise RpcError(INVALID_PARAMS, f"Unknown tool: {name}" if isinstance(name, str) else "Unknown tool")
     if not scope_rules.satisfies(call.auth.scopes, tool.scopes):
         raise ScopeRequired(tool.scopes)
+    if tool.task_support == "required" and not tasks.declared(call.capabilities):
+        raise tasks.missing_extension(f"Tool {tool.name}")
     missing: dict[str, Any] = {cap: {} for cap in tool.requires if not call.has_capability(cap)}
     if missing:
         names = ", ".join(sorted(missing))
@@ -85,6 +91,11 @@ async def _tools_call(call: Call) -> dict[str, Any] | InputRequired:
         raise RpcError(INVALID_PARAMS, "arguments must be an object")
     result = await tool.handler(call, arguments)
     call.mock.count(f"tool:{tool.name}")
+    if isinstance(result, tasks.StartTask):
+        if tasks.declared(call.capabilities):
+            task = call.tasks.create(call.subject, result.body)
+            return {"resultType": "task", **task.envelope()}
+        return await result.body(tasks.TaskContext(None))
     return result
 
 
@@ -118,6 +129,24 @@ async def _complete(call: Call) -> dict[str, Any]:
     return content.complete(call.params)
 
 
+async def _tasks_get(call: Call) -> dict[str, Any]:
+    return call.tasks.get(call.params.get("taskId"), call.subject).detailed()
+
+
+async def _tasks_update(call: Call) -> dict[str, Any]:
+    task = call.tasks.get(call.params.get("taskId"), call.subject)
+    responses = call.params.get("inputResponses")
+    if not isinstance(responses, dict):
+        raise RpcError(INVALID_PARAMS, "tasks/update needs an inputResponses object")
+    call.tasks.update(task, responses)
+    return {}
+
+
+async def _tasks_cancel(call: Call) -> dict[str, Any]:
+    call.tasks.cancel(call.tasks.get(call.params.get("taskId"), call.subject))
+    return {}
+
+
 HANDLERS: dict[str, Callable[[Call], Awaitable[dict[str, Any] | InputRequired]]] = {
     "tools/list": _tools_list,
     "tools/call": _tools_call,
@@ -127,6 +156,9 @@ HANDLERS: dict[str, Callable[[Call], Awaitable[dict[str, Any] | InputRequired]]]
     "prompts/list": _prompts_list,
     "prompts/get": _prompts_get,
     "completion/complete": _complete,
+    "tasks/get": _tasks_get,
+    "tasks/update": _tasks_update,
+    "tasks/cancel": _tasks_cancel,
 }
 
 CAPABILITIES: dict[str, Any] = {
@@ -135,6 +167,7 @@ CAPABILITIES: dict[str, Any] = {
     "prompts": {"listChanged": True},
     "completions": {},
     "logging": {},
+    "extensions": {tasks.EXTENSION: {}},
 }
 """What the server offers in 2026-07-28 (listChanged over subscriptions/listen)."""
 

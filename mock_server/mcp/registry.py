@@ -11,8 +11,9 @@ from mock_server import scopes as S
 from mock_server import tools as demo
 from mock_server.mcp.context import Call, InputRequired
 from mock_server.mcp.protocol import INVALID_PARAMS, RpcError
+from mock_server.mcp.tasks import StartTask
 
-Handler = Callable[[Call, dict[str, Any]], Awaitable["dict[str, Any] | InputRequired"]]
+Handler = Callable[[Call, dict[str, Any]], Awaitable["dict[str, Any] | InputRequired | StartTask"]]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class McpTool:
     """Client capabilities the tool cannot run without (-32021 in 2026-07-28, -32602 before)."""
     modern_only: bool = False
     legacy_only: bool = False
+    task_support: str = "forbidden"
+    """tasks extension: "optional" (a task when the client declares it, else inline) or "required"."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def listing(self) -> dict[str, Any]:
@@ -37,6 +40,8 @@ class McpTool:
             "inputSchema": self.input_schema,
             "_meta": {"mcp-auth-mock/requiredScopes": list(self.scopes)},
         }
+        if self.task_support != "forbidden":
+            entry["execution"] = {"taskSupport": self.task_support}
         entry.update(self.extra)
         return entry
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from mock_server.mcp.hub import Hub
 from mock_server.mcp.state_codec import StateCodec
+from mock_server.mcp.tasks import TaskStore
 
 
 @dataclass
@@ -29,6 +30,7 @@ class McpRuntime:
     def __init__(self) -> None:
         self.codec = StateCodec()
         self.hub = Hub()
+        self.tasks = TaskStore()
         self.links: dict[str, SessionLink] = {}
         self._ids = itertools.count(1)
 

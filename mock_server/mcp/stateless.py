@@ -102,7 +102,7 @@ def _finish(method: str, result: dict[str, Any] | InputRequired) -> dict[str, An
         if result.state is not None:
             body["requestState"] = result.state
         return body
-    body = {**result, "resultType": "complete"}
+    body = {"resultType": "complete", **result}  # a CreateTaskResult keeps its "task"
     if method in CACHEABLE:
         # Lists can change at run time (test_trigger_tool_change), and answers depend on the token.
         body.setdefault("ttlMs", 0)
@@ -137,7 +137,7 @@ async def handle(
             raise _removed_method(method)
         call = Call(
             mock=mock, auth=auth, version=version, params=params, capabilities=dict(meta[META_CAPABILITIES]),
-            codec=runtime.codec, hub=runtime.hub, progress_token=meta.get("progressToken"), log_level=meta.get(META_LOG_LEVEL),
+            codec=runtime.codec, hub=runtime.hub, tasks=runtime.tasks, progress_token=meta.get("progressToken"), log_level=meta.get(META_LOG_LEVEL),
         )
         tool = methods.preflight(call, method)
         if method == "subscriptions/listen":

@@ -41,6 +41,8 @@ import httpx
 from tests.conformance.run import CLI, ROOT, Outcome, check_installed, node, node_env, summarize
 
 SCENARIO_TIMEOUT_MS = 30_000
+SKIPPED: set[str] = set()
+"""Scenarios whose every check the suite itself skipped in this run."""
 MODERN = "2026-07-28"
 _LISTED = re.compile(r"^\s+- (\S+)(?: \[([^\]]*)\])?\s*$")
 
@@ -89,11 +91,21 @@ class MockServer:
             self.proc.kill()
 
 
+def skipped_by_the_suite(outcome: Outcome, checks: Sequence[dict[str, object]]) -> bool:
+    """The suite itself skips every check (e.g. tasks-status-notifications, whose harness is
+    not written yet): reported as SKIP, neither passed nor failed."""
+    return (outcome.exit_code == 0 and bool(checks) and outcome.failures == 0 and outcome.warnings == 0
+            and all(c.get("status") == "SKIPPED" for c in checks))
+
+
 def _collect(results: str, exit_code: int | None, scenario: str, output: str, started: float) -> Outcome:
     checks: list[dict[str, object]] = []
     for path in Path(results).rglob("checks.json"):
         checks.extend(json.loads(path.read_text(encoding="utf-8")))
     outcome = summarize(scenario, checks, exit_code)
+    if skipped_by_the_suite(outcome, checks):
+        SKIPPED.add(scenario)
+        outcome.problems = [f"SKIPPED by the suite: {checks[0].get('errorMessage')}"]
     if exit_code is None:
         outcome.passed = False
         outcome.problems.append("the scenario did not finish in time")
@@ -190,11 +202,16 @@ def run_set(name: str, scenarios: Sequence[str], runner: Callable[[str], Outcome
             outcomes.append(outcome)
             _report(outcome, verbose)
     passed = sum(o.passed for o in outcomes)
-    print(f"{name}: {passed} passed, {len(outcomes) - passed} failed", flush=True)
-    return passed, len(outcomes) - passed
+    skipped = sum(o.scenario in SKIPPED for o in outcomes)
+    failed = len(outcomes) - passed - skipped
+    print(f"{name}: {passed} passed, {failed} failed, {skipped} skipped by the suite", flush=True)
+    return passed, failed
 
 
 def _report(outcome: Outcome, verbose: bool) -> None:
+    if outcome.scenario in SKIPPED:
+        print(f"SKIP {outcome.scenario:<45} {outcome.problems[0]} ({outcome.seconds:.1f}s)", flush=True)
+        return
     print(outcome.line(), flush=True)
     if not outcome.passed:
         for problem in outcome.problems:

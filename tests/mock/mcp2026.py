@@ -37,6 +37,8 @@ def headers(message: dict[str, Any], token: str | None = None, **extra: str) -> 
         out["Mcp-Name"] = params["name"]
     elif message["method"] == "resources/read":
         out["Mcp-Name"] = params["uri"]
+    elif message["method"].startswith("tasks/"):
+        out["Mcp-Name"] = params["taskId"]
     if token:
         out["Authorization"] = f"Bearer {token}"
     out.update(extra)
