@@ -1,8 +1,8 @@
 """The bridge between protocol eras, with the official MCP Python SDK on both ends.
 
-* a 2026-07-28 client (ClientSession.discover, then stamped requests) and the mock server,
-  which speaks only the legacy revisions: the bridge opens a legacy session and answers in
-  2026 terms;
+* a 2026-07-28 client (ClientSession.discover, then stamped requests) and the mock server
+  pinned to the legacy revision 2025-11-25 (`protocol` knob): the bridge opens a legacy
+  session and answers in 2026 terms;
 * a legacy client (initialize) and the SDK server spoken to in 2026-07-28 only
   (`--upstream-era modern`): the bridge answers initialize from server/discover and adds
   `_meta` and the 2026 headers to every request;
@@ -56,6 +56,15 @@ def text(result: Any) -> str:
 
 
 async def test_modern_client_with_a_legacy_only_server(home: Home, mock: MockProcess) -> None:
+    # The mock speaks both eras by default; pinned here to the newest handshake revision.
+    mock.control(knobs={"protocol": "2025-11-25"})
+    try:
+        await _modern_client_with_a_legacy_only_server(home)
+    finally:
+        mock.control(knobs={"protocol": "auto"})
+
+
+async def _modern_client_with_a_legacy_only_server(home: Home) -> None:
     async with client(home, "mock") as session:
         found = await session.discover()
         assert found.supported_versions == ["2026-07-28"]

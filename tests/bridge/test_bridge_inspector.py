@@ -1,7 +1,8 @@
 """The MCP Inspector's command line (npm @modelcontextprotocol/inspector 2.12.0, `--cli`,
 installed by scripts/bootstrap.d/40-bridge-clients.sh) starts `mcp-auth bridge` as its stdio
 server, in its default (legacy) protocol era and in `--protocol-era auto` (it sends
-`server/discover`; the mock speaks only legacy revisions, so the bridge translates)."""
+`server/discover`; the mock is pinned to the legacy revision 2025-11-25 here, so the bridge
+translates)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,15 @@ def failure(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.mark.parametrize("era", ["legacy", "auto"])
 def test_inspector_lists_and_calls_tools(home: Home, mock: MockProcess, era: str) -> None:
+    # The mock speaks both eras by default; pinned here to the newest handshake revision.
+    mock.control(knobs={"protocol": "2025-11-25"})
+    try:
+        _lists_and_calls_tools(home, era)
+    finally:
+        mock.control(knobs={"protocol": "auto"})
+
+
+def _lists_and_calls_tools(home: Home, era: str) -> None:
     tools = ok(inspector(home, "--method", "tools/list", "--protocol-era", era))
     assert {"echo", "whoami", "list_notes"} <= {t["name"] for t in tools["result"]["tools"]}
     called = ok(inspector(home, "--method", "tools/call", "--tool-name", "echo",
@@ -55,8 +65,8 @@ def test_inspector_lists_and_calls_tools(home: Home, mock: MockProcess, era: str
     assert called["result"]["content"][0]["text"] == "from the inspector"
     assert called["result"]["isError"] is False
     translated = "opening a legacy session" in (home.path / "bridge.log").read_text()
-    # In auto, the Inspector speaks 2026-07-28 first; the mock speaks only the legacy
-    # revisions, so the bridge opened a session for it and answered in 2026 terms.
+    # In auto, the Inspector speaks 2026-07-28 first; the mock is pinned to a legacy
+    # revision, so the bridge opened a session for it and answered in 2026 terms.
     assert translated == (era == "auto")
 
 
