@@ -222,7 +222,7 @@ def test_server(session: Session) -> None:
         assert r.returncode == 0, r.stderr + s.context()
         tools = json.loads(r.stdout)["tools"]
         assert tools
-        out.text = f"{len(tools)} tools listed"
+        out.text = "tools listed"  # no count: the mock gains tools, the table should not churn
 
     with s.step("refresh") as out:
         if first["has_refresh_token"]:
