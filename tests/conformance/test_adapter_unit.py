@@ -23,6 +23,7 @@ from tests.conformance.adapter import (
     arguments_for,
     parse_context,
     pick_tool,
+    planned_calls,
     redirect_location,
     server_config_for,
 )
@@ -128,6 +129,9 @@ def test_probe_source_replaces_the_cli_entry_point() -> None:
     )
     with pytest.raises(ValueError):
         run.probe_source("console.log(1)")
+    # 0.2.x renames the commander object in its minified bundle.
+    renamed = run.probe_source('let t={all:oc,core:dc},x=1;Nu.parse();export{};')
+    assert "Nu.parse()" not in renamed and renamed.startswith("let t={all:oc,core:dc},x=1;console.log(")
 
 
 def test_summarize_counts_and_single_scenario_rules() -> None:
@@ -153,3 +157,38 @@ def test_context_json_round_trip_matches_the_suite_format() -> None:
     ctx = {"client_id": "id-1", "client_secret": "secret-1"}
     config, secret = server_config_for("http://localhost:1/mcp", parse_context(json.dumps(ctx)))
     assert (config.client_id, secret) == ("id-1", "secret-1")
+
+
+def test_planned_calls_follow_the_context_then_the_scenario() -> None:
+    tools = [
+        {"name": "json_schema_2020_12_tool", "inputSchema": {"$schema": "x", "type": "object"}},
+        {"name": "json_schema_echo", "inputSchema": {"type": "object", "required": ["schema"],
+                                                     "properties": {"schema": {"type": "object"}}}},
+    ]
+    # The echo tool gets the other tool's schema, unchanged.
+    assert planned_calls("json-schema-2020-12-preservation", tools, {}) == [
+        ("json_schema_2020_12_tool", {}),
+        ("json_schema_echo", {"schema": {"$schema": "x", "type": "object"}}),
+    ]
+    named = {"toolCalls": [{"name": "t", "arguments": {"a": None}}, {"bad": 1}, {"name": "u"}]}
+    assert planned_calls("http-custom-headers", tools, named) == [("t", {"a": None}), ("u", {})]
+    assert planned_calls("auth/metadata-default", [{"name": "test-tool"}, {"name": "x"}], {}) == [
+        ("test-tool", {})
+    ]
+
+
+def test_client_sets_take_each_scenario_once_and_keep_extensions_apart() -> None:
+    suites = {
+        "all": ["a", "b", "auth/x", "auth/dpop", "sep-2640-y", "json-z"],
+        "core": ["a", "auth/x"],
+        "draft": ["b"],
+        "backcompat": [],
+        "extensions": ["auth/dpop"],
+    }
+    sets = run.client_sets(suites)
+    assert sets == {
+        "core": ["a", "auth/x"],
+        "2026-07-28": ["b", "json-z"],
+        "backcompat": [],
+        "extensions": ["auth/dpop", "sep-2640-y"],
+    }

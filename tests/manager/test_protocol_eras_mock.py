@@ -1,0 +1,104 @@
+"""The real manager and MCP client against the mock server pinned to each protocol revision
+(``python -m mock_server --protocol ...``): era found and remembered, the Mcp-Param header tool,
+input_required results, and the same authorization in every era."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.http import make_http_client
+from mcp_auth_desktop.core.manager import TokenManager
+from mcp_auth_desktop.core.mcp import Era, McpClient, accept_defaults
+from mcp_auth_desktop.core.mcp.memory import STATUS_KEY
+from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
+from tests.mock.helpers import start_mock_process
+
+pytestmark = pytest.mark.e2e
+
+
+class Approver:
+    """The browser for an auto-approving mock: follow its redirect to the loopback listener."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, url: str) -> None:
+        async def go() -> None:
+            async with httpx.AsyncClient(timeout=10, trust_env=False, follow_redirects=True) as c:
+                await c.get(url)
+
+        self.tasks.append(asyncio.create_task(go()))
+
+
+@contextlib.asynccontextmanager
+async def signed_in(pin: str) -> AsyncIterator[TokenManager]:
+    proc = await asyncio.to_thread(start_mock_process, "--auto-approve", "--protocol", pin)
+    http = make_http_client()
+    m = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings(), browser=Approver())
+    try:
+        await m.start(background=False)
+        await m.add_server(proc.mcp_url, name="mock", options=ServerOptions(allow_insecure_loopback=True))
+        await m.sign_in("mock")
+        yield m
+    finally:
+        await m.aclose()
+        await http.aclose()
+        proc.stop()
+
+
+@pytest.fixture(params=["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "auto"])
+async def pinned(request: pytest.FixtureRequest) -> AsyncIterator[tuple[TokenManager, str]]:
+    async with signed_in(request.param) as m:
+        yield m, request.param
+
+
+async def test_each_revision_is_spoken_and_remembered(pinned: tuple[TokenManager, str]) -> None:
+    manager, pin = pinned
+    expected = "2026-07-28" if pin == "auto" else pin
+    listed = await manager.call("mock", "tools/list", interactive=True)
+    names = {t["name"] for t in listed["tools"]}
+    assert "regional_echo" in names
+    said = manager.get("mock").mcp_server
+    assert said is not None and said.protocol_version == expected
+    assert said.era is (Era.MODERN if expected == "2026-07-28" else Era.LEGACY)
+    doc = await manager._settings.load()  # noqa: SLF001 - what another process would read
+    stored = next(iter(doc["server_status"].values()))[STATUS_KEY]
+    assert stored["era"]["version"] == expected
+
+    # The header parameter tool: in 2026-07-28 the mock refuses the call without Mcp-Param-Region.
+    echoed = await manager.call(
+        "mock", "tools/call", {"name": "regional_echo", "arguments": {"region": "eu-wést", "text": "hi"}},
+        interactive=True,
+    )
+    assert echoed["content"][0]["text"] == "[eu-wést] hi"
+
+
+async def test_input_required_in_2026() -> None:
+    async with signed_in("2026-07-28") as manager:
+        # The app declares no client capability it cannot serve: the mock says which it needs.
+        with pytest.raises(errors.McpProtocolError, match="elicitation") as info:
+            await manager.call(
+                "mock", "tools/call", {"name": "test_input_required_result_request_state", "arguments": {}},
+                interactive=True,
+            )
+        assert info.value.code == -32021
+        # A caller that can answer forms (the conformance adapter's kind) gets the full round trips.
+        view = manager.get("mock")
+
+        async def token() -> str:
+            return await manager.get_token("mock")
+
+        async with httpx.AsyncClient(trust_env=False, timeout=20) as http:
+            client = McpClient(http, view.url, token_provider=token, elicitation=accept_defaults)
+            await client.connect()
+            for tool in ("test_input_required_result_request_state", "test_input_required_result_elicitation"):
+                result = await client.call_tool(tool, {})
+                assert result.get("isError") is not True, (tool, result)
+            assert client.era is not None and client.era.version == "2026-07-28"
