@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -29,7 +30,6 @@ from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerErro
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import RevocationReport, ServerState, ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
-from mcp_auth_desktop.gui.add_dialog import AddServerDialog
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, Tool
 from mcp_auth_desktop.gui.bridge_count import BridgeCounter
 from mcp_auth_desktop.gui.details import DetailsPanel
@@ -45,8 +45,12 @@ from mcp_auth_desktop.gui.plain import (
 )
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.server_model import SERVER_ID_ROLE, Column, ServerTableModel
-from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
 from mcp_auth_desktop.gui.use_in import UseInMenus
+
+if TYPE_CHECKING:
+    # The dialogs load when first opened, not before the first frame (bench/bench_gui.py).
+    from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+    from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
 
 __all__ = ["MainWindow"]
 
@@ -435,6 +439,8 @@ class MainWindow(QMainWindow):
             self.add_dialog.raise_()
             self.add_dialog.activateWindow()
             return self.add_dialog
+        from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+
         dialog = AddServerDialog(self)
         dialog.submitted.connect(self._on_add_submitted)
         dialog.finished.connect(self._on_add_dialog_finished)
@@ -480,6 +486,8 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return self.settings_dialog
+        from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.preferences.current,
                                 storage_text=self.bridge.storage_description(), parent=self)
         dialog.submitted.connect(self.settingsSubmitted)
