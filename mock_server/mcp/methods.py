@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mock_server import scopes as scope_rules
-from mock_server.mcp import content, tasks
+from mock_server.mcp import content, skills, tasks
 from mock_server.mcp.catalogue import TOOLS
 from mock_server.mcp.context import Call, InputRequired
 from mock_server.mcp.protocol import INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, RpcError
@@ -100,7 +100,7 @@ async def _tools_call(call: Call) -> dict[str, Any] | InputRequired:
 
 
 async def _resources_list(call: Call) -> dict[str, Any]:
-    return {"resources": [dict(r) for r in content.RESOURCES]}
+    return {"resources": [dict(r) for r in content.RESOURCES] + skills.listed_resources()}
 
 
 async def _templates_list(call: Call) -> dict[str, Any]:
@@ -111,7 +111,7 @@ async def _resources_read(call: Call) -> dict[str, Any]:
     uri = call.params.get("uri")
     if not isinstance(uri, str):
         raise RpcError(INVALID_PARAMS, "params.uri must be a string")
-    return content.read_resource(uri)
+    return skills.read(uri) or content.read_resource(uri)
 
 
 async def _prompts_list(call: Call) -> dict[str, Any]:
@@ -127,6 +127,18 @@ async def _prompts_get(call: Call) -> dict[str, Any] | InputRequired:
 
 async def _complete(call: Call) -> dict[str, Any]:
     return content.complete(call.params)
+
+
+async def _skills_list(call: Call) -> dict[str, Any]:
+    return skills.list_skills(call.params)
+
+
+async def _skills_get(call: Call) -> dict[str, Any]:
+    return skills.get_skill(call.params)
+
+
+async def _directory_read(call: Call) -> dict[str, Any]:
+    return skills.read_directory(call.params)
 
 
 async def _tasks_get(call: Call) -> dict[str, Any]:
@@ -156,6 +168,9 @@ HANDLERS: dict[str, Callable[[Call], Awaitable[dict[str, Any] | InputRequired]]]
     "prompts/list": _prompts_list,
     "prompts/get": _prompts_get,
     "completion/complete": _complete,
+    "skills/list": _skills_list,
+    "skills/get": _skills_get,
+    "resources/directory/read": _directory_read,
     "tasks/get": _tasks_get,
     "tasks/update": _tasks_update,
     "tasks/cancel": _tasks_cancel,
@@ -167,7 +182,7 @@ CAPABILITIES: dict[str, Any] = {
     "prompts": {"listChanged": True},
     "completions": {},
     "logging": {},
-    "extensions": {tasks.EXTENSION: {}},
+    "extensions": {tasks.EXTENSION: {}, skills.EXTENSION: skills.SETTINGS},
 }
 """What the server offers in 2026-07-28 (listChanged over subscriptions/listen)."""
 

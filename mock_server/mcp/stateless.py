@@ -47,7 +47,7 @@ from mock_server.state import MockState, TokenCheck
 
 SUPPORTED = (MODERN_VERSION,)
 CACHEABLE = {"server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list",
-             "resources/read"}
+             "resources/read", "skills/list", "skills/get", "resources/directory/read"}
 LISTEN_KEEPALIVE_SECONDS = 15.0
 LISTEN_MAX_SECONDS = 3600.0
 

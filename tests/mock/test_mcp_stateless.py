@@ -4,6 +4,7 @@ specification's error codes, resultType, Mcp-Param headers, input_required and r
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import pytest
@@ -212,6 +213,8 @@ async def test_pinned_to_2026_refuses_initialize_with_the_spec_error_and_has_no_
         assert (await http.get(MCP, headers=auth)).status_code == 405
         assert (await http.delete(MCP, headers=auth)).status_code == 405
         assert (await post(http, MCP, request("server/discover"), token)).status_code == 200
+        unauthenticated = await post(http, MCP, request("server/discover"))
+        assert unauthenticated.status_code == 401 and "resource_metadata=" in unauthenticated.headers["www-authenticate"]
     state.close()
 
 
@@ -228,5 +231,31 @@ async def test_pinned_to_a_handshake_revision_answers_discover_like_a_2025_serve
         answer = await http.post(MCP, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, json=init)
         assert answer.json()["result"]["protocolVersion"] == pinned
         assert "mcp-session-id" in answer.headers
+        anonymous = await http.post(MCP, headers=MCP_HEADERS, json=init)
+        assert anonymous.status_code == 401 and "resource_metadata=" in anonymous.headers["www-authenticate"]
     state.close()
 
+
+
+async def test_the_skills_extension_serves_one_skill_consistently(env: Any) -> None:
+    state, http, token = env
+    discovered = body(await post(http, MCP, request("server/discover"), token))["result"]
+    assert discovered["capabilities"]["extensions"]["io.modelcontextprotocol/skills"] == {"directoryRead": True}
+    listed = body(await post(http, MCP, request("skills/list"), token))["result"]
+    (skill,) = listed["skills"]
+    assert skill["uri"] == "skill://mcp-auth-mock/notes-helper/SKILL.md"
+    assert skill["frontmatter"]["name"] == "notes-helper"
+    for entry in skill["resources"]:  # digest and size are of the bytes resources/read returns
+        read = body(await post(http, MCP, request("resources/read", {"uri": entry["uri"]}), token))["result"]
+        data = read["contents"][0]["text"].encode()
+        assert entry == {"uri": entry["uri"], "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data)}
+    got = body(await post(http, MCP, request("skills/get", {"uri": skill["uri"]}), token))["result"]
+    assert got["skill"] == skill
+    unknown = body(await post(http, MCP, request("skills/get", {"uri": "skill://x/none/SKILL.md"}), token))
+    assert unknown["error"]["code"] == -32602
+    root = skill["uri"].rsplit("/", 1)[0]
+    children = body(await post(http, MCP, request("resources/directory/read", {"uri": root}), token))["result"]
+    assert {(c["name"], c["mimeType"]) for c in children["resources"]} == {
+        ("SKILL.md", "text/markdown"), ("reference", "inode/directory")}
+    not_a_dir = body(await post(http, MCP, request("resources/directory/read", {"uri": skill["uri"]}), token))
+    assert not_a_dir["error"]["code"] == -32602
