@@ -365,27 +365,32 @@ class DesktopApp:
         """While storage opens: after a moment, say that the app waits for the keyring.
 
         Nothing else is on screen yet, and the keyring may wait for its own unlock
-        prompt (up to KEYRING_TIMEOUT): without this the app would look dead.
+        prompt (up to KEYRING_TIMEOUT): without this the app would look dead. The box
+        is built only then: a start that opens storage in time never pays for it.
         """
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(self._show_keyring_wait_notice)
+        if self._can_ask():
+            timer.start(KEYRING_NOTICE_DELAY_MS)
+        try:
+            yield
+        finally:
+            timer.stop()
+            box, self.keyring_wait_box = self.keyring_wait_box, None
+            if box is not None:
+                box.hide()
+                box.deleteLater()
+
+    def _show_keyring_wait_notice(self) -> None:
         box = message_box(QMessageBox.Icon.Information, "MCP Auth Desktop",
                           "Waiting for the system keyring to unlock your tokens…\n\n"
                           "If it asks for your password, answer its prompt.",
                           QMessageBox.StandardButton.NoButton)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setWindowIcon(app_icon())
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(box.show)
-        if self._can_ask():
-            timer.start(KEYRING_NOTICE_DELAY_MS)
         self.keyring_wait_box = box
-        try:
-            yield
-        finally:
-            timer.stop()
-            box.hide()
-            box.deleteLater()
-            self.keyring_wait_box = None
+        box.show()
 
     def _can_ask(self) -> bool:
         """Whether someone can answer a question: not a benchmark run, not offscreen."""
