@@ -30,6 +30,7 @@ __all__ = [
     "refused_after_approval",
     "browser_error_hint",
     "server_failure_hint",
+    "gui_server_failure_hint",
     "RE_REGISTER_ACTION",
     "REVOCATION_CLIENT_UNKNOWN",
 ]
@@ -87,6 +88,17 @@ def browser_error_hint(name: str) -> str:
         "'Invalid client_id', 'Client ID not found' or 'Unregistered redirect_uri'), the "
         "server has forgotten this app: press Ctrl-C and run "
         f"`mcp-auth login --re-register {shlex.quote(name)}`."
+    )
+
+
+def gui_server_failure_hint(exc: McpAuthError) -> str | None:
+    """The GUI's words for :func:`server_failure_hint` (its action instead of the command)."""
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int) or status < 500:
+        return None
+    return (
+        "If its authorization server was restarted, it may have forgotten this app: choose "
+        f"Server → {RE_REGISTER_ACTION}."
     )
 
 

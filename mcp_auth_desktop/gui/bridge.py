@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from mcp_auth_desktop.core import stale_client
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
 from mcp_auth_desktop.core.mcp.display import protocol_label
@@ -367,6 +368,9 @@ class ManagerBridge(QObject):
             raise
         except McpAuthError as exc:
             message = self.redactor(exc.user_message)
+            hint = stale_client.gui_server_failure_hint(exc) if action in ("test", "copy") else None
+            if hint:
+                message += " " + hint
             self._emit_log("warning", f"{self._label(server_id)}: {action} failed: {message}")
             self.actionFailed.emit(server_id, action, message)
             return None

@@ -44,6 +44,7 @@ class FakeManager:
     revocation_supported: bool = True
     fail_refresh: dict[str, McpAuthError] = field(default_factory=dict)
     fail_sign_in: dict[str, McpAuthError] = field(default_factory=dict)
+    fail_call: dict[str, McpAuthError] = field(default_factory=dict)
     tools: list[dict[str, Any]] = field(
         default_factory=lambda: [
             {"name": "echo", "description": "Repeats what you say"},
@@ -258,6 +259,8 @@ class FakeManager:
         await asyncio.sleep(self.delay)
         if e.access_token is None:
             raise SignInRequiredError(f"Sign in to {e.view.name} first.")
+        if e.view.id in self.fail_call:
+            raise self.fail_call[e.view.id]
         if method == "tools/list":
             return {"tools": list(self.tools)}
         return {}

@@ -395,3 +395,29 @@ def test_register_again_and_sign_in_from_the_server_menu(make_gui: Any, qtbot: A
         assert gui.manager.calls == [("sign_in_re_register", sid)]
 
     run(gui.loop, scenario())
+
+
+def test_a_server_failure_on_test_names_the_way_out(make_gui: Any, qtbot: Any) -> None:
+    # The TypeScript SDK example answers a token it forgot (after a restart) with HTTP 500.
+    from mcp_auth_desktop.core.errors import McpProtocolError
+
+    gui = make_gui(FakeManager(delay=0.05))
+
+    async def scenario() -> None:
+        view = await gui.manager.add_server("https://forgetful.example.com/mcp", name="Forgetful")
+        await gui.manager.sign_in(view.id)
+        await settle()
+        gui.window.select_server(view.id)
+        gui.manager.fail_call[view.id] = McpProtocolError(
+            "The MCP server at https://forgetful.example.com/mcp answered initialize with HTTP 500.",
+            status=500,
+        )
+        click(qtbot, gui, gui.window.act_test)
+        await until(lambda: "HTTP 500" in gui.window.statusBar().currentMessage(), what="failure shown")
+        assert "Register again and sign in" in gui.window.statusBar().currentMessage()
+        gui.manager.fail_call[view.id] = McpProtocolError("The MCP server sent a malformed answer.")
+        click(qtbot, gui, gui.window.act_test)
+        await until(lambda: "malformed" in gui.window.statusBar().currentMessage(), what="other failure")
+        assert "Register again" not in gui.window.statusBar().currentMessage()
+
+    run(gui.loop, scenario())
