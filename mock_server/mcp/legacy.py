@@ -38,6 +38,8 @@ from mock_server.state import McpSession, MockState, TokenCheck
 SESSION_METHODS = ("ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe")
 CLIENT_ANSWER_SECONDS = 60.0
 MAX_INPUT_ROUNDS = 5
+MAX_REPLAYS = 16
+"""Streams closed mid-call kept per session for Last-Event-ID resumption."""
 
 
 def spoken_versions(protocol: str) -> tuple[str, ...]:
@@ -170,6 +172,8 @@ async def handle(
         if tool is not None and tool.name == "test_reconnection":
             def keep(task: asyncio.Task[dict[str, Any]]) -> None:
                 link.replay[stream_id] = task
+                while len(link.replay) > MAX_REPLAYS:  # never resumed: forget the oldest
+                    link.replay.pop(next(iter(link.replay))).cancel()
 
             return answer_sse(work, id_, stream_id=stream_id, close_early=keep)
         return answer_sse(work, id_, stream_id=stream_id)

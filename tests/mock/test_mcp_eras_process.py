@@ -140,3 +140,17 @@ async def test_protocol_flag_pins_a_handshake_revision_in_a_process() -> None:
             assert (await http.post(process.mcp_url, headers=headers(probe), json=probe)).status_code == 400
     finally:
         process.stop()
+
+
+async def test_streams_kept_for_resumption_are_bounded_per_session(server: MockProcess) -> None:
+    async with httpx.AsyncClient(timeout=20) as http:
+        session = await _initialize(http, server.mcp_url, "2025-11-25", {})
+        primed = []
+        for n in range(17):
+            call = {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": "test_reconnection"}}
+            async with http.stream("POST", server.mcp_url, headers=session, json=call) as stream:
+                primed.extend([e["id"] async for e in _events(stream)])
+        oldest = await http.get(server.mcp_url, headers={**session, "Last-Event-ID": primed[0]})
+        assert oldest.status_code == 404  # the 17th closed stream pushed the first out
+        newest = await http.get(server.mcp_url, headers={**session, "Last-Event-ID": primed[-1]})
+        assert newest.status_code == 200 and '"id":16' in newest.text
