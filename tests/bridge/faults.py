@@ -8,7 +8,8 @@ the way real ones do, one POST to /mcp at a time:
 * ``"drop"``: read the request, then close the connection without a byte;
 * ``"close_stream"``: answer ``200 text/event-stream``, send a keep-alive comment and
   end the stream without the response;
-* ``"hang"``: read the request and never answer (until the proxy stops).
+* ``"hang"``: read the request and never answer (until the proxy stops);
+* ``"404"``: answer ``404`` as a server does for a session it no longer knows.
 
 Everything else is relayed to the mock unchanged (one upstream connection per request,
 responses streamed through as they come). Our own test infrastructure, not an imitation of
@@ -81,6 +82,12 @@ class FaultProxy:
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        # A connection accepted at the last moment may still have its handler: end it here.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     def fail_next_posts(self, fault: str, count: int = 1) -> None:
@@ -130,6 +137,12 @@ class FaultProxy:
                 if fault == "500":
                     page = b"<html><body>Internal Server Error</body></html>"
                     writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\n"
+                                 b"Content-Length: " + str(len(page)).encode() + b"\r\n\r\n" + page)
+                    await writer.drain()
+                    continue
+                if fault == "404":
+                    page = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Session not found"}}'
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
                                  b"Content-Length: " + str(len(page)).encode() + b"\r\n\r\n" + page)
                     await writer.drain()
                     continue

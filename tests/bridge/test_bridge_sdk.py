@@ -164,3 +164,18 @@ async def test_a_server_that_stops_answering_gets_an_error_after_the_timeout(
         assert 1.9 <= waited < 8, waited
         assert "sent nothing for 2 seconds" in str(caught.value)
         assert "fine" in text_of(await session.call_tool("echo", {"text": "fine"}))
+
+
+async def test_a_session_the_server_forgot_is_opened_again_without_the_client_noticing(
+    proxied_home: Home, proxied: tuple[MockProcess, FaultProxy]
+) -> None:
+    mock, proxy = proxied
+    async with bridged(proxied_home) as session:
+        before = stats(mock).get("mcp_requests", 0)
+        proxy.fail_next_posts("404")
+        result = await session.call_tool("echo", {"text": "again"})
+        assert not result.is_error and text_of(result) == "again"
+        # initialize + notifications/initialized + the call, after the 404
+        assert stats(mock).get("mcp_requests", 0) - before == 3
+    assert "POST /mcp 404" in proxy.seen
+    assert "the server forgot the session" in (proxied_home.path / "bridge.log").read_text()
