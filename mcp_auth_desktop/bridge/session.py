@@ -148,8 +148,8 @@ class BridgeSession:
                 self.client_era = Era.MODERN
                 self.era.remember_modern(message)
                 await self._guarded(message, self._open_for_modern_client(message))
-            elif self.era.mode == "to_modern" and method == "ping":
-                self._out.write({"jsonrpc": "2.0", "id": rid, "result": {}})  # 2026-07-28 has no ping
+            elif self.era.mode == "to_modern" and (local := self.era.answer_locally(message)):
+                self._out.write(local)  # a legacy method 2026-07-28 does not have
             else:
                 self._tasks[rid] = asyncio.ensure_future(self._guarded(message, self._forward(message)))
             return
@@ -219,6 +219,12 @@ class BridgeSession:
             outgoing = self.era.to_modern_request(message)
         elif self.era.mode == "to_legacy":
             outgoing = self.era.to_legacy_request(message)
+        raw_params = outgoing.get("params")
+        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
+        if method == "tools/call" and self._upstream_modern() and not self.era.knows_tool(params.get("name")):
+            # 2026 servers check Mcp-Param-* headers, built from the tool's schema: a client
+            # over stdio sends no headers, so learn the schemas before the first call.
+            await self._learn_tools(params.get("_meta"))
         try:
             reply = await self._collect(outgoing)
         except SessionExpired:
@@ -235,6 +241,20 @@ class BridgeSession:
         elif self.era.mode == "to_legacy":
             reply = self.era.to_modern_reply(method, reply)
         self._out.write(reply)
+
+    async def _learn_tools(self, meta: Any) -> None:
+        cursor: str | None = None
+        for page in range(10):  # bounded: a server that pages forever cannot hold a call
+            params: dict[str, Any] = {"_meta": meta} if isinstance(meta, dict) else {}
+            if cursor:
+                params["cursor"] = cursor
+            reply = await self._collect({"jsonrpc": "2.0", "id": f"mcp-auth-bridge-tools-{page}",
+                                         "method": "tools/list", "params": params})
+            self.era.learn("tools/list", reply)
+            result = reply.get("result")
+            cursor = result.get("nextCursor") if isinstance(result, dict) else None
+            if not isinstance(cursor, str) or not cursor:
+                return
 
     async def _collect(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send a request; write what the server sends meanwhile; return its response."""

@@ -7,8 +7,8 @@ protocol version) gets the HTTP headers that revision requires (``MCP-Protocol-V
 * Legacy client, modern server (``to_modern``): the client's ``initialize`` is answered
   from ``server/discover`` (the client keeps the legacy revision it asked for); every later
   request gets ``_meta`` with the version, the client's capabilities and its identity from
-  that ``initialize``; ``notifications/initialized`` and ``ping`` are answered here (2026-07-28
-  has neither); notifications are not sent (the 2026 HTTP wire has none: a cancellation
+  that ``initialize``; ``notifications/initialized``, ``ping`` and ``logging/setLevel`` are
+  handled here (2026-07-28 has none of them; the log level goes into each request's ``_meta``); notifications are not sent (the 2026 HTTP wire has none: a cancellation
   closes the request's stream). A result asking for input (``input_required``) cannot be
   relayed to a legacy client and becomes an error saying so.
 * Modern client, legacy server (``to_legacy``): the bridge opens a legacy session itself
@@ -55,6 +55,7 @@ META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPS = "io.modelcontextprotocol/clientCapabilities"
 META_INFO = "io.modelcontextprotocol/clientInfo"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+META_LOG_LEVEL = "io.modelcontextprotocol/logLevel"
 _PROTOCOL_KEYS = (META_VERSION, META_CAPS, META_INFO)
 UPSTREAM_ERAS = ("auto", "legacy", "modern")
 _BRIDGE_INFO = {"name": "mcp-auth-bridge", "version": "1"}
@@ -94,6 +95,8 @@ class EraTranslator:
         self._client_caps: dict[str, Any] = {}
         self._client_info: dict[str, Any] = dict(_BRIDGE_INFO)
         self.modern_version = LATEST_MODERN
+        #: From a legacy client's logging/setLevel: 2026 asks for logs per request instead.
+        self.log_level: str | None = None
 
     # ------------------------------------------------------------ headers
 
@@ -110,6 +113,9 @@ class EraTranslator:
         except (InvalidToolHeaders, TypeError, ValueError) as exc:
             log.info("no 2026 headers for %s: %s", message["method"], exc)
             return {"MCP-Protocol-Version": version, "Mcp-Method": message["method"]}
+
+    def knows_tool(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._tools
 
     def learn(self, method: str, reply: dict[str, Any]) -> None:
         """Remember the ``x-mcp-header`` parameters of the tools a server lists."""
@@ -143,8 +149,23 @@ class EraTranslator:
         meta[META_VERSION] = self.modern_version
         meta[META_CAPS] = self._client_caps
         meta[META_INFO] = self._client_info
+        if self.log_level is not None:
+            meta.setdefault(META_LOG_LEVEL, self.log_level)
         params["_meta"] = meta
         return {**message, "params": params}
+
+    def answer_locally(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Legacy requests 2026-07-28 dropped, answered here for a legacy client (to_modern):
+        ``ping``, and ``logging/setLevel`` (its level then goes into each request's ``_meta``)."""
+        method = message.get("method")
+        if method == "ping":
+            return {"jsonrpc": "2.0", "id": message.get("id"), "result": {}}
+        if method == "logging/setLevel":
+            level = _obj(message.get("params")).get("level")
+            if isinstance(level, str):
+                self.log_level = level
+                return {"jsonrpc": "2.0", "id": message.get("id"), "result": {}}
+        return None
 
     def initialize_from_discover(self, request: dict[str, Any], discover: dict[str, Any]) -> dict[str, Any]:
         """The client's ``initialize`` answered from a ``server/discover`` result."""

@@ -1,21 +1,21 @@
 """The MCP Inspector's command line (npm @modelcontextprotocol/inspector 2.12.0, `--cli`,
 installed by scripts/bootstrap.d/40-bridge-clients.sh) starts `mcp-auth bridge` as its stdio
-server, in its default (legacy) protocol era and in `--protocol-era auto` (it sends
-`server/discover`; the mock is pinned to the legacy revision 2025-11-25 here, so the bridge
-translates)."""
+server, in its default (legacy) protocol era and in `--protocol-era auto` (2026-07-28 first),
+against the mock speaking both eras and pinned to one (the bridge then translates)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.bridge.faults import FaultProxy
-from tests.bridge.helpers import ROOT, Home, stats
-from tests.mock.helpers import MockProcess
+from tests.bridge.helpers import ROOT, Home, make_home, stats
+from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -47,27 +47,45 @@ def failure(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr
 
 
-@pytest.mark.parametrize("era", ["legacy", "auto"])
-def test_inspector_lists_and_calls_tools(home: Home, mock: MockProcess, era: str) -> None:
-    # The mock speaks both eras by default; pinned here to the newest handshake revision.
-    mock.control(knobs={"protocol": "2025-11-25"})
+@pytest.fixture(scope="module")
+def pinned() -> Iterator[dict[str, MockProcess]]:
+    """Mock servers that speak one revision only."""
+    started: dict[str, MockProcess] = {}
     try:
-        _lists_and_calls_tools(home, era)
+        for protocol in ("2025-11-25", "2026-07-28"):
+            started[protocol] = start_mock_process("--auto-approve", "--protocol", protocol)
+        yield started
     finally:
-        mock.control(knobs={"protocol": "auto"})
+        for proc in started.values():
+            proc.stop()
 
 
-def _lists_and_calls_tools(home: Home, era: str) -> None:
+@pytest.mark.parametrize(
+    ("era", "server", "upstream", "translated"),
+    [
+        ("legacy", "auto", "handshake", False),
+        ("auto", "auto", "2026-07-28", False),  # the Inspector probes server/discover first
+        ("legacy", "2026-07-28", "2026-07-28", True),  # initialize answered from server/discover
+        ("auto", "2025-11-25", "handshake", True),  # server/discover answered from initialize
+    ],
+)
+def test_inspector_lists_and_calls_tools(
+    tmp_path: Path, mock: MockProcess, pinned: dict[str, MockProcess],
+    era: str, server: str, upstream: str, translated: bool,
+) -> None:
+    target = mock if server == "auto" else pinned[server]
+    home = make_home(tmp_path)
+    home.login(target.mcp_url, "mock")
+    before = stats(target).get(f"mcp_era:{upstream}", 0)
     tools = ok(inspector(home, "--method", "tools/list", "--protocol-era", era))
     assert {"echo", "whoami", "list_notes"} <= {t["name"] for t in tools["result"]["tools"]}
     called = ok(inspector(home, "--method", "tools/call", "--tool-name", "echo",
                           "--tool-arg", "text=from the inspector", "--protocol-era", era))
     assert called["result"]["content"][0]["text"] == "from the inspector"
     assert called["result"]["isError"] is False
-    translated = "opening a legacy session" in (home.path / "bridge.log").read_text()
-    # In auto, the Inspector speaks 2026-07-28 first; the mock is pinned to a legacy
-    # revision, so the bridge opened a session for it and answered in 2026 terms.
-    assert translated == (era == "auto")
+    assert stats(target).get(f"mcp_era:{upstream}", 0) > before  # the era spoken upstream
+    log = (home.path / "bridge.log").read_text()
+    assert ("translating" in log or "opening a legacy session" in log) == translated
 
 
 def test_inspector_sees_nothing_when_the_server_refuses_the_stored_token(
