@@ -144,6 +144,7 @@ async def test_an_event_stream_closed_early_is_resumed_with_last_event_id(
         await session.initialize()
         result = await session.call_tool("test_reconnection", {})
         assert not result.is_error and text(result)
+    assert "resuming the event stream" in (home.path / "bridge.log").read_text()
 
 
 async def test_legacy_client_with_a_server_spoken_to_in_2026(
