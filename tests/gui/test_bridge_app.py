@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mcp_auth_desktop.bridge import appipc
 from mcp_auth_desktop.bridge.presence import bridges_dir
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.app import DesktopApp, build_parser
@@ -127,3 +128,18 @@ def test_bridges_ask_the_app_to_sign_in_and_the_window_counts_them(
     finally:
         for b in bridges:
             b.stop()
+
+
+def test_a_step_up_request_reaches_the_app_with_its_scopes(qtbot: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(tmp_path))
+    instance = SingleInstance()
+    assert instance.listen()
+    try:
+        with qtbot.waitSignal(instance.signInRequested, timeout=5000) as signal_:
+            assert appipc.ask_app_to_sign_in("abc123", ("mcp:write", "notes:share"))
+        assert signal_.args == ["abc123", ["mcp:write", "notes:share"]]
+        with qtbot.waitSignal(instance.showRequested, timeout=5000):
+            assert instance.ask_running_instance()  # a second launch still works the same way
+    finally:
+        instance.close()
