@@ -47,8 +47,10 @@ class BridgePresence:
     def register(self, client_name: str = "") -> None:
         ensure_private_dir(self._dir)
         name = f"{self.server_id}.{os.getpid()}.{secrets.token_hex(4)}"
-        tmp = self._dir / (name + ".tmp")
         final = self._dir / (name + _SUFFIX)
+        # Windows cannot rename an open file: there the file is made under its final name
+        # (a counter probing in that instant sees it unlocked and deletes it; rare, harmless).
+        tmp = final if os.name == "nt" else self._dir / (name + ".tmp")
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o600)
         if not _try_lock(fd):  # a fresh random name: nobody else can hold it
             os.close(fd)
@@ -58,7 +60,8 @@ class BridgePresence:
         # Lock byte 0 only (Windows locks ranges); the JSON goes after it.
         os.lseek(fd, 1, os.SEEK_SET)
         os.write(fd, json.dumps(info).encode())
-        os.replace(tmp, final)
+        if tmp != final:
+            os.replace(tmp, final)
         self._fd, self.path = fd, final
 
     def set_client(self, client_name: str) -> None:
