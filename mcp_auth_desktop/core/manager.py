@@ -165,6 +165,7 @@ class _Server:
     token_fp: str | None = None
     due_at: float | None = None
     failures: int = 0
+    failing_since: float | None = None  # the first of the current run of failures
     last_refresh_at: float | None = None
     last_refresh_result: str | None = None
     last_error: str | None = None
@@ -365,6 +366,8 @@ class TokenManager:
             pending_revocation=bool(s.status.get("pending_revocation")),
             discovery_trail=d.trail if d else (),
             mcp_server=memory.remembered_description(s.status),
+            refresh_failures=s.failures,
+            failing_since=s.failing_since if s.failures else None,
         )
 
     # -------------------------------------------------- loading & reconciling
@@ -973,6 +976,8 @@ class TokenManager:
 
     def _refresh_failed(self, s: _Server, exc: errors.McpAuthError, now: float) -> None:
         s.failures += 1
+        if s.failures == 1:
+            s.failing_since = now
         retry_after = getattr(exc, "retry_after", None)
         delay = backoff_delay(s.failures, retry_after=retry_after, rng=self._rng)
         s.due_at = now + delay

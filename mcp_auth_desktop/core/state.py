@@ -84,6 +84,9 @@ class ServerView:
     discovery_trail: tuple[str, ...] = ()
     #: The MCP protocol revision and what server/discover (or initialize) said, from the last call.
     mcp_server: ServerDescription | None = None
+    #: Refreshes that failed in a row (0 after a success), and when the first of them failed.
+    refresh_failures: int = 0
+    failing_since: float | None = None
 
 
 @dataclass(frozen=True)

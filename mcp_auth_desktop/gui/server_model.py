@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from mcp_auth_desktop.core.health import summarise
 from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.bridge import ManagerBridge
 from mcp_auth_desktop.gui.icons import OverallState, status_icon
@@ -89,21 +90,9 @@ def format_expires_in(expires_at: float | None, now: float) -> str:
     return f"{left // 86400}d {(left % 86400) // 3600}h"
 
 
-def overall_state(views: list[ServerView]) -> OverallState:
-    """Error beats attention beats all good (an empty list is all good)."""
-    if any(v.state.is_error for v in views):
-        return OverallState.ERROR
-    if any(v.state.needs_attention for v in views):
-        return OverallState.ATTENTION
-    return OverallState.OK
-
-
-def _state_overall(state: ServerState) -> OverallState:
-    if state.is_error:
-        return OverallState.ERROR
-    if state.needs_attention:
-        return OverallState.ATTENTION
-    return OverallState.OK
+def overall_state(views: list[ServerView], now: float | None = None) -> OverallState:
+    """Error beats attention beats all good (the rules: core/health.py)."""
+    return OverallState(summarise(views, time.time() if now is None else now).health.value)
 
 
 class ServerTableModel(QAbstractTableModel):
@@ -180,7 +169,7 @@ class ServerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == Column.STATE:
             if self._bridge.is_busy(view.id) or view.state in _WORKING:
                 return self._busy_icon
-            return self._icons[_state_overall(view.state)]
+            return self._icons[overall_state([view], self._clock())]
         if role == Qt.ItemDataRole.ForegroundRole and col == Column.EXPIRES:
             if view.expires_at is not None and view.expires_at - self._clock() <= 0:
                 return QBrush(QColor("#d93636"))

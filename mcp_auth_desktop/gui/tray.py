@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from mcp_auth_desktop.core.health import summarise
 from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import ManagerBridge
@@ -25,11 +26,8 @@ __all__ = ["TrayIcon"]
 
 log = logging.getLogger(__name__)
 
-_TOOLTIPS = {
-    OverallState.OK: "all servers are fine",
-    OverallState.ATTENTION: "a server needs you to sign in",
-    OverallState.ERROR: "a server has a problem",
-}
+#: Findings listed in the tooltip before "and N more" (tooltips have no scroll bar).
+_TOOLTIP_FINDINGS = 6
 
 _SIGNED_IN = (ServerState.SIGNED_IN, ServerState.REFRESHING)
 
@@ -70,6 +68,12 @@ class TrayIcon(QSystemTrayIcon):
         bridge.serverRemoved.connect(self.update_state)
         bridge.notify.connect(self.on_notify)
         self.notifications_shown: list[tuple[str, str]] = []
+        self.tooltip_text = ""
+        # Time alone changes the truth (an access token expires with no event): re-check.
+        self._tick = QTimer(self)
+        self._tick.setInterval(2000)
+        self._tick.timeout.connect(self.update_state)
+        self._tick.start()
         self.rebuild_menu()
         self.update_state()
 
@@ -77,13 +81,20 @@ class TrayIcon(QSystemTrayIcon):
 
     def update_state(self, *_: object) -> None:
         views = self._bridge.servers()
-        state = overall_state(views)
+        summary = summarise(views, self._clock())
+        state = OverallState(summary.health.value)
         self.state = state
         self.setIcon(self._icons[state])
         signed = sum(v.state in _SIGNED_IN for v in views)
-        self.setToolTip(
-            f"MCP Auth Desktop — {_TOOLTIPS[state]}\n{signed} of {len(views)} server(s) signed in"
-        )
+        lines = [f"MCP Auth Desktop — {summary.headline}"]
+        shown = summary.lines()
+        lines += shown[:_TOOLTIP_FINDINGS]
+        if len(shown) > _TOOLTIP_FINDINGS:
+            lines.append(f"and {len(shown) - _TOOLTIP_FINDINGS} more (open the window)")
+        lines.append(f"{signed} of {len(views)} server(s) signed in")
+        # Server names and errors are server-supplied text: plain in every sink.
+        self.tooltip_text = "\n".join(lines)
+        self.setToolTip(plain(self.tooltip_text))
 
     # --- menu ------------------------------------------------------------------
 
@@ -102,7 +113,7 @@ class TrayIcon(QSystemTrayIcon):
         quit_action.triggered.connect(self._on_quit)
 
     def _add_server_menu(self, view: ServerView) -> None:
-        sub = self.menu.addMenu(self._dots[overall_state([view])], view.name)
+        sub = self.menu.addMenu(self._dots[overall_state([view], self._clock())], view.name)
         sub.setToolTipsVisible(True)
         sid = view.id
         signed_in = view.state in _SIGNED_IN

@@ -97,7 +97,9 @@ def test_icon_shows_the_overall_state(make_gui: Any) -> None:
         await until(lambda: gui.tray.state is OverallState.ATTENTION)
         manager.set_state(b, ServerState.ERROR, last_error="The server is down")
         await until(lambda: gui.tray.state is OverallState.ERROR)
-        assert "a server has a problem" in gui.tray.toolTip()
+        tip = gui.tray.toolTip()
+        assert tip.startswith("MCP Auth Desktop — Server 2 needs you now"), tip
+        assert "Server 2: The server is down" in tip and "Server 1: sign in again" in tip
         manager.set_state(b, ServerState.SIGNED_IN)
         manager.set_state(a, ServerState.SIGNED_IN)
         await until(lambda: gui.tray.state is OverallState.OK)

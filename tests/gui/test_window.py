@@ -330,7 +330,7 @@ def test_sign_in_needed_turns_the_tray_to_attention_and_notifies(make_gui: Any) 
     run(gui.loop, scenario())
     title, text = gui.tray.notifications_shown[0]
     assert title == "Server 2 needs you to sign in" and "gone again" in text
-    assert gui.tray.toolTip().startswith("MCP Auth Desktop — a server needs you to sign in")
+    assert gui.tray.toolTip().startswith("MCP Auth Desktop — Server 1 needs attention")
     if gui.window.error_box is not None:
         gui.window.error_box.close()
 
