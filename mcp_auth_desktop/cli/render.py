@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Any
 
+from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.safetext import SafeFormatter, SafeTextStream, terminal_safe
 from mcp_auth_desktop.core.state import RevocationReport, ServerView
 
@@ -138,6 +139,8 @@ def format_status(view: ServerView, storage: str, now: float | None = None) -> s
         ("Last error", view.last_error or "-"),
         ("Secrets", storage),
     ]
+    said = description_fields(view.mcp_server) if view.mcp_server else [("Protocol", "not known yet (call it once)")]
+    lines += [("MCP server" if k == "Server" else k, v) for k, v in said]
     width = max(len(k) for k, _ in lines)
     # Every value escaped whole: most of them came from a server.
     return "\n".join(f"{k + ':':<{width + 1}} {terminal_safe(v)}" for k, v in lines)

@@ -104,6 +104,9 @@ async def test_mcp_auth_call_lists_and_calls_tools_in_each_era(server: EraServer
     assert said["Protocol"].startswith(f"MCP {newest} ")
     assert said["Server"] and "tools" in said["Capabilities"]
     record(server, newest, tools, said)
+    status = await asyncio.to_thread(mcp_auth, env, "status", name)
+    assert status.returncode == 0, status.stderr
+    assert "Protocol: " in status.stdout and said["Protocol"] in status.stdout
 
     # Remembered: no probe this time (the gateway forwards only the call itself, or the
     # legacy handshake and the call).
