@@ -18,7 +18,7 @@ from mcp_auth_desktop.core.mcp import Era, McpClient, accept_defaults
 from mcp_auth_desktop.core.mcp.memory import STATUS_KEY
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-from tests.mock.helpers import start_mock_process
+from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +38,10 @@ class Approver:
 
 
 @contextlib.asynccontextmanager
-async def signed_in(pin: str) -> AsyncIterator[TokenManager]:
+async def signed_in(pin: str, procs: list[MockProcess] | None = None) -> AsyncIterator[TokenManager]:
     proc = await asyncio.to_thread(start_mock_process, "--auto-approve", "--protocol", pin)
+    if procs is not None:
+        procs.append(proc)
     http = make_http_client()
     m = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings(), browser=Approver())
     try:
@@ -102,3 +104,20 @@ async def test_input_required_in_2026() -> None:
                 result = await client.call_tool(tool, {})
                 assert result.get("isError") is not True, (tool, result)
             assert client.era is not None and client.era.version == "2026-07-28"
+
+
+async def test_a_refused_token_in_2026_goes_through_the_same_recovery(caplog: pytest.LogCaptureFixture) -> None:
+    procs: list[MockProcess] = []
+    async with signed_in("2026-07-28", procs) as manager:
+        await manager.call("mock", "tools/list", interactive=True)
+        before = manager.get("mock")
+        procs[0].control(revoke_all=True)  # the server now answers 401 to the stored token
+        with pytest.raises(errors.SignInRequiredError):
+            await manager.call("mock", "tools/list", interactive=False)
+        listed = await manager.call("mock", "tools/list", interactive=True)  # signs in again
+        assert listed["tools"]
+        after = manager.get("mock")
+        assert after.mcp_server is not None and after.mcp_server.protocol_version == "2026-07-28"
+        assert before.expires_at != after.expires_at
+    # 401 -> one refresh (refused: the grant is revoked too) -> sign-in, as in every era.
+    assert any("sign-in needed" in r.getMessage() and "invalid_grant" in r.getMessage() for r in caplog.records)
