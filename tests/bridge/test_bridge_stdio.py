@@ -51,15 +51,19 @@ def test_stdout_carries_only_json_rpc_and_bad_input_gets_errors(home: Home, mock
         assert json.loads(line)["jsonrpc"] == "2.0"
 
 
-def test_sigterm_ends_the_bridge_cleanly(home: Home, mock: MockProcess) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_bridge_cleanly(home: Home, mock: MockProcess, sig: signal.Signals) -> None:
     bridge = RawBridge(home)
     try:
         assert "result" in bridge.initialize()
-        bridge.proc.send_signal(signal.SIGTERM)
+        bridge.proc.send_signal(sig)
         assert bridge.proc.wait(15) == 0
+        assert bridge.proc.stderr is not None and bridge.proc.stderr.read() == b""
     finally:
         bridge.stop()
-    assert "bridge stopped" in (home.path / "bridge.log").read_text()
+    log = home.path / "bridge.log"
+    assert "bridge stopped" in log.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
 
 
 def test_unknown_server_is_explained_on_every_request(home: Home, mock: MockProcess) -> None:
