@@ -23,7 +23,7 @@ test: bootstrap
 	@$(MAKE) --no-print-directory pytest
 
 lint:
-	$(VENV)/bin/ruff check mcp_auth_desktop mock_server packaging tests bench audits
+	$(VENV)/bin/ruff check mcp_auth_desktop mock_server netpolicy packaging tests bench audits
 
 # The layers (gui, cli -> runtime -> storage -> core), app and mock server independent, no
 # import circles: the contracts in pyproject.toml's [tool.importlinter].
@@ -34,7 +34,7 @@ lint-imports:
 TYPED_FAKES := tests/gui/fakes.py tests/manager/fakes.py tests/core/_fakes.py
 
 typecheck:
-	$(VENV)/bin/mypy mcp_auth_desktop mock_server $(TYPED_FAKES)
+	$(VENV)/bin/mypy mcp_auth_desktop mock_server netpolicy $(TYPED_FAKES)
 
 pytest:
 	scripts/headless.sh $(PY) -m pytest $(PYTEST_ARGS)

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--rate-limit-per-ip", type=int, default=600,
                        help="requests per window per IP and endpoint (default 600)")
     knobs.add_argument("--rate-limit-per-client", type=int, default=240,
-                       help="requests per window per client and endpoint (default 240)")
+                       help="requests per window per client, source address and endpoint (default 240)")
     knobs.add_argument("--no-auth", action="store_true",
                        help="serve /mcp without the bearer check (for the conformance suite's server "
                             "scenarios, which send no token); never use it otherwise")

@@ -23,7 +23,7 @@ from mock_server.clients import (
 )
 from mock_server.http_util import OAuthError, client_ip, parse_form_body, unique_params
 from mock_server.pages import error_page, page_headers, render
-from mock_server.state import MockState, new_secret
+from mock_server.state import MockState, client_source_key, new_secret
 from mock_server.store import ClientRecord, digest
 from mock_server.validation import (
     check_resource,
@@ -216,7 +216,9 @@ async def authorize_get(request: Request) -> Response:
     parsed = await parse_authorization_request(mock, params)
     if isinstance(parsed, Response):
         return parsed
-    wait = rate_limited(mock, "authorize:" + parsed.client.client_id, per_client=True)
+    wait = rate_limited(
+        mock, client_source_key("authorize", parsed.client.client_id, client_ip(request)), per_client=True
+    )
     if wait is not None:
         page = error_page(mock.templates_dir, "Too many requests", "Try again in a moment.", status=429)
         page.headers["Retry-After"] = str(max(1, int(wait) + 1))

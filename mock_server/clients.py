@@ -1,7 +1,8 @@
 """Client registry rules: RFC 7591 metadata validation, pre-registered clients, CIMD fetching.
 
 All client metadata is self-asserted, so it is validated and never fetched or linked except
-for Client ID Metadata Documents, which go through an SSRF filter (global addresses only,
+for Client ID Metadata Documents, which go through an SSRF filter (public addresses only, by
+the address policy shared with the app in ``netpolicy``,
 resolved once and pinned, no redirects, size and time caps).
 """
 
@@ -29,6 +30,7 @@ from mock_server.validation import (
     is_loopback_redirect,
     url_host,
 )
+from netpolicy import classify_address
 
 MAX_REDIRECT_URIS = 10
 MAX_NAME_LENGTH = 200
@@ -202,12 +204,18 @@ def check_cimd_url(client_id: str, *, allow_http: bool) -> str | None:
 
 
 def _address_allowed(addr: str, *, allow_loopback: bool) -> bool:
-    ip = ipaddress.ip_address(addr.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
+    """Public addresses only (loopback with the test flag), decided by the shared policy.
+
+    ``netpolicy`` decides on the IPv4 address an IPv6 form embeds, so 6to4,
+    NAT64, IPv4-mapped and Teredo wrappings of a private address are refused.
+    """
+    try:
+        kind = classify_address(addr)
+    except ValueError:
+        return False
+    if kind == "loopback":
         return allow_loopback
-    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+    return kind == "public"
 
 
 async def _resolve_pinned(host: str, port: int, *, allow_loopback: bool) -> str:

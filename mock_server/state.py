@@ -80,6 +80,17 @@ class RateLimiter:
             return None
 
 
+def client_source_key(bucket: str, client_id: str, source: str) -> str:
+    """The per-client limit's key: the client *and* the source address.
+
+    A public client_id is no secret, so a limit on the client alone lets
+    anyone who knows it lock out every user of that client (issue 15 #12);
+    keyed on both, a flood from one address only uses up that address's share.
+    The per-address limit (``ip_limiter``) still bounds one source over all clients.
+    """
+    return f"{bucket}:{client_id}|{source}"
+
+
 class MockState:
     def __init__(self, config: MockConfig) -> None:
         config.validate()

@@ -20,7 +20,7 @@ from mock_server.http_util import (
     read_form,
     retry_after_header,
 )
-from mock_server.state import MockState, new_secret
+from mock_server.state import MockState, client_source_key, new_secret
 from mock_server.store import ClientRecord, NewToken, digest
 from mock_server.validation import pkce_matches, pkce_value_ok
 
@@ -64,8 +64,8 @@ async def _prelude(mock: MockState, request: Request, bucket: str) -> None:
         )
 
 
-def _client_rate_limit(mock: MockState, bucket: str, client: ClientRecord) -> None:
-    wait = mock.client_limiter.hit(f"{bucket}:{client.client_id}")
+def _client_rate_limit(mock: MockState, request: Request, bucket: str, client: ClientRecord) -> None:
+    wait = mock.client_limiter.hit(client_source_key(bucket, client.client_id, client_ip(request)))
     if wait is not None:
         mock.count("rate_limited")
         raise OAuthError(
@@ -96,7 +96,7 @@ async def token_endpoint(request: Request) -> Response:
         mock.count(f"token_requests:{form.get('grant_type', '')}")
         _injected_failure(mock)
         client = authenticate_client(mock, request, form)
-        _client_rate_limit(mock, "token", client)
+        _client_rate_limit(mock, request, "token", client)
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             body = _authorization_code(mock, client, form)

@@ -12,9 +12,10 @@ attacker, so it passes :class:`UrlGuard` before any request is made:
   (``2130706433``, ``0x7f.1``) that browsers and resolvers read as IPs;
 * the host's addresses must be public, unless the MCP server itself sits in
   the same kind of network (loopback, private, link-local) or the user
-  allowed private networks. IPv4-mapped, IPv4-compatible, 6to4, NAT64 and
-  Teredo forms are unwrapped first, so one address gets one decision in
-  every encoding. DNS names are resolved and *every* address is checked.
+  allowed private networks. The address classes come from ``netpolicy`` (the
+  policy the mock server shares): IPv4-mapped, IPv4-compatible, 6to4, NAT64
+  and Teredo forms are decided on the IPv4 address they embed. DNS names are
+  resolved and *every* address is checked.
 
 Residual risk (documented, not solved here): a DNS name can resolve
 differently between our check and httpx's connect (rebinding). The window
@@ -32,8 +33,9 @@ import socket
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import SplitResult, urlsplit
+
+from netpolicy import AddressClass, IPAddress, classify_address
 
 from .errors import (
     ConfigurationError,
@@ -64,8 +66,6 @@ __all__ = [
     "system_resolver",
 ]
 
-AddressClass = Literal["public", "loopback", "private", "link-local", "forbidden"]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -78,78 +78,6 @@ _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")
 # WHATWG URL: a host whose last label is numeric is parsed as an IPv4 number.
 _NUMERIC_LABEL = re.compile(r"^(0[xX][0-9A-Fa-f]*|[0-9]+)$")
-
-
-def _v4(net: str) -> ipaddress.IPv4Network:
-    return ipaddress.IPv4Network(net)
-
-
-def _v6(net: str) -> ipaddress.IPv6Network:
-    return ipaddress.IPv6Network(net)
-
-
-_V4_RULES: tuple[tuple[ipaddress.IPv4Network, AddressClass], ...] = (
-    (_v4("0.0.0.0/8"), "forbidden"),  # "this network"; 0.0.0.0 reaches localhost on Linux
-    (_v4("127.0.0.0/8"), "loopback"),
-    (_v4("169.254.0.0/16"), "link-local"),  # cloud metadata lives here
-    (_v4("10.0.0.0/8"), "private"),
-    (_v4("172.16.0.0/12"), "private"),
-    (_v4("192.168.0.0/16"), "private"),
-    (_v4("100.64.0.0/10"), "private"),  # carrier-grade NAT
-    (_v4("224.0.0.0/4"), "forbidden"),
-    (_v4("240.0.0.0/4"), "forbidden"),
-)
-_V6_RULES: tuple[tuple[ipaddress.IPv6Network, AddressClass], ...] = (
-    (_v6("::/128"), "forbidden"),
-    (_v6("::1/128"), "loopback"),
-    (_v6("fe80::/10"), "link-local"),
-    (_v6("fc00::/7"), "private"),  # unique local
-    (_v6("fec0::/10"), "private"),  # deprecated site-local
-    (_v6("64:ff9b:1::/48"), "private"),  # local-use NAT64 (RFC 8215)
-    (_v6("ff00::/8"), "forbidden"),
-)
-_V4_COMPAT = _v6("::/96")
-_V4_TRANSLATED = _v6("::ffff:0:0:0/96")
-_NAT64 = _v6("64:ff9b::/96")
-
-
-def _unwrap(ip: IPAddress) -> IPAddress:
-    """The IPv4 address an IPv6 form embeds (mapped, compat, 6to4, NAT64, Teredo), else ip."""
-    if isinstance(ip, ipaddress.IPv4Address):
-        return ip
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    packed = int(ip)
-    low32 = ipaddress.IPv4Address(packed & 0xFFFFFFFF)
-    if ip in _NAT64 or ip in _V4_TRANSLATED:
-        return low32
-    if ip in _V4_COMPAT and packed > 1:
-        return low32
-    return ip
-
-
-def classify_address(ip: IPAddress | str) -> AddressClass:
-    """Which kind of network an address belongs to, after unwrapping IPv6 forms."""
-    if isinstance(ip, str):
-        ip = ipaddress.ip_address(ip)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
-        ip = ipaddress.IPv6Address(ip.compressed.split("%", 1)[0])
-    ip = _unwrap(ip)
-    if isinstance(ip, ipaddress.IPv4Address):
-        for net4, kind in _V4_RULES:
-            if ip in net4:
-                return kind
-    else:
-        for net6, kind in _V6_RULES:
-            if ip in net6:
-                return kind
-    # Documentation, benchmarking, protocol-assignment and other special
-    # ranges: nothing legitimate lives there for us.
-    return "public" if ip.is_global else "forbidden"
 
 
 def _strip_brackets(host: str) -> str:
