@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="accept Client ID Metadata Documents on http loopback URLs (tests only)")
     auth.add_argument("--signing-alg", choices=["ES256", "RS256"], default="ES256")
     auth.add_argument("--subject", default="demo-user", help="the user every grant is for")
+    auth.add_argument("--email", default="demo-user@example.com",
+                      help="the user's e-mail (ID token and /userinfo, with the email scope)")
     auth.add_argument("--optional-resource", action="store_true",
                       help="accept requests without the RFC 8707 resource parameter (default: reject)")
     mcp = p.add_argument_group("MCP")
@@ -143,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit_window=args.rate_limit_window,
         allowed_hosts=tuple(args.allowed_host),
         subject=args.subject,
+        email=args.email,
         require_resource=not args.optional_resource,
         sse_responses=args.sse,
         signing_alg=args.signing_alg,

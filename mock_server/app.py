@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from mock_server import authorize, metadata, registration, token_endpoint
+from mock_server import authorize, metadata, oidc, registration, token_endpoint
 from mock_server import scopes as scope_rules
 from mock_server.clients import load_clients_file
 from mock_server.config import MockConfig
@@ -69,6 +69,7 @@ def create_app(config: MockConfig) -> Starlette:
         Route(p + "/token", token_endpoint.token_endpoint, methods=["POST"]),
         Route(p + "/revoke", token_endpoint.revoke_endpoint, methods=["POST"]),
         Route(p + "/introspect", token_endpoint.introspect_endpoint, methods=["POST"]),
+        Route(p + "/userinfo", oidc.userinfo_endpoint, methods=["GET", "POST"]),
         Route(p + "/register", registration.register, methods=["POST"]),
         Route(p + "/register/{client_id:str}", registration.manage_client, methods=["GET", "PUT", "DELETE"]),
         Route(CONTROL_PATH, control_endpoint, methods=["POST"]),

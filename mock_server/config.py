@@ -49,6 +49,8 @@ class MockConfig:
     allowed_hosts: tuple[str, ...] = ()
     """Extra Host header values accepted besides the base URL's (and loopback aliases)."""
     subject: str = "demo-user"
+    email: str = "demo-user@example.com"
+    """The user's e-mail: in ID tokens and userinfo answers for the ``email`` scope."""
     require_resource: bool = True
     """Reject authorization/token requests without `resource` (RFC 8707); False defaults it."""
     strict_application_type: bool = True

@@ -24,6 +24,7 @@ def as_metadata(mock: MockState, *, openid: bool = False) -> dict[str, Any]:
         "revocation_endpoint": issuer + "/revoke",
         "introspection_endpoint": issuer + "/introspect",
         "jwks_uri": issuer + "/jwks.json",
+        "userinfo_endpoint": issuer + "/userinfo",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -39,6 +40,8 @@ def as_metadata(mock: MockState, *, openid: bool = False) -> dict[str, Any]:
     if openid:
         doc["subject_types_supported"] = ["public"]
         doc["id_token_signing_alg_values_supported"] = [mock.config.signing_alg]
+        doc["claims_supported"] = ["iss", "sub", "aud", "exp", "iat", "email", "name",
+                                   "preferred_username"]
     return doc
 
 

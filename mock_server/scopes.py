@@ -10,6 +10,10 @@ WRITE = "mcp:write"
 ADMIN = "mcp:admin"
 SHARE = "notes:share"
 OFFLINE = "offline_access"
+# OpenID Connect (demo feature): an ID token, /userinfo, and what the user may share.
+OPENID = "openid"
+EMAIL = "email"
+PROFILE = "profile"
 
 # A broader scope implies the narrower ones (MCP authorization: "honor scope hierarchies").
 IMPLIES: dict[str, frozenset[str]] = {
@@ -17,7 +21,7 @@ IMPLIES: dict[str, frozenset[str]] = {
     WRITE: frozenset({READ}),
 }
 
-AS_SCOPES: tuple[str, ...] = (READ, WRITE, ADMIN, SHARE, OFFLINE)
+AS_SCOPES: tuple[str, ...] = (READ, WRITE, ADMIN, SHARE, OFFLINE, OPENID, EMAIL, PROFILE)
 """scopes_supported in the AS metadata."""
 
 PRM_SCOPES: tuple[str, ...] = (READ, WRITE, ADMIN, SHARE)

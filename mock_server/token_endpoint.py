@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server import oidc
 from mock_server import scopes as scope_rules
 from mock_server.authorize import check_resource_param, mock_state
 from mock_server.http_util import (
@@ -166,7 +167,10 @@ def _authorization_code(mock: MockState, client: ClientRecord, form: dict[str, s
         mock.count("code_replays")
         raise OAuthError("invalid_grant", "the authorization code was already used")
     mock.count("tokens_issued")
-    return _token_body(access, record.scope, mock.knobs.access_token_ttl, refresh)
+    body = _token_body(access, record.scope, mock.knobs.access_token_ttl, refresh)
+    if scope_rules.OPENID in record.scope.split():
+        body["id_token"] = oidc.id_token(mock, client.client_id, record.subject, record.scope, now)
+    return body
 
 
 def _refresh(mock: MockState, client: ClientRecord, form: dict[str, str]) -> dict[str, Any]:

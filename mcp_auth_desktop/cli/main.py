@@ -23,7 +23,6 @@ from mcp_auth_desktop import __version__
 from mcp_auth_desktop.cli.render import (
     dumps,
     format_list,
-    format_status,
     format_when,
     install_safe_output,
     log_formatter,
@@ -233,8 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd("list", "list the servers, their state and where secrets are kept")
 
-    p = cmd("status", "show everything known about one server")
-    p.add_argument("server", metavar="NAME|URL")
+    from mcp_auth_desktop.cli import status as status_command
+    from mcp_auth_desktop.cli import whoami as whoami_command
+
+    status_command.add_parser(cmd)
+    whoami_command.add_parser(cmd)
 
     p = cmd("refresh", "refresh the server's tokens now")
     p.add_argument("server", metavar="NAME|URL")
@@ -495,12 +497,14 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
         return EXIT_OK
 
     if command == "status":
-        view = manager.get(args.server)
-        if args.json:
-            print(dumps({**view_to_dict(view), "storage": storage}))
-        else:
-            print(format_status(view, storage))
-        return EXIT_OK
+        from mcp_auth_desktop.cli import status as status_command
+
+        return status_command.run(manager, args, storage)
+
+    if command == "whoami":
+        from mcp_auth_desktop.cli import whoami as whoami_command
+
+        return whoami_command.run(manager, args)
 
     if command == "refresh":
         view = await manager.refresh(args.server, force=True)

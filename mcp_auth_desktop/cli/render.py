@@ -29,6 +29,9 @@ __all__ = [
     "format_when",
     "format_list",
     "format_status",
+    "format_overview",
+    "state_name",
+    "account_text",
     "dumps",
     "install_safe_output",
     "log_formatter",
@@ -56,12 +59,38 @@ def dumps(value: Any) -> str:
 def view_to_dict(view: ServerView, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     d = dataclasses.asdict(view)
-    d["state"] = view.state.value
+    # Scripts compare names, people read labels (issue 16): "needs_sign_in" / "needs sign-in".
+    d["state"] = state_name(view)
+    d["state_label"] = view.state.value
     for k, v in d.items():
         if isinstance(v, tuple):
             d[k] = list(v)
     d["expires_in"] = None if view.expires_at is None else round(view.expires_at - now, 1)
     return d
+
+
+def state_name(view: ServerView) -> str:
+    """The machine-readable state name (the enum member's name, lower case)."""
+    return view.state.name.lower()
+
+
+def account_text(view: ServerView) -> str:
+    """The signed-in account as shown to people: where it came from, and whether it is checked."""
+    if view.account is None:
+        return "unknown"
+    source = {
+        "id_token": "from the ID token",
+        "userinfo": "from the userinfo endpoint",
+        "introspection": "from token introspection",
+        "access_token": "from the access token, unverified",
+    }.get(view.account_source or "", view.account_source or "")
+    return f"{view.account} ({source})" if source else view.account
+
+
+def _account_cell(view: ServerView) -> str:
+    # "unknown" only where there is a sign-in whose account nobody told us; "-" with none.
+    signed_in = view.account is not None or view.expires_at is not None or view.has_refresh_token
+    return account_text(view) if signed_in else "-"
 
 
 def report_to_dict(report: RevocationReport) -> dict[str, Any]:
@@ -115,6 +144,7 @@ def format_status(view: ServerView, storage: str, now: float | None = None) -> s
         ("Id", view.id),
         ("URL", view.url),
         ("State", view.state.value),
+        ("Account", _account_cell(view)),
         ("Authorization server", view.issuer or "-"),
         ("Resource", view.resource or "-"),
         ("Client", f"{view.client_id or '-'} ({view.registration_method or 'not registered'})"),
@@ -144,3 +174,26 @@ def format_status(view: ServerView, storage: str, now: float | None = None) -> s
     width = max(len(k) for k, _ in lines)
     # Every value escaped whole: most of them came from a server.
     return "\n".join(f"{k + ':':<{width + 1}} {terminal_safe(v)}" for k, v in lines)
+
+
+def format_overview(views: list[ServerView], storage: str, now: float | None = None) -> str:
+    """``mcp-auth status`` without a name: one block per server, the facts people ask about."""
+    now = time.time() if now is None else now
+    if not views:
+        return f"No servers yet: add one with `mcp-auth add URL`.\n\nSecrets: {storage}"
+    blocks = []
+    for v in views:
+        state = v.state.value + (" (revocation pending)" if v.pending_revocation else "")
+        last_refresh = f"{format_when(v.last_refresh_at, now)} {v.last_refresh_result or ''}".strip()
+        lines = [
+            (terminal_safe(v.name), ""),
+            ("  State", state),
+            ("  Account", _account_cell(v)),
+            ("  Token expires", format_when(v.expires_at, now)),
+            ("  Last refresh", last_refresh),
+            ("  Last error", v.last_error or "-"),
+        ]
+        width = max(len(k) for k, _ in lines[1:])
+        text = [lines[0][0]] + [f"{k + ':':<{width + 1}} {terminal_safe(val)}" for k, val in lines[1:]]
+        blocks.append("\n".join(text))
+    return "\n\n".join(blocks) + f"\n\nSecrets: {storage}"

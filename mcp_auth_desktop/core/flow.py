@@ -22,7 +22,7 @@ import contextlib
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
@@ -40,6 +40,7 @@ from .errors import (
     StaleClientError,
 )
 from .http import fetch_json
+from .identity import resolve_identity
 from .models import (
     ClientRegistration,
     Discovery,
@@ -323,7 +324,22 @@ class OAuthClient:
                 listener.report(False, exc.user_message)
                 raise exc from None
             listener.report(True, "Signed in. You can close this tab and return to MCP Auth Desktop.")
-            return reg, tokens
+            return reg, await self.identify(discovery, reg, tokens, guard, client_secret)
+
+    async def identify(
+        self,
+        discovery: Discovery,
+        reg: ClientRegistration,
+        tokens: TokenSet,
+        guard: UrlGuard,
+        client_secret: str | None = None,
+    ) -> TokenSet:
+        """``tokens`` with the signed-in account attached (core/identity.py) and no ID token."""
+        found = await resolve_identity(
+            self._http, discovery.auth_server, reg, tokens, guard=guard,
+            now=self._clock.time(), client_secret=client_secret,
+        )
+        return replace(tokens, identity=found.to_dict() if found else None, id_token=None)
 
     async def _bind_listener(
         self, stack: contextlib.AsyncExitStack, server: ServerConfig, remembered: int | None

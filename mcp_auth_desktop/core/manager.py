@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mcp_auth_desktop.core import errors, migration, stale_client, urls
+from mcp_auth_desktop.core.identity import Identity, account_fields
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.mcp import memory
 from mcp_auth_desktop.core.models import (
@@ -163,6 +164,7 @@ class _Server:
     granted_scopes: tuple[str, ...] = ()
     has_refresh_token: bool = False
     token_fp: str | None = None
+    identity: Identity | None = None
     due_at: float | None = None
     failures: int = 0
     failing_since: float | None = None  # the first of the current run of failures
@@ -192,6 +194,7 @@ class _Server:
         self.granted_scopes = ()
         self.has_refresh_token = False
         self.token_fp = None
+        self.identity = None
         self.due_at = None
 
 
@@ -368,6 +371,7 @@ class TokenManager:
             mcp_server=memory.remembered_description(s.status),
             refresh_failures=s.failures,
             failing_since=s.failing_since if s.failures else None,
+            **account_fields(s.identity),
         )
 
     # -------------------------------------------------- loading & reconciling
@@ -456,6 +460,7 @@ class TokenManager:
         s.issued_at = tokens.issued_at
         s.granted_scopes = tokens.scope
         s.has_refresh_token = tokens.refresh_token is not None
+        s.identity = Identity.from_dict(tokens.identity)
 
     async def _watch_settings(self) -> None:
         agen = self._settings.watch().__aiter__()

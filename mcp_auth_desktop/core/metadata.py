@@ -235,6 +235,8 @@ def parse_as_metadata(
         revocation_endpoint=endpoint("revocation_endpoint", False),
         introspection_endpoint=endpoint("introspection_endpoint", False),
         jwks_uri=endpoint("jwks_uri", False),
+        userinfo_endpoint=endpoint("userinfo_endpoint", False),
+        device_authorization_endpoint=endpoint("device_authorization_endpoint", False),
         scopes_supported=scopes,
         response_types_supported=response_types or ("code",),
         # RFC 8414 §2 default when omitted.

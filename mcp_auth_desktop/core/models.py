@@ -172,6 +172,10 @@ class AuthServerMetadata:
     revocation_endpoint: str | None = None
     introspection_endpoint: str | None = None
     jwks_uri: str | None = None
+    #: OpenID Connect userinfo endpoint (where the signed-in account can be asked for).
+    userinfo_endpoint: str | None = None
+    #: RFC 8628 device authorization endpoint (sign-in where the browser cannot reach us).
+    device_authorization_endpoint: str | None = None
     scopes_supported: tuple[str, ...] | None = None
     response_types_supported: tuple[str, ...] = ("code",)
     grant_types_supported: tuple[str, ...] = ("authorization_code", "refresh_token")
@@ -298,6 +302,11 @@ class TokenSet:
     issued_at: float = 0.0
     #: Canonical resource these tokens were issued for.
     resource: str | None = None
+    #: The signed-in account as core/identity.py resolved it (JSON form of ``Identity``).
+    #: Kept with the tokens, in the vault: an e-mail address is personal data.
+    identity: Mapping[str, Any] | None = None
+    #: The OpenID Connect ID token of this response; read once, never stored.
+    id_token: str | None = field(default=None, repr=False, compare=False)
 
     def expires_in(self, now: float) -> float | None:
         return None if self.expires_at is None else self.expires_at - now
@@ -311,7 +320,10 @@ class TokenSet:
     def with_refresh(self, new: TokenSet) -> TokenSet:
         """The result of a refresh: keep the old refresh token when none was returned."""
         if new.refresh_token is None and self.refresh_token is not None:
-            return replace(new, refresh_token=self.refresh_token)
+            new = replace(new, refresh_token=self.refresh_token)
+        if new.identity is None and self.identity is not None:
+            # The same grant, so the same account (a refresh rarely repeats the ID token).
+            new = replace(new, identity=self.identity)
         return new
 
     def to_dict(self) -> dict[str, Any]:
@@ -323,12 +335,16 @@ class TokenSet:
             "scope": list(self.scope),
             "issued_at": self.issued_at,
             "resource": self.resource,
+            "identity": dict(self.identity) if self.identity is not None else None,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TokenSet:
         d = _from_mapping(cls, data)
         d["scope"] = tuple(d.get("scope") or ())
+        d.pop("id_token", None)
+        if not isinstance(d.get("identity"), Mapping):
+            d["identity"] = None
         return cls(**d)
 
 

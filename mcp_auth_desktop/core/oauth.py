@@ -465,6 +465,7 @@ def parse_token_response(
         # RFC 6749 §5.1: omitted scope means the requested scope was granted.
         granted = tuple(requested_scopes)
     lifetime = clamp_expires_in(body.get("expires_in"))
+    id_token = body.get("id_token")
     return TokenSet(
         access_token=access,
         token_type="Bearer",
@@ -473,6 +474,7 @@ def parse_token_response(
         scope=granted,
         issued_at=now,
         resource=resource,
+        id_token=id_token if isinstance(id_token, str) and _VSCHARS.fullmatch(id_token) else None,
     )
 
 

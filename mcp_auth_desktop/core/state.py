@@ -87,6 +87,13 @@ class ServerView:
     #: Refreshes that failed in a row (0 after a success), and when the first of them failed.
     refresh_failures: int = 0
     failing_since: float | None = None
+    #: The signed-in account (e-mail, username, name or subject; core/identity.py), or None
+    #: when unknown or not signed in.
+    account: str | None = None
+    #: Where ``account`` came from: "id_token", "userinfo", "introspection", "access_token".
+    account_source: str | None = None
+    #: False when ``account`` was read from an access token nobody verified.
+    account_verified: bool = False
 
 
 @dataclass(frozen=True)

@@ -105,5 +105,5 @@ def test_login_no_browser_prints_url_and_waits_then_token_works(mock: MockProces
         timeout=60,
     )
     view = json.loads(status.stdout)
-    assert view["state"] == "signed in" and view["registration_method"] == "dcr"
+    assert view["state"] == "signed_in" and view["registration_method"] == "dcr"
     assert token.stdout.strip() not in status.stdout

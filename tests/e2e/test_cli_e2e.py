@@ -110,7 +110,7 @@ async def test_add_login_token_call_refresh_revoke_remove(mock: MockProcess, env
         rotated = r.stdout.strip()
         assert rotated != first
         r = await acli(env, "status", "e2e", "--json")
-        assert json.loads(r.stdout)["state"] == "signed in"
+        assert json.loads(r.stdout)["state"] == "signed_in"
         assert app.get("e2e").last_refresh_result == "ok"
     finally:
         await app.aclose()

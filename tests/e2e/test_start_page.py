@@ -114,7 +114,7 @@ def test_second_use_of_the_start_page_ends_the_sign_in_at_once(tmp_path: Path, m
     assert status == 400 and not location
     assert html.escape(START_REUSED_MESSAGE) in page
     status_json, _, _ = run_cli(tmp_path, "none", "status", "e2e", "--json")
-    assert json.loads(status_json.stdout)["state"] != "signed in"
+    assert json.loads(status_json.stdout)["state"] != "signed_in"
 
 
 def test_forged_state_ends_the_sign_in_at_once_and_the_page_says_so(tmp_path: Path, mock: MockProcess) -> None:
@@ -128,4 +128,4 @@ def test_forged_state_ends_the_sign_in_at_once_and_the_page_says_so(tmp_path: Pa
     assert html.escape(STATE_MISMATCH_MESSAGE) in page and "forged-state" not in page
     status_json, _, _ = run_cli(tmp_path, "none", "status", "e2e", "--json")
     view = json.loads(status_json.stdout)
-    assert view["state"] != "signed in" and not view["has_refresh_token"]
+    assert view["state"] != "signed_in" and not view["has_refresh_token"]

@@ -191,7 +191,7 @@ def test_server(session: Session) -> None:
         assert r.returncode == 0, r.stderr
         view = s.status()
         assert view["url"] == s.server.mcp_url, "the URL the user gave must be kept"
-        assert view["state"] == "needs sign-in", view
+        assert view["state"] == "needs_sign_in", view
         out.text = "discovered the authorization server; URL kept as given"
 
     with s.step("login") as out:
@@ -200,7 +200,7 @@ def test_server(session: Session) -> None:
         assert r.returncode == 0, r.stderr + s.context()
         assert _opens(lines) == 1, lines
         first = s.status()
-        assert first["state"] == "signed in", first
+        assert first["state"] == "signed_in", first
         assert _landed_port(lines) == _port_of(first["redirect_uri"]), lines
         consent = sum(1 for line in lines if " consent" in line)
         out.text = "1 browser sign-in" + (" (consent page clicked)" if consent else "")
