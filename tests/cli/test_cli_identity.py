@@ -164,3 +164,19 @@ def test_id_token_checks_iss_aud_and_exp(
     assert (found is not None and found.email == EMAIL) is accepted
     # A refused ID token is said in the log (why), never silently dropped.
     assert any("ID token" in r.getMessage() for r in caplog.records) is not accepted
+
+
+def test_status_without_a_name_is_the_overview_with_machine_state_names(mock: MockProcess) -> None:
+    login(mock, "one", "--scope", "mcp:read openid email")
+    assert cli("add", mock.mcp_url + "?x=1", "--name", "two", "--allow-insecure-loopback",
+               "--no-discover").returncode == 0
+    out = cli("status")
+    assert out.returncode == 0, out.stderr
+    one, two = out.stdout.split("\n\n")[:2]
+    assert one.splitlines()[0] == "one" and "State:         signed in" in one
+    assert f"Account:       {EMAIL} (from the ID token)" in one
+    assert "Token expires: 20" in one and "Last error:    -" in one
+    assert two.splitlines()[0] == "two" and "State:         new" in two and "Account:       -" in two
+    data = json.loads(cli("status", "--json").stdout)
+    states = {s["name"]: (s["state"], s["state_label"], s["account"]) for s in data["servers"]}
+    assert states == {"one": ("signed_in", "signed in", EMAIL), "two": ("new", "new", None)}
