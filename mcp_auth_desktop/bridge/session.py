@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from mcp_auth_desktop.bridge.inputs import MAX_INPUT_ROUNDS, InputRelay
 from mcp_auth_desktop.bridge.stdio import StdinReader, StdoutWriter
 from mcp_auth_desktop.bridge.translate import EraTranslator, modern_version
 from mcp_auth_desktop.bridge.upstream import ServerAnswered, SessionExpired, Upstream
@@ -64,6 +65,7 @@ class BridgeSession:
     ) -> None:
         self.upstream = upstream
         self.era = era or EraTranslator()
+        self._inputs = InputRelay(writer)
         #: The era the local client speaks, from its first request (None until then).
         self.client_era: Era | None = None
         #: The legacy session the bridge opened itself for a modern client (to_legacy).
@@ -165,6 +167,8 @@ class BridgeSession:
                 self._start_listener()
             return
         if _is_id(rid) and ("result" in message or "error" in message):
+            if self._inputs.take(message):
+                return  # the client's answer to input the bridge asked for (2026 server)
             await self._notify(message)  # the client's answer to a server request
             return
         self._error(None, INVALID_REQUEST, "Invalid request: neither a request, a notification nor a response.")
@@ -233,6 +237,7 @@ class BridgeSession:
             reply = await self._collect(outgoing)
         self.era.learn(method, reply)
         if self.era.mode == "to_modern":
+            reply = await self._input_rounds(outgoing, reply)
             relayed = self.era.to_legacy_reply(reply)
             if isinstance(relayed, str):
                 self._error(message["id"], UPSTREAM_ERROR, relayed, reason="failed")
@@ -241,6 +246,25 @@ class BridgeSession:
         elif self.era.mode == "to_legacy":
             reply = self.era.to_modern_reply(method, reply)
         self._out.write(reply)
+
+    async def _input_rounds(self, outgoing: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+        """For a legacy client: put a 2026 server's input requests to the client, retry with
+        its answers and the server's requestState, until the result is complete (bounded)."""
+        for _ in range(MAX_INPUT_ROUNDS):
+            result = reply.get("result")
+            if not isinstance(result, dict) or result.get("resultType") != "input_required":
+                return reply
+            params = dict(outgoing.get("params") or {})
+            params.pop("requestState", None)
+            # A person may be answering (elicitation): a generous bound, not the server's.
+            async with asyncio.timeout(max(self.timeout, 600.0)):
+                params["inputResponses"] = await self._inputs.answer(
+                    result.get("inputRequests"), self.upstream.where
+                )
+            if isinstance(result.get("requestState"), str):
+                params["requestState"] = result["requestState"]  # opaque: echoed unchanged
+            reply = await self._collect({**outgoing, "params": params})
+        return reply
 
     async def _learn_tools(self, meta: Any) -> None:
         cursor: str | None = None

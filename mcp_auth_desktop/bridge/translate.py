@@ -9,8 +9,9 @@ protocol version) gets the HTTP headers that revision requires (``MCP-Protocol-V
   request gets ``_meta`` with the version, the client's capabilities and its identity from
   that ``initialize``; ``notifications/initialized``, ``ping`` and ``logging/setLevel`` are
   handled here (2026-07-28 has none of them; the log level goes into each request's ``_meta``); notifications are not sent (the 2026 HTTP wire has none: a cancellation
-  closes the request's stream). A result asking for input (``input_required``) cannot be
-  relayed to a legacy client and becomes an error saying so.
+  closes the request's stream). A result asking for input (``input_required``) is put to
+  the client as server-to-client requests (:mod:`.inputs`); one still asking after the
+  last round becomes an error saying so.
 * Modern client, legacy server (``to_legacy``): the bridge opens a legacy session itself
   (``initialize`` with the client's identity and capabilities from ``_meta``) and answers
   ``server/discover`` from it; the protocol keys are taken out of each request's ``_meta``.

@@ -23,7 +23,6 @@ import mcp_types as types
 import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.shared.exceptions import MCPError
 
 from tests.bridge.faults import FaultProxy, sdk_server_behind_proxy
 from tests.bridge.helpers import ROOT, Home, make_home, stats
@@ -74,7 +73,11 @@ def sdk_home(tmp_path: Path, sdk_server: tuple[MockProcess, FaultProxy]) -> Home
     return home
 
 
+asked: list[str] = []
+
+
 async def confirm(context: Any, params: Any) -> Any:
+    asked.append(params.message)
     return types.ElicitResult(action="accept", content={"confirm": True})
 
 
@@ -117,10 +120,12 @@ async def test_legacy_client_with_a_2026_only_server(tmp_path: Path, mock_2026: 
         assert "echo" in {t.name for t in (await session.list_tools()).tools}
         assert text(await session.call_tool("echo", {"text": "2025 to 2026"})) == "2025 to 2026"
         await session.send_ping()
-        # A multi round-trip answer (input_required) cannot reach a legacy client: a clear error.
-        with pytest.raises(MCPError) as caught:
-            await session.call_tool("confirm_action", {"action": "delete"})
-        assert "older MCP revision" in str(caught.value)
+        # A multi round-trip (input_required): the bridge asks the client (elicitation/create,
+        # as a legacy server would) and retries with its answer and the server's requestState.
+        asked.clear()
+        result = await session.call_tool("confirm_action", {"action": "delete"})
+        assert not result.is_error and text(result) == "delete: confirmed"
+        assert asked == ["Confirm: delete?"]
     assert "translating: legacy client" in (home.path / "bridge.log").read_text()
     modern, legacy = eras(mock_2026)
     assert modern > before[0] and legacy == before[1]
