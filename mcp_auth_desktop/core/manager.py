@@ -68,6 +68,7 @@ from mcp_auth_desktop.core.ports import (
     StorageLocation,
     TokenProvider,
 )
+from mcp_auth_desktop.core.refresh_record import RefreshRecorder, last_refresh
 from mcp_auth_desktop.core.registry import (
     DISCOVERY,
     REGISTRATIONS,
@@ -86,6 +87,7 @@ from mcp_auth_desktop.core.state import (
     ServerAdded,
     ServerRemoved,
     ServerState,
+    ServerUpdated,
     ServerView,
     SignInNeeded,
     StateChanged,
@@ -220,6 +222,7 @@ class TokenManager:
         self._clock = clock
         self._browser = browser
         self._registry = Registry(settings, vault)
+        self._records = RefreshRecorder(self._registry)
         self._oauth_given = oauth
         self._oauth: OAuthClientLike | None = oauth
         self._mcp_factory = mcp_client_factory
@@ -269,6 +272,7 @@ class TokenManager:
     async def aclose(self) -> None:
         """Cancel every task; the http client, vault and settings stay open (the caller owns them)."""
         self._closed = True
+        await self._records.drain()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -348,6 +352,8 @@ class TokenManager:
         reg = s.registration or {}
         d = s.discovery
         redirect_uris = reg.get("redirect_uris") or []
+        last_refresh_at, last_refresh_result = last_refresh(s.last_refresh_at, s.last_refresh_result,
+                                                            s.status)
         return ServerView(
             id=s.config.id,
             name=s.config.name,
@@ -362,8 +368,8 @@ class TokenManager:
             granted_scopes=s.granted_scopes,
             expires_at=s.expires_at,
             has_refresh_token=s.has_refresh_token,
-            last_refresh_at=s.last_refresh_at,
-            last_refresh_result=s.last_refresh_result,
+            last_refresh_at=last_refresh_at,
+            last_refresh_result=last_refresh_result,
             last_error=s.last_error or s.status.get("last_error"),
             revocation_supported=(d.auth_server.revocation_endpoint is not None) if d else None,
             pending_revocation=bool(s.status.get("pending_revocation")),
@@ -392,6 +398,7 @@ class TokenManager:
             if s is None:
                 s = _Server(config=config)
                 self._servers[config.id] = s
+            before = None if is_new else self._view(s)
             s.config = config
             s.discovery = snap.discovery.get(config.id, s.discovery if not is_new else None)
             s.registration = snap.registrations.get(config.id)
@@ -400,6 +407,8 @@ class TokenManager:
                 self._emit(ServerAdded(config.id, self._clock.time(), name=config.name))
             if s.busy == 0 and not s.lock.locked():
                 await self._derive_state(s)
+            if before is not None and self._view(s) != before:
+                self._emit(ServerUpdated(config.id, self._clock.time()))
         self._loaded = True
         for sid in [sid for sid in self._servers if sid not in seen]:
             if self._servers[sid].lock.locked() or self._servers[sid].busy:
@@ -960,6 +969,7 @@ class TokenManager:
         s.failures = 0
         s.last_error = None
         s.last_refresh_at, s.last_refresh_result = now, "ok"
+        self._records.record(s.config.id, now, "ok")
         s.token_fp = None
         self._absorb(s, merged)
         if s.state in (S.REFRESHING, S.ERROR, S.SIGN_IN_NEEDED, S.NEEDS_SIGN_IN, S.NEW):
@@ -988,6 +998,7 @@ class TokenManager:
         s.due_at = now + delay
         s.last_refresh_at = now
         s.last_refresh_result = "will retry" if exc.transient else "failed"
+        self._records.record(s.config.id, now, s.last_refresh_result)
         s.last_error = exc.user_message
         if s.state is S.REFRESHING:
             self._set_state(s, S.SIGNED_IN if exc.transient else S.ERROR)

@@ -35,6 +35,7 @@ __all__ = [
     "ServerAdded",
     "ServerRemoved",
     "LogEvent",
+    "ServerUpdated",
     "RevocationReport",
 ]
 
@@ -135,6 +136,12 @@ class ServerAdded(ManagerEvent):
 class ServerRemoved(ManagerEvent):
     name: str
     report: RevocationReport | None = None
+
+
+@dataclass(frozen=True)
+class ServerUpdated(ManagerEvent):
+    """A server's snapshot changed without a state change: another process (the CLI, a
+    bridge) refreshed, re-registered or edited it; observers re-read the view."""
 
 
 @dataclass(frozen=True)
