@@ -595,6 +595,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mcp_auth_desktop.cli import setup_client
 
             return setup_client.run(args)
+        if args.command == "list" or (args.command == "status" and args.server is None):
+            from mcp_auth_desktop.cli.empty_home import print_if_empty
+
+            if print_if_empty(args):  # nothing stored: no keyring or passphrase needed
+                return EXIT_OK
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
         print("mcp-auth: interrupted", file=sys.stderr)

@@ -372,6 +372,10 @@ class VaultLockedError(StorageError):
     """The vault needs a passphrase, or the one given is wrong."""
 
 
+class WeakPassphraseError(VaultLockedError):
+    """A new vault was to be protected by a passphrase the policy refuses (core/passphrase_policy)."""
+
+
 class VaultCorruptError(StorageError):
     """The vault could not be decrypted or parsed; it was moved aside.
 

@@ -18,11 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcp_auth_desktop.core import passphrase_policy
+from mcp_auth_desktop.core.passphrase_policy import creation_problem, unlock_problem
 from mcp_auth_desktop.gui.plain import set_plain, tooltip
 
 __all__ = ["PassphraseDialog", "ask_passphrase"]
 
-MIN_LENGTH = 8
+MIN_LENGTH = passphrase_policy.MIN_LENGTH
 
 
 class PassphraseDialog(QDialog):
@@ -68,12 +70,12 @@ class PassphraseDialog(QDialog):
         self._validate()
 
     def problem(self) -> str | None:
+        # One policy with the CLI: length only for a new vault; any existing vault opens
+        # with the passphrase it was made with (issue 16).
         text = self.passphrase.text()
-        if len(text) < MIN_LENGTH:
-            return f"Use at least {MIN_LENGTH} characters."
-        if self._confirm and text != self.repeat.text():
-            return "The two passphrases differ."
-        return None
+        if self._confirm:
+            return creation_problem(text, self.repeat.text())
+        return unlock_problem(text)
 
     def _validate(self) -> None:
         problem = self.problem()

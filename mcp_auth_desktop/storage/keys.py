@@ -30,7 +30,12 @@ from typing import Any, Protocol, TypeVar
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from mcp_auth_desktop.core.errors import KeyringUnavailableError, StorageError, VaultLockedError
+from mcp_auth_desktop.core.errors import (
+    KeyringUnavailableError,
+    StorageError,
+    VaultLockedError,
+    WeakPassphraseError,
+)
 
 from .base import JsonObject, KeySource
 
@@ -289,8 +294,11 @@ class PassphraseKeyProvider:
         n: int = 2**15,
         r: int = 8,
         p: int = 1,
+        policy: Callable[[str], str | None] | None = None,
     ) -> None:
         self._source = passphrase
+        #: Checked when a NEW vault key is made (never on unlock): core/passphrase_policy.
+        self._policy = policy
         self._cached: str | None = passphrase if isinstance(passphrase, str) and passphrase else None
         self.n, self.r, self.p = n, r, p
         self._keys: dict[tuple[bytes, int, int, int], bytes] = {}
@@ -328,6 +336,13 @@ class PassphraseKeyProvider:
         return key
 
     def new_key(self) -> tuple[bytes, JsonObject]:
+        problem = self._policy(self._passphrase()) if self._policy else None
+        if problem:
+            self._cached = None
+            raise WeakPassphraseError(
+                f"{problem} No vault was created; choose a longer passphrase "
+                "(or set MCP_AUTH_DESKTOP_PASSPHRASE to one)."
+            )
         salt = secrets.token_bytes(16)
         key = self._derive(salt, self.n, self.r, self.p)
         kdf = {

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core.childenv import secret_env
 from mcp_auth_desktop.core.errors import ConfigurationError, KeyringUnavailableError
+from mcp_auth_desktop.core.passphrase_policy import creation_problem
 
 if TYPE_CHECKING:
     from .base import SecretVault, SettingsStore
@@ -98,7 +99,7 @@ def open_storage(
     source = _passphrase_source(passphrase_provider)
 
     def passphrase() -> PassphraseKeyProvider:
-        return PassphraseKeyProvider(source, n=scrypt_n)
+        return PassphraseKeyProvider(source, n=scrypt_n, policy=creation_problem)
 
     def keyring_provider() -> KeyringKeyProvider:
         return KeyringKeyProvider(keyring_backend, timeout=keyring_timeout)

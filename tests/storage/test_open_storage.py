@@ -104,7 +104,7 @@ async def test_keyring_vault_never_switches_silently(home: Path, monkeypatch: py
 
 def test_passphrase_mode_skips_the_keyring(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEYRING_ENV, "passphrase")
-    monkeypatch.setenv(PASSPHRASE_ENV, "pw")
+    monkeypatch.setenv(PASSPHRASE_ENV, "pass phrase")
     ring = DictKeyring()
     vault, _ = open_storage(keyring_backend=ring, scrypt_n=FAST_N)
     assert vault.location.key_source == "passphrase"
