@@ -39,11 +39,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from mcp_auth_desktop.core import errors, migration, stale_client, urls
+from mcp_auth_desktop.core import errors, migration, server_names, stale_client, urls
 from mcp_auth_desktop.core.identity import Identity, account_fields
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.mcp import memory
@@ -146,10 +145,7 @@ def _same_url(a: str, b: str) -> bool:
 
 
 def _default_name(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or "server"
-    path = parts.path.strip("/")
-    return host if not path or path in ("mcp", "sse") else f"{host}/{path}"
+    return server_names.default_name(url)
 
 
 @dataclass

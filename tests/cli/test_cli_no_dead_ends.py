@@ -64,3 +64,14 @@ def test_a_vault_made_with_a_short_passphrase_still_opens_with_it() -> None:
     assert out.returncode == 0, out.stderr
     wrong = cli("list", MCP_AUTH_DESKTOP_KEYRING="passphrase", MCP_AUTH_DESKTOP_PASSPHRASE="y")
     assert wrong.returncode == 6
+
+
+def test_two_local_servers_on_one_host_get_names_with_their_ports() -> None:
+    env = {"MCP_AUTH_DESKTOP_KEYRING": "passphrase", "MCP_AUTH_DESKTOP_PASSPHRASE": "names test"}
+    for port in (8001, 8002):
+        out = cli("add", f"http://127.0.0.1:{port}/mcp", "--no-discover", "--allow-insecure-loopback", **env)
+        assert out.returncode == 0, out.stderr
+    listed = json.loads(cli("list", "--json", **env).stdout)
+    assert [s["name"] for s in listed["servers"]] == ["127.0.0.1:8001", "127.0.0.1:8002"]
+    # The name works wherever a server is named.
+    assert cli("status", "127.0.0.1:8002", **env).returncode == 0
