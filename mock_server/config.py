@@ -118,6 +118,9 @@ class Knobs:
     #: The resource this authorization server serves ("" = its own /mcp): lets a second
     #: mock process, sharing --db (and so the signing key), act as the new AS of the first.
     resource: str = ""
+    #: Hostile-server tests: the registration response names this URL as its
+    #: ``registration_client_uri`` ("" = the server's own /register/<id>).
+    registration_client_uri: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
@@ -164,7 +167,7 @@ class Knobs:
                     value = float(value)
                 elif key == "fail_with" and value not in FAIL_WITH_VALUES:
                     raise ValueError(f"fail_with must be one of {FAIL_WITH_VALUES}")
-                elif key in ("authorization_server", "resource") and not (
+                elif key in ("authorization_server", "resource", "registration_client_uri") and not (
                     isinstance(value, str)
                     and len(value) <= 2000
                     and (value == "" or value.startswith(("http://", "https://")))

@@ -40,7 +40,7 @@ def _registration_body(
         body["client_secret_expires_at"] = 0
     if rat is not None:
         body["registration_access_token"] = rat
-    body["registration_client_uri"] = _client_uri(mock, record.client_id)
+    body["registration_client_uri"] = mock.knobs.registration_client_uri or _client_uri(mock, record.client_id)
     return body
 
 

@@ -31,6 +31,7 @@ import httpx
 
 from . import registration as reg_mod
 from . import stale_client
+from .client_config_url import client_configuration_guard
 from .discovery import discover as run_discovery
 from .errors import (
     ConfigurationError,
@@ -525,10 +526,6 @@ class OAuthClient:
         uri = registration.registration_client_uri
         if not uri:
             return False
-        insecure = urlsplit(uri).scheme == "http"
-        guard = UrlGuard.for_server(
-            registration.issuer,
-            ServerOptions(allow_insecure_loopback=insecure, allow_private_network=True),
-            resolver=self._resolver,
-        )
+        # The issuer's rules, never the URL's own scheme (issue 15 #2).
+        guard = client_configuration_guard(registration, self._resolver)
         return await reg_mod.delete_registration(self._http, registration, guard=guard)

@@ -38,6 +38,7 @@ from .errors import (
     TlsError,
     sanitize_server_text,
 )
+from .transport_guard import PIN_EXTENSION, PinnedTransport, check_plain_http, refuse_plain_http
 from .urls import UrlGuard, redact_url
 
 __all__ = [
@@ -73,13 +74,18 @@ def make_http_client(
     ``SSL_CERT_DIR`` working for corporate networks; redirects are off
     because :func:`fetch_json` checks each hop itself.
     """
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30.0)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         verify=verify,
         trust_env=True,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30.0),
+        limits=limits,
         headers={"User-Agent": USER_AGENT},
+        # Where requests leave the process: plain http only to loopback, and the
+        # addresses the URL guard checked are the ones dialled (core/transport_guard.py).
+        transport=PinnedTransport(httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=True)),
+        event_hooks={"request": [refuse_plain_http]},
     )
 
 
@@ -257,7 +263,10 @@ async def _fetch_hops(
     visited = [url]
     for hop in range(max_redirects + 1):
         await guard.check_endpoint(current, purpose)
-        request = http.build_request(method, current, headers=headers, **kwargs)
+        check_plain_http(current)  # also for clients not made by make_http_client
+        pins = guard.checked_addresses(current)
+        extensions = {PIN_EXTENSION: pins} if pins else None
+        request = http.build_request(method, current, headers=headers, extensions=extensions, **kwargs)
         try:
             response = await http.send(request, stream=True)
             try:

@@ -1275,6 +1275,8 @@ class TokenManager:
                 except (errors.McpAuthError, httpx.HTTPError) as exc:
                     deleted = False
                     log.info("could not delete the registration of %s: %s", s.config.name, exc)
+                    if isinstance(exc, errors.McpAuthError):  # the user reads why (issue 15 #2)
+                        report = replace(report, errors=(*report.errors, exc.user_message))
             if deleted:
                 # Deleting the client invalidates its grants: nothing left to revoke later.
                 for item in await self._registry.pending_revocations():

@@ -264,6 +264,8 @@ class ClientRegistration:
     registered_at: float = 0.0
     #: Scopes registered with the client (RFC 7591 ``scope``); () when unknown.
     scope: tuple[str, ...] = ()
+    #: Where the client was registered; its origin may hold registration_client_uri.
+    registration_endpoint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -278,6 +280,7 @@ class ClientRegistration:
             "registration_client_uri": self.registration_client_uri,
             "registered_at": self.registered_at,
             "scope": list(self.scope),
+            "registration_endpoint": self.registration_endpoint,
         }
 
     @classmethod

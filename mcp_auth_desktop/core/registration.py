@@ -24,10 +24,12 @@ re-made otherwise. :func:`delete_registration` implements RFC 7592 deletion.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
 
+from .client_config_url import check_client_configuration_url
 from .errors import ConfigurationError
 from .http import fetch_json
 from .models import ClientRegistration, Discovery, ServerConfig
@@ -235,7 +237,7 @@ async def register_dynamic(
         requested_scopes=scopes,
     )
     log.info("registered a client at %s", redact_url(meta.issuer))
-    return registration
+    return replace(registration, registration_endpoint=meta.registration_endpoint)
 
 
 async def ensure_client(
@@ -306,7 +308,7 @@ async def delete_registration(
     response, _ = await fetch_json(
         http,
         "DELETE",
-        registration.registration_client_uri,
+        check_client_configuration_url(registration),
         guard=guard,
         purpose="client configuration endpoint",
         json_required=False,

@@ -17,11 +17,10 @@ attacker, so it passes :class:`UrlGuard` before any request is made:
   and Teredo forms are decided on the IPv4 address they embed. DNS names are
   resolved and *every* address is checked.
 
-Residual risk (documented, not solved here): a DNS name can resolve
-differently between our check and httpx's connect (rebinding). The window
-is small and the attacker gains only a request without credentials to the
-metadata and registration endpoints; token requests go to endpoints from
-metadata that passed the same check.
+DNS rebinding: the addresses a check resolved and allowed are remembered
+(:meth:`UrlGuard.checked_addresses`) and :func:`.http.fetch_json` sends the
+request to one of them (``core/transport_guard.PinnedTransport``), so a second
+DNS answer is never used. Behind a proxy the proxy resolves names.
 """
 
 from __future__ import annotations
@@ -345,6 +344,9 @@ class UrlGuard:
     allow_private_network: bool = False
     resolver: Resolver = system_resolver
     _server_classes: frozenset[str] | None = field(default=None, init=False, repr=False)
+    #: (host, port) -> the addresses check_endpoint resolved and allowed; the
+    #: request is then sent to one of them (core/transport_guard.PinnedTransport).
+    _checked: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def for_server(
@@ -399,9 +401,11 @@ class UrlGuard:
         """Full check of a URL learned from a server, resolving DNS names."""
         parts = self.check_syntax(url, purpose)
         host = (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
+        self._checked.pop((host, port), None)  # only this check's answer may be pinned
         if is_loopback_name(host):
             # RFC 6761 promises loopback, a hosts file or resolver may not keep it.
-            await self._require_loopback_resolution(host, parts, purpose)
+            self._checked[(host, port)] = await self._require_loopback_resolution(host, parts, purpose)
             if host != self.server_host:
                 # Loopback is allowed only to a server that is itself on loopback.
                 self._require_allowed("loopback", await self._resolved_server_classes(), host, purpose)
@@ -410,7 +414,7 @@ class UrlGuard:
             # The user chose the server's host; IP literals were judged above.
             return url
         try:
-            addresses = await self.resolver(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()])
+            addresses = await self.resolver(host, port)
         except (OSError, TimeoutError):
             if _proxied(parts.scheme.lower(), host):
                 # Behind a proxy the proxy resolves names; our resolver may not know them.
@@ -427,9 +431,21 @@ class UrlGuard:
             except ValueError:
                 raise InsecureUrlError(f"The {purpose} host resolved to an unusable address.") from None
             self._require_allowed(kind, server_classes, host, purpose)
+        self._checked[(host, port)] = tuple(addresses)
         return url
 
-    async def _require_loopback_resolution(self, host: str, parts: SplitResult, purpose: str) -> None:
+    def checked_addresses(self, url: str) -> tuple[str, ...]:
+        """The addresses :meth:`check_endpoint` resolved and allowed for url's host, or ()."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 443)
+        except ValueError:
+            return ()
+        return self._checked.get(((parts.hostname or "").lower(), port), ())
+
+    async def _require_loopback_resolution(
+        self, host: str, parts: SplitResult, purpose: str
+    ) -> tuple[str, ...]:
         try:
             addresses = await self.resolver(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()])
         except (OSError, TimeoutError):
@@ -444,6 +460,7 @@ class UrlGuard:
                     f"The {purpose} host {host[:100]} is a loopback name (RFC 6761) but resolves to "
                     "an address that is not loopback; it was not contacted."
                 )
+        return tuple(addresses)
 
     def check_authorization_url(self, url: str) -> str:
         return check_authorization_url(url, allow_insecure_loopback=self.allow_insecure_loopback)

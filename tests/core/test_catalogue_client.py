@@ -300,7 +300,7 @@ async def test_catalogue_client_6_tls_verification_cannot_be_switched_off_by_env
     monkeypatch.setenv("PYTHONHTTPSVERIFY", "0")
     monkeypatch.setenv("CURL_CA_BUNDLE", "")
     async with make_http_client() as http:
-        pool = http._transport._pool  # type: ignore[attr-defined]
+        pool = http._transport.inner._pool  # type: ignore[attr-defined]
         ctx: ssl.SSLContext = pool._ssl_context
         assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
 
