@@ -15,8 +15,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from .base import JsonObject, StorageLocation
+from .entries import normalise as _normalise
+from .entries import validate_name
 from .settings import CURRENT_SCHEMA, migrate
-from .vault import _normalise, validate_name
 
 __all__ = ["MemoryVault", "MemorySettings"]
 

@@ -80,11 +80,9 @@ def open_storage(
     StorageWriteError. A damaged vault does not raise: it is moved aside and
     ``vault.corruption`` says so.
     """
-    from .keys import KeyProvider, KeyringKeyProvider, MemoryKeyProvider, PassphraseKeyProvider
     from .memory import MemoryVault
     from .paths import app_paths
     from .settings import FileSettings
-    from .vault import FileVault, read_header
 
     paths = app_paths(home)
     paths.ensure()
@@ -95,6 +93,9 @@ def open_storage(
     if mode == "memory":
         log.info("secrets are kept in memory only (%s=memory)", KEYRING_ENV)
         return MemoryVault(), settings
+    # Only a vault file needs the cipher and the key providers (keyring back ends).
+    from .keys import KeyProvider, KeyringKeyProvider, MemoryKeyProvider, PassphraseKeyProvider
+    from .vault import FileVault, read_header
 
     source = _passphrase_source(passphrase_provider)
 

@@ -51,6 +51,8 @@ from mcp_auth_desktop.core.errors import (
 
 from .atomic import atomic_write, quarantine, read_private, remove_stale_temps
 from .base import JsonObject, StorageLocation
+from .entries import normalise as _normalise
+from .entries import validate_name
 from .filelock import FileLock
 from .keys import BadKeyHeaderError, KeyNotFoundError, KeyProvider
 from .paths import AppPaths, check_private_file
@@ -72,7 +74,6 @@ __all__ = ["FileVault", "FORMAT_VERSION", "MAGIC", "read_header", "validate_name
 
 log = logging.getLogger(__name__)
 
-_MAX_NAME = 256
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
@@ -120,28 +121,6 @@ def read_header(path: Path) -> JsonObject | None:
         return _split(raw)[0]
     except _Corrupt:
         return None
-
-
-def validate_name(name: object) -> str:
-    if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
-        raise ValueError(f"a vault entry name is a string of 1 to {_MAX_NAME} characters")
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
-        raise ValueError("a vault entry name has no control characters")
-    return name
-
-
-def _normalise(value: object) -> JsonObject:
-    """A deep copy of ``value`` in pure JSON types, or TypeError (value not shown)."""
-    if not isinstance(value, dict):
-        raise TypeError("a vault entry is a JSON object (dict)")
-    try:
-        out = _strict_loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError):
-        raise TypeError(
-            "a vault entry holds only str, int, float, bool, None, list and dict values"
-        ) from None
-    assert isinstance(out, dict)
-    return out
 
 
 #: Applies one change to a copy of the entries; returns whether anything changed.
