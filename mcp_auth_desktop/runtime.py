@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from mcp_auth_desktop.core.manager import TokenManager
     from mcp_auth_desktop.storage.audit import AuditLog
 
-__all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_storage"]
+__all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_storage",
+           "skip_httpx_command_line"]
 
 Storage = tuple[SecretVault, SettingsStore]
 Listener = Callable[[ManagerEvent], None]
@@ -122,7 +123,7 @@ async def open_runtime(*, storage: Storage | None = None, ephemeral: bool = Fals
     client: httpx.AsyncClient | None = http
     try:
         if client is None:
-            _skip_httpx_command_line()
+            skip_httpx_command_line()
             from mcp_auth_desktop.core.http import make_http_client
 
             client = make_http_client()
@@ -164,7 +165,7 @@ async def _started(runtime: Runtime[M], audit: bool | None, background: bool,
     return runtime
 
 
-def _skip_httpx_command_line() -> None:
+def skip_httpx_command_line() -> None:
     """Keep httpx from importing its own command line when it loads.
 
     ``import httpx`` also imports ``httpx._main`` (click, rich, pygments) whenever those

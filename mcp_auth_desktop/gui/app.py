@@ -42,12 +42,9 @@ from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
-from mcp_auth_desktop.gui.damage_notice import DamageWatch
-from mcp_auth_desktop.gui.demo import DemoServer
 from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
 from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.main_window import MainWindow
-from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
 from mcp_auth_desktop.gui.plain import message_box, set_box_informative, set_box_text
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.preview import SettingsPreview
@@ -55,10 +52,19 @@ from mcp_auth_desktop.gui.qt_app import make_qapplication
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
 from mcp_auth_desktop.gui.tray import TrayIcon
-from mcp_auth_desktop.runtime import ManagerFactory, Runtime, open_runtime, open_storage
+from mcp_auth_desktop.runtime import (
+    ManagerFactory,
+    Runtime,
+    open_runtime,
+    open_storage,
+    skip_httpx_command_line,
+)
 
 if TYPE_CHECKING:
     import httpx
+
+    from mcp_auth_desktop.gui.damage_notice import DamageWatch
+    from mcp_auth_desktop.gui.demo import DemoServer
 
 __all__ = ["main", "build_parser", "make_qapplication", "DesktopApp", "StartCancelled"]
 
@@ -278,6 +284,8 @@ class DesktopApp:
     def _watch_for_damage(self, manager: ManagerLike) -> None:
         """Report damaged storage files found at start and later, each once."""
         assert self.bridge is not None
+        from mcp_auth_desktop.gui.damage_notice import DamageWatch
+
         self.damage = DamageWatch([("token vault", self.vault), ("settings file", self.settings)],
                                   parent=self.qapp)
         self.damage.damaged.connect(self._on_damage)
@@ -353,6 +361,8 @@ class DesktopApp:
                     if new_vault
                     else "Your tokens are encrypted with your passphrase. Enter it to unlock them."
                 )
+                from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
+
                 answer = await ask_passphrase(message, confirm=new_vault, error=error)
                 if answer is None:
                     raise VaultLockedError(
@@ -425,6 +435,8 @@ class DesktopApp:
 
     async def _start_demo(self) -> None:
         assert self.bridge is not None and self.window is not None
+        from mcp_auth_desktop.gui.demo import DemoServer
+
         self.demo = DemoServer(self._demo_command)
         self.window.show_message("Starting the demo server…")
         try:
@@ -584,6 +596,7 @@ class DesktopApp:
 
 
 def _token_manager() -> ManagerFactory[ManagerLike]:
+    skip_httpx_command_line()  # the manager imports httpx: not its command line too
     from mcp_auth_desktop.core.manager import TokenManager
 
     return TokenManager

@@ -11,8 +11,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from mcp_auth_desktop.bridge.presence import count_bridges
-
 __all__ = ["BridgeCounter"]
 
 
@@ -31,13 +29,17 @@ class BridgeCounter(QObject):
         self._timer.timeout.connect(self.poll)
 
     def start(self) -> None:
-        self.poll()
+        # The first look right after the first frame: it reads a folder and imports the
+        # bridge's presence module, neither of which the first frame needs.
+        QTimer.singleShot(0, self, self.poll)
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
 
     def poll(self) -> None:
+        from mcp_auth_desktop.bridge.presence import count_bridges
+
         counts = dict(count_bridges(self._dir))
         if counts != self.counts:
             self.counts = counts

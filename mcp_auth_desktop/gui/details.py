@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mcp_auth_desktop.core.loopback import is_start_page
 from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import ServerView
@@ -203,7 +202,7 @@ class DetailsPanel(QScrollArea):
         if view.state.value == "signing in":
             # What to do when the server forgot this app: its error page is in the browser.
             set_plain(f["state"], f"signing in — {_CLIENT_ERROR_HINT}")
-        if auth_url and view.state.value == "signing in" and is_start_page(auth_url):
+        if auth_url and view.state.value == "signing in" and _is_start_page(auth_url):
             # The one link in the GUI: our own listener's start page, never server text.
             # Single use: it is for when the browser did not open by itself.
             f["state"].setTextFormat(Qt.TextFormat.RichText)
@@ -245,3 +244,10 @@ class DetailsPanel(QScrollArea):
 
     def tool_names(self) -> list[str]:
         return [t.name for t in self._tools_for.get(self.server_id or "", [])]
+
+
+def _is_start_page(url: str) -> bool:
+    """Our own loopback start page (the module loads with the first sign-in, not the window)."""
+    from mcp_auth_desktop.core.loopback import is_start_page
+
+    return is_start_page(url)

@@ -10,16 +10,19 @@ the GUI thread without blocking it noticeably.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from mcp_auth_desktop.clients import setup
 from mcp_auth_desktop.clients.targets import CLIENTS
 from mcp_auth_desktop.core.errors import ClientConfigError
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.plain import message_box
+
+if TYPE_CHECKING:
+    from mcp_auth_desktop.clients import setup
 
 __all__ = ["UseInMenus"]
 
@@ -65,6 +68,8 @@ class UseInMenus(QObject):
         view = self._selected()
         if view is None:
             return None
+        from mcp_auth_desktop.clients import setup  # on use: not before the first frame
+
         text = setup.snippet(client_id, entry_name=view.name, server_id=view.id, url=view.url)
         QGuiApplication.clipboard().setText(text)  # no secret in it: an id and a URL
         self.message.emit(f"{CLIENTS[client_id].title} configuration for {view.name} copied.")
@@ -87,6 +92,8 @@ class UseInMenus(QObject):
         if view is None:
             return None
         title = CLIENTS[client_id].title
+        from mcp_auth_desktop.clients import setup
+
         try:
             change = setup.plan(client_id, entry_name=view.name, server_id=view.id, url=view.url,
                                 scope=scope, project=project)
@@ -108,6 +115,8 @@ class UseInMenus(QObject):
         if result != QMessageBox.StandardButton.Apply:
             self.message.emit("Nothing was changed.")
             return
+        from mcp_auth_desktop.clients import setup
+
         try:
             backup = setup.apply(change)
         except ClientConfigError as exc:
