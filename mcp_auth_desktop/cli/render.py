@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Any
 
+from mcp_auth_desktop.core.account_text import account_cell, account_text
 from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.safetext import SafeFormatter, SafeTextStream, terminal_safe
 from mcp_auth_desktop.core.state import RevocationReport, ServerView
@@ -74,23 +75,9 @@ def state_name(view: ServerView) -> str:
     return view.state.name.lower()
 
 
-def account_text(view: ServerView) -> str:
-    """The signed-in account as shown to people: where it came from, and whether it is checked."""
-    if view.account is None:
-        return "unknown"
-    source = {
-        "id_token": "from the ID token",
-        "userinfo": "from the userinfo endpoint",
-        "introspection": "from token introspection",
-        "access_token": "from the access token, unverified",
-    }.get(view.account_source or "", view.account_source or "")
-    return f"{view.account} ({source})" if source else view.account
-
-
 def _account_cell(view: ServerView) -> str:
     # "unknown" only where there is a sign-in whose account nobody told us; "-" with none.
-    signed_in = view.account is not None or view.expires_at is not None or view.has_refresh_token
-    return account_text(view) if signed_in else "-"
+    return account_cell(view)
 
 
 def report_to_dict(report: RevocationReport) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcp_auth_desktop.core.account_text import account_cell
 from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import ServerView
@@ -80,6 +81,7 @@ class DetailsPanel(QScrollArea):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for key, label in (
             ("state", "State"),
+            ("account", "Signed in as"),
             ("url", "URL"),
             ("resource", "Resource"),
             ("issuer", "Issuer"),
@@ -162,6 +164,7 @@ class DetailsPanel(QScrollArea):
         f = self.fields
         self.group.setTitle(view.name)
         set_plain(f["state"], view.state.value)
+        set_plain(f["account"], account_cell(view, none="not signed in"))
         set_plain(f["url"], view.url)
         set_plain(f["resource"], view.resource or "—")
         set_plain(f["issuer"], view.issuer or "not discovered yet")

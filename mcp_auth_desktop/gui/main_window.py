@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         # Room left for the last column (the authorization server, often longer than the URL).
-        for col, width in ((Column.NAME, 150), (Column.URL, 195), (Column.STATE, 125),
+        for col, width in ((Column.NAME, 150), (Column.URL, 185), (Column.STATE, 120), (Column.ACCOUNT, 150),
                            (Column.EXPIRES, 85), (Column.SCOPES, 130)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from mcp_auth_desktop.core.account_text import account_cell, account_short
 from mcp_auth_desktop.core.health import summarise
 from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.bridge import ManagerBridge
@@ -38,15 +39,17 @@ class Column(IntEnum):
     NAME = 0
     URL = 1
     STATE = 2
-    EXPIRES = 3
-    SCOPES = 4
-    AUTH_SERVER = 5
+    ACCOUNT = 3
+    EXPIRES = 4
+    SCOPES = 5
+    AUTH_SERVER = 6
 
 
 _HEADERS = {
     Column.NAME: "Name",
     Column.URL: "URL",
     Column.STATE: "State",
+    Column.ACCOUNT: "Account",
     Column.EXPIRES: "Expires in",
     Column.SCOPES: "Scopes",
     Column.AUTH_SERVER: "Authorization server",
@@ -54,6 +57,8 @@ _HEADERS = {
 
 _HEADER_TIPS = {
     Column.STATE: "Where this server stands: signed in, needs sign-in, refreshing…",
+    Column.ACCOUNT: "Who you are signed in as (from the ID token, userinfo, introspection or the "
+                    "token itself; unverified when only the access token said so)",
     Column.EXPIRES: "Time left before the access token expires (refreshed ahead of time)",
     Column.SCOPES: "Scopes granted by the authorization server",
 }
@@ -194,6 +199,8 @@ class ServerTableModel(QAbstractTableModel):
             if bridges:
                 text += f" · {bridges} bridge{'s' if bridges != 1 else ''}"
             return text
+        if col == Column.ACCOUNT:
+            return account_short(view)
         if col == Column.EXPIRES:
             if view.state in (ServerState.SIGNED_IN, ServerState.REFRESHING):
                 return format_expires_in(view.expires_at, self._clock())
@@ -212,6 +219,8 @@ class ServerTableModel(QAbstractTableModel):
                 tip += (f"\n{bridges} `mcp-auth bridge` process{'es' if bridges != 1 else ''} "
                         "use this server's tokens now.")
             return tip
+        if col == Column.ACCOUNT:
+            return "Signed in as " + account_cell(view, none="nobody (not signed in)")
         if col == Column.EXPIRES and view.expires_at is not None:
             return "Expires at " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(view.expires_at))
         return self._display(view, col)

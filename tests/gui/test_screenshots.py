@@ -77,7 +77,7 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
     gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
     holder.append(gui)
     window = gui.window
-    window.resize(1280, 800)
+    window.resize(1440, 860)
     loopback = ServerOptions(allow_insecure_loopback=True)
     names = ["Notes", "Tenant 1", "Not signed in yet"]
 

@@ -8,12 +8,14 @@ green only once a refresh succeeds. Signing out (revoked) is not "all fine".
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from mcp_auth_desktop.core.health import REPEATED_FAILURES
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.icons import OverallState
+from mcp_auth_desktop.gui.server_model import Column
 from tests.gui.conftest import Gui, run, until
 from tests.gui.test_real_manager import mock, real_gui, running  # noqa: F401 - fixtures
 from tests.mock.helpers import MockProcess
@@ -21,7 +23,7 @@ from tests.mock.helpers import MockProcess
 pytestmark = pytest.mark.e2e
 
 
-def test_repeated_refresh_failures_and_sign_out_turn_the_tray_from_green(
+def test_account_then_repeated_refresh_failures_and_sign_out_turn_the_tray_from_green(
         real_gui: Gui, mock: MockProcess) -> None:  # noqa: F811
     gui = real_gui
     gui.prefs.set_local(notifications=False)
@@ -34,6 +36,19 @@ def test_repeated_refresh_failures_and_sign_out_turn_the_tray_from_green(
         gui.bridge.sign_in(sid)
         await until(lambda: gui.manager.get(sid).state is ServerState.SIGNED_IN, within=30,
                     what="signed in")
+        # The account signed in as: in the row and in the details (issue 16).
+        gui.window.select_server(sid)
+        model = gui.window.model
+        await until(lambda: model.index(model.row_of(sid), int(Column.ACCOUNT)).data() != "—",
+                    within=3, what="account cell")
+        assert "account" in gui.window.details.fields
+        # The mock's access token is a JWT naming its --subject (default demo-user); no ID token.
+        cell = model.index(model.row_of(sid), int(Column.ACCOUNT))
+        assert cell.data() == "demo-user (unverified)"
+        assert cell.data(Qt.ItemDataRole.ToolTipRole) == (
+            "<qt>Signed in as demo-user (from the access token, unverified)</qt>")
+        assert gui.window.details.fields["account"].text() == (
+            "demo-user (from the access token, unverified)")
         gui.tray.update_state()
         assert gui.tray.state is OverallState.OK, gui.tray.toolTip()
         assert "all servers are fine" in gui.tray.toolTip()
