@@ -116,8 +116,17 @@ def _epilog() -> str:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        from mcp_auth_desktop.cli.option_checks import suggest_for_parser_error
+
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        # "unrecognized arguments" comes from the top parser: offer every command's options.
+        options = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    options.update(sub._option_string_actions)
+        hint = suggest_for_parser_error(message, options)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n" + (f"{self.prog}: {hint}\n" if hint else ""))
 
 
 def _add_server_options(p: argparse.ArgumentParser) -> None:
@@ -255,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-revoke", action="store_true", help="delete locally only; revoke nothing at the servers"
     )
+
+    from mcp_auth_desktop.cli import edit as edit_command
+
+    edit_command.add_parser(cmd)
 
     p = cmd("rename", "give a server a new name")
     p.add_argument("server", metavar="NAME|URL")
@@ -413,6 +426,14 @@ async def _run(args: argparse.Namespace) -> int:
                                  background=False, listeners=(_print_migration_note,))
     try:
         return await _dispatch(runtime.manager, args, client_secret)
+    except errors.ServerNotFoundError as exc:
+        from mcp_auth_desktop.cli.option_checks import did_you_mean
+
+        ref = getattr(args, "server", None)
+        guess = did_you_mean(ref, [v.name for v in runtime.manager.servers()]) if ref else None
+        if guess is None:
+            raise
+        raise errors.ServerNotFoundError(f"{exc.message} Did you mean {guess!r}?") from None
     finally:
         await runtime.aclose()
 
@@ -455,9 +476,22 @@ async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str |
             print(f"Next: mcp-auth login {view.name}")
         return EXIT_OK
 
+    if command == "edit":
+        from mcp_auth_desktop.cli import edit as edit_command
+
+        return await edit_command.run(manager, args)
+
     if command == "login":
         try:
             ref = manager.get(args.server).id
+            from mcp_auth_desktop.cli.login_options import conflicting_options
+
+            conflicts = conflicting_options(manager.server_config(ref), args)
+            if conflicts:  # never ignored silently (issue 16)
+                raise UsageError(
+                    "login: options that would not be used for an existing server:\n  "
+                    + "\n  ".join(conflicts)
+                )
         except errors.ServerNotFoundError:
             if "://" not in args.server:
                 raise
@@ -589,6 +623,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return bridge_command.run(args)
     install_safe_output()  # every line printed from here on is terminal-safe (issue 15 #5)
+    if args.command in ("add", "login", "edit"):
+        from mcp_auth_desktop.cli.option_checks import OptionError, check_server_options
+
+        try:
+            check_server_options(args)
+        except OptionError as exc:
+            print(f"mcp-auth: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     _configure_logging(args.verbose)
     try:
         if args.command == "setup-client":  # settings only: no keyring, vault or event loop

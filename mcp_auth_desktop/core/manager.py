@@ -584,6 +584,10 @@ class TokenManager:
         s.config = config
         return self._view(s)
 
+    def server_config(self, ref: str) -> ServerConfig:
+        """The server's stored settings (no secret in them), for editing them."""
+        return self._resolve(ref).config
+
     async def update_options(self, ref: str, options: ServerOptions) -> ServerView:
         """Change a server's advanced options (resource override, callback port…)."""
         s = self._resolve(ref)

@@ -1,0 +1,108 @@
+"""CLI input errors name the flag at fault and suggest what was meant; `login` never ignores
+an option on an existing server, and `edit` changes one (issue 16). Real CLI processes; the
+sign-in against the mock server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.mock.helpers import MockProcess, start_mock_process
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {"MCP_AUTH_DESKTOP_KEYRING": "passphrase", "MCP_AUTH_DESKTOP_PASSPHRASE": "cli options test",
+       "BROWSER": "false"}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", *args], capture_output=True,
+                          text=True, env={**os.environ, **ENV}, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockProcess]:
+    proc = start_mock_process("--auto-approve")
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_did_you_mean_a_command_an_option_and_a_server() -> None:
+    out = cli("lst")
+    assert out.returncode == 2 and "mcp-auth: did you mean 'list'?" in out.stderr
+    out = cli("add", "https://mcp.example.com/mcp", "--nme", "x")
+    assert out.returncode == 2 and "--nme: did you mean --name?" in out.stderr
+    assert cli("add", "https://mcp.example.com/mcp", "--no-discover").returncode == 0
+    out = cli("status", "mcp.exampel.com")
+    assert out.returncode == 4
+    assert "No server named 'mcp.exampel.com'" in out.stderr and "Did you mean 'mcp.example.com'?" in out.stderr
+    out = cli("status", "zzzz")  # nothing close: no guess
+    assert out.returncode == 4 and "Did you mean" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--callback-port", "70000"], "--callback-port must be a port number from 1 to 65535, not 70000"),
+        (["--scope", 'read"all'], "--scope: 'read\"all' is not a scope"),
+        (["--resource", "not a url"], "--resource must be an absolute http(s) URL"),
+        (["--auth-param", "state=x"], "--auth-param cannot set 'state'"),
+        (["--client-auth-method", "none"], "--client-auth-method applies to a pre-registered client"),
+        (["--client-id", "c", "--client-auth-method", "client_secret_post"],
+         "--client-auth-method client_secret_post needs the secret: add --client-secret-stdin"),
+    ],
+)
+def test_add_names_the_flag_at_fault_and_stores_nothing(flags: list[str], message: str) -> None:
+    out = cli("add", "https://mcp.example.com/mcp", "--no-discover", *flags)
+    assert out.returncode == 2, out.stderr
+    assert f"mcp-auth: error: {message}" in out.stderr
+    listed = cli("list", "--json")
+    assert json.loads(listed.stdout)["servers"] == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_login_refuses_options_it_would_ignore_and_edit_applies_them(mock: MockProcess) -> None:
+    assert cli("add", mock.mcp_url, "--name", "m", "--allow-insecure-loopback").returncode == 0
+    port = _free_port()
+    out = cli("login", "m", "--callback-port", str(port), "--name", "other", "--no-browser")
+    assert out.returncode == 2
+    assert f"--callback-port: differs from this server's setting; change it with `mcp-auth edit m --callback-port {port}`" in out.stderr
+    assert "--name 'other': this server is named 'm'; rename it with `mcp-auth rename m other`" in out.stderr
+    assert json.loads(cli("status", "m", "--json").stdout)["state"] == "needs_sign_in"  # nothing started
+    edit = cli("edit", "m", "--callback-port", str(port), "--json")
+    assert edit.returncode == 0, edit.stderr
+    assert json.loads(edit.stdout) == {"server": "m", "changed": True, "options": {
+        "resource": "(the server URL)", "callback_port": port, "auth_params": [],
+        "allow_insecure_loopback": True}}
+    # Now the same option agrees with the server, and the sign-in uses it.
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_auth_desktop.cli.main", "login", "m", "--no-browser",
+                             "--callback-port", str(port)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV}, cwd=ROOT)
+    try:
+        assert proc.stderr is not None
+        url = next((line.strip() for line in iter(proc.stderr.readline, "") if line.startswith("http")), None)
+        assert url and f"127.0.0.1:{port}/" in url
+        with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - loopback
+            assert resp.status == 200
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    view = json.loads(cli("status", "m", "--json").stdout)
+    assert view["state"] == "signed_in" and view["redirect_uri"].startswith(f"http://127.0.0.1:{port}/")
