@@ -8,6 +8,7 @@ add again). Each change is printed; nothing given means nothing changes.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -82,9 +83,8 @@ async def run(manager: Any, args: argparse.Namespace) -> int:
     try:
         options = edited(config.options, args)
     except ValueError as exc:
-        from mcp_auth_desktop.cli.main import UsageError
-
-        raise UsageError(str(exc)) from None
+        print(f"mcp-auth: error: {exc}", file=sys.stderr)
+        return 2  # usage (EXIT_USAGE in cli/main.py, not imported: no import circle)
     changed = options != config.options
     if changed:
         await manager.update_options(config.id, options)
