@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mcp_auth_desktop.core.manager import TokenManager
     from mcp_auth_desktop.storage.audit import AuditLog
 
-__all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_storage",
+__all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_settings", "open_storage",
            "skip_httpx_command_line"]
 
 Storage = tuple[SecretVault, SettingsStore]
@@ -82,6 +82,13 @@ async def open_storage(*, ephemeral: bool = False,
 
     return await open_storage_async(passphrase_provider=passphrase_provider,
                                     keyring_timeout=keyring_timeout)
+
+
+def open_settings() -> SettingsStore:
+    """The user's settings file alone (no vault, no keyring): what a first frame shows."""
+    from mcp_auth_desktop.storage import open_settings as open_settings_file
+
+    return open_settings_file()
 
 
 @overload

@@ -55,7 +55,9 @@ from mcp_auth_desktop.gui.tray import TrayIcon
 from mcp_auth_desktop.runtime import (
     ManagerFactory,
     Runtime,
+    Storage,
     open_runtime,
+    open_settings,
     open_storage,
     skip_httpx_command_line,
 )
@@ -187,7 +189,8 @@ class DesktopApp:
                 pass  # not on this platform / not the main thread
         try:
             try:
-                await self.start()
+                if not await self._start_unless_quit():
+                    return 0  # quit (tray, window, SIGTERM) while the vault was still opening
             except McpAuthError as exc:
                 await self._fatal(exc.user_message)
                 return 1
@@ -208,19 +211,49 @@ class DesktopApp:
         if self._quit is not None:
             self._quit.set()
 
+    async def _start_unless_quit(self) -> bool:
+        """Run :meth:`start`; False if the user quit first.
+
+        The window and the tray are up while the vault opens (which may wait for the
+        keyring's unlock prompt), so Quit can come before the start has finished.
+        """
+        assert self._quit is not None
+        starting = asyncio.ensure_future(self.start())
+        quitting = asyncio.ensure_future(self._quit.wait())
+        try:
+            await asyncio.wait({starting, quitting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            quitting.cancel()
+        if starting.done():
+            starting.result()  # raises what the start raised
+            return True
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        log.info("quit while starting")
+        return False
+
     async def start(self) -> None:
-        """Storage, then the first frame from the settings alone, then the runtime.
+        """The settings, the first frame from them alone, then the vault, then the runtime.
 
         The window and the tray are shown from the non-secret settings
-        (:class:`SettingsPreview`) before the HTTP stack and the manager are even
-        imported; the bridge then hands every row over to the real manager.
+        (:class:`SettingsPreview`) before the vault is opened (the keyring may wait for
+        its unlock prompt; the app says so on top of the window) and before the HTTP
+        stack and the manager are even imported; the bridge then hands every row over to
+        the real manager. Nothing that needs a token works until then.
         """
         t0 = time.perf_counter()
-        storage = vault, settings = await self._open_storage()
-        self.vault, self.settings = vault, settings
+        ephemeral: Storage | None = None
+        if self.args.ephemeral or self.args.demo:
+            ephemeral = await open_storage(ephemeral=True)
+            settings = ephemeral[1]
+        else:
+            settings = open_settings()  # no keyring, no cipher: a folder check and a file
+        self.settings = settings
         self.preferences = Preferences(settings)
         await self.preferences.load()
-        preview = SettingsPreview(await settings.load(), vault.location)
+        preview = SettingsPreview(await settings.load(),
+                                  ephemeral[0].location if ephemeral else None)
         self.bridge = ManagerBridge(preview, loop=asyncio.get_running_loop(),
                                     redactor=self.redactor,
                                     url_opener=self._url_opener or self._open_in_browser)
@@ -254,10 +287,13 @@ class DesktopApp:
             print(f"{FIRST_FRAME_MARKER} servers={len(preview.servers())} "
                   f"tray={int(self.tray is not None and self.tray.isVisible())} "
                   + " ".join(f"{k}={v}" for k, v in loaded.items()), flush=True)
-        # What the first frame did not need: the HTTP stack, the manager, every token.
+        # What the first frame did not need: the vault (the keyring), the HTTP stack, the
+        # manager, every token. The settings stay the one store the window already uses.
+        vault = ephemeral[0] if ephemeral else await self._open_vault()
+        self.vault = vault
         try:
             runtime = await open_runtime(
-                storage=storage, http=self._http_factory() if self._http_factory else None,
+                storage=(vault, settings), http=self._http_factory() if self._http_factory else None,
                 manager_factory=self._manager_factory or _token_manager(),
                 audit=not (self.args.ephemeral or self.args.demo))
         except BaseException:
@@ -267,6 +303,7 @@ class DesktopApp:
         self.http, self.manager = runtime.http, runtime.manager
         manager = runtime.manager
         self.bridge.attach(manager)
+        self.window.show_storage()
         if runtime.audit is not None:
             audit = runtime.audit
             self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))
@@ -325,9 +362,8 @@ class DesktopApp:
         if box is not None:
             box.deleteLater()
 
-    async def _open_storage(self) -> tuple[SecretVault, SettingsStore]:
-        if self.args.ephemeral or self.args.demo:
-            return await open_storage(ephemeral=True)
+    async def _open_vault(self) -> SecretVault:
+        """The user's vault, asking to retry the keyring or for a passphrase as needed."""
         from mcp_auth_desktop.storage import KeyringVaultUnavailableError
 
         answer: str | None = None
@@ -338,9 +374,10 @@ class DesktopApp:
                 # A Secret Service may show an unlock prompt; give the user time to answer it
                 # (the loop keeps running meanwhile, so the app stays responsive).
                 with self._keyring_wait_notice():
-                    return await open_storage(
+                    vault, _same_settings_file = await open_storage(
                         passphrase_provider=provider, keyring_timeout=KEYRING_TIMEOUT
                     )
+                    return vault
             except KeyringVaultUnavailableError as exc:
                 # The vault's key is in the keyring: no passphrase can open it, so none is
                 # asked for. The user can unlock or start the keyring and try again.
@@ -363,7 +400,8 @@ class DesktopApp:
                 )
                 from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
 
-                answer = await ask_passphrase(message, confirm=new_vault, error=error)
+                answer = await ask_passphrase(message, confirm=new_vault, error=error,
+                                              parent=self.window)
                 if answer is None:
                     raise VaultLockedError(
                         "No passphrase was given, so your tokens stay locked. Start the app again "
@@ -372,11 +410,12 @@ class DesktopApp:
 
     @contextlib.contextmanager
     def _keyring_wait_notice(self) -> Iterator[None]:
-        """While storage opens: after a moment, say that the app waits for the keyring.
+        """While the vault opens: after a moment, say that the app waits for the keyring.
 
-        Nothing else is on screen yet, and the keyring may wait for its own unlock
-        prompt (up to KEYRING_TIMEOUT): without this the app would look dead. The box
-        is built only then: a start that opens storage in time never pays for it.
+        The window is already up from the settings, but the keyring may wait for its own
+        unlock prompt (up to KEYRING_TIMEOUT) and nothing that needs a token works until
+        then: without this the app would look stuck. The box (non-modal, on top of the
+        window) is built only then: a start that opens the vault in time never pays for it.
         """
         timer = QTimer()
         timer.setSingleShot(True)
@@ -396,8 +435,10 @@ class DesktopApp:
         box = message_box(QMessageBox.Icon.Information, "MCP Auth Desktop",
                           "Waiting for the system keyring to unlock your tokens…\n\n"
                           "If it asks for your password, answer its prompt.",
-                          QMessageBox.StandardButton.NoButton)
+                          QMessageBox.StandardButton.NoButton, self.window)
         box.setWindowModality(Qt.WindowModality.NonModal)
+        if self.window is not None:
+            self.window.show_message("Waiting for the system keyring to unlock your tokens…")
         box.setWindowIcon(app_icon())
         self.keyring_wait_box = box
         box.show()
@@ -409,11 +450,14 @@ class DesktopApp:
     async def _ask_keyring_retry(self, text: str) -> bool:
         """Explain that the keyring holding the vault key is unreachable; True to try again.
 
-        Non-modal (``open()``): the event loop keeps running while it is up.
+        Non-modal, on top of the window shown from the settings: the event loop and the
+        window keep running while it is up, and nothing is unlocked until it is answered.
         """
         box = message_box(QMessageBox.Icon.Warning, "Your tokens are locked in the keyring",
                           text + "\n\nUnlock your keyring (or log in to it), then choose "
-                          "Try again. Quit leaves everything as it is.")
+                          "Try again. Quit leaves everything as it is.",
+                          QMessageBox.StandardButton.NoButton, self.window)
+        box.setWindowModality(Qt.WindowModality.NonModal)
         retry = box.addButton("Try again", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(retry)
@@ -426,7 +470,7 @@ class DesktopApp:
                 done.set_result(box.clickedButton() is retry)
 
         box.finished.connect(on_finished)
-        box.open()
+        box.show()
         try:
             return await done
         finally:

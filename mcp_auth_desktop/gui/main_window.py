@@ -231,10 +231,14 @@ class MainWindow(QMainWindow):
         self.busy.hide()
         # Short, so messages on the left are not cut off; the tooltip says it in full.
         self.storage_label = QLabel()
-        set_plain(self.storage_label, self.bridge.storage_summary())
-        self.storage_label.setToolTip(tooltip("Secrets: " + self.bridge.storage_description()))
+        self.show_storage()
         bar.addPermanentWidget(self.busy)
         bar.addPermanentWidget(self.storage_label)
+
+    def show_storage(self) -> None:
+        """Where secrets are kept, in the status bar (again once the vault has opened)."""
+        set_plain(self.storage_label, self.bridge.storage_summary())
+        self.storage_label.setToolTip(tooltip("Secrets: " + self.bridge.storage_description()))
 
     # --- selection -----------------------------------------------------------------
 

@@ -22,12 +22,16 @@ from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerSt
 __all__ = ["SettingsPreview"]
 
 _STARTING = "The app is still loading your servers; try again in a moment."
+#: While the vault is still opening (the keyring may be waiting for its unlock prompt).
+VAULT_OPENING = ("Your tokens are still locked: the app is waiting for the system keyring "
+                 "(or your passphrase) to open them.")
 
 
 class SettingsPreview:
     """:class:`~mcp_auth_desktop.core.ports.ManagerLike` over the settings document alone."""
 
-    def __init__(self, document: JsonObject, location: StorageLocation) -> None:
+    def __init__(self, document: JsonObject, location: StorageLocation | None) -> None:
+        """``location`` None: the vault is not open yet (shown as such, nothing read)."""
         snap = snapshot_from_document(document)
         self._location = location
         self._views: dict[str, ServerView] = {}
@@ -64,6 +68,8 @@ class SettingsPreview:
 
     @property
     def storage_location(self) -> StorageLocation:
+        if self._location is None:
+            raise ManagerError(VAULT_OPENING)
         return self._location
 
     # -- actions: refused until the manager is there -----------------------------------

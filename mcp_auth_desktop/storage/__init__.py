@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from .base import JsonObject, SecretVault, SettingsStore, StorageLocation
     from .keys import KeyringKeyProvider, MemoryKeyProvider, PassphraseKeyProvider
     from .memory import MemorySettings, MemoryVault
-    from .opening import KeyringVaultUnavailableError, open_storage, open_storage_async
+    from .opening import (
+        KeyringVaultUnavailableError,
+        open_settings,
+        open_storage,
+        open_storage_async,
+    )
     from .paths import AppPaths, app_paths
     from .settings import FileSettings
     from .vault import FileVault
@@ -45,6 +50,7 @@ __all__ = [
     "MemoryKeyProvider",
     "AppPaths",
     "app_paths",
+    "open_settings",
     "open_storage",
     "open_storage_async",
     "HOME_ENV",
@@ -70,6 +76,7 @@ _LAZY = {
     "MemoryKeyProvider": ".keys",
     "AppPaths": ".paths",
     "app_paths": ".paths",
+    "open_settings": ".opening",
     "open_storage": ".opening",
     "open_storage_async": ".opening",
     "KeyringVaultUnavailableError": ".opening",

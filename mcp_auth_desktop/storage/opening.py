@@ -19,6 +19,7 @@ __all__ = [
     "KEYRING_ENV",
     "PASSPHRASE_ENV",
     "KeyringVaultUnavailableError",
+    "open_settings",
     "open_storage",
     "open_storage_async",
 ]
@@ -54,6 +55,20 @@ def _passphrase_source(
         return asked[0]
 
     return source
+
+
+def open_settings(home: Path | None = None) -> SettingsStore:
+    """The settings file under ``home`` alone: no vault, no keyring, no cipher.
+
+    What the GUI's first frame is drawn from, before :func:`open_storage` (which may
+    wait for a keyring's unlock prompt) opens the vault. Raises UnsafePathError.
+    """
+    from .paths import app_paths
+    from .settings import FileSettings
+
+    paths = app_paths(home)
+    paths.ensure()
+    return FileSettings(paths)
 
 
 def open_storage(

@@ -284,11 +284,26 @@ def _unreachable_keyring(monkeypatch: pytest.MonkeyPatch, failures: int) -> list
     return calls
 
 
+def _shown_while_locked(desktop: DesktopApp, made: list[Any], box: Any) -> None:
+    """The first frame is not held back by the keyring (issue 17): the window and the tray
+    are up from the settings while ``box`` (the keyring's question or wait notice) sits
+    non-modal on top of the window, and nothing is unlocked behind it."""
+    from PySide6.QtCore import Qt
+
+    assert desktop.window is not None and desktop.window.isVisible()
+    assert desktop.tray is not None and desktop.tray.isVisible()
+    assert box.parent() is desktop.window
+    assert box.windowModality() == Qt.WindowModality.NonModal
+    assert desktop.vault is None and desktop.manager is None and made == []
+    assert desktop.startup_seconds is None
+    assert "still locked" in desktop.window.storage_label.toolTip()
+
+
 @pytest.mark.allow_warning_logs
 def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
         qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _unreachable_keyring(monkeypatch, failures=2)
-    desktop, _ = make_app(qapp, manager=FakeManager())
+    desktop, made = make_app(qapp, manager=FakeManager())
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
@@ -299,7 +314,7 @@ def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
             assert len(calls) == attempt
             assert "make the keyring available" in box.text() and "Try again" in box.text()
             assert _visible_passphrase_dialog() is None  # a passphrase cannot help here
-            assert desktop.window is None
+            _shown_while_locked(desktop, made, box)
             retry = next(b for b in box.buttons() if b.text() == "Try again")
             retry.click()
             await until(lambda b=box: desktop.keyring_box is not b, within=5, what="box closed")
@@ -330,14 +345,16 @@ def test_a_slow_keyring_shows_what_the_app_waits_for(
 
     monkeypatch.setattr(storage, "open_storage_async", slow)
     monkeypatch.setattr(app_module, "KEYRING_NOTICE_DELAY_MS", 50)
-    desktop, _ = make_app(qapp, manager=FakeManager())
+    desktop, made = make_app(qapp, manager=FakeManager())
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
         await until(lambda: desktop.keyring_wait_box is not None
                     and desktop.keyring_wait_box.isVisible(), within=5, what="waiting notice")
         assert "keyring" in desktop.keyring_wait_box.text()
-        assert desktop.window is None and not task.done()
+        _shown_while_locked(desktop, made, desktop.keyring_wait_box)
+        assert "keyring" in desktop.window.statusBar().currentMessage()
+        assert not task.done()
         unlocked.set()
         await until(lambda: started(desktop), within=10,
                     what="window")
@@ -359,6 +376,7 @@ def test_keyring_vault_unreachable_quit_leaves_without_asking_more(
         task = asyncio.ensure_future(desktop.run())
         await until(lambda: desktop.keyring_box is not None and desktop.keyring_box.isVisible(),
                     within=10, what="keyring box")
+        _shown_while_locked(desktop, made, desktop.keyring_box)
         quit_button = next(b for b in desktop.keyring_box.buttons() if b.text() == "Quit")
         quit_button.click()
         code = await asyncio.wait_for(task, 10)
@@ -367,7 +385,9 @@ def test_keyring_vault_unreachable_quit_leaves_without_asking_more(
         return code
 
     assert run(loop, scenario(), timeout=60) == 1
-    assert len(calls) == 1 and made == [] and desktop.window is None
+    assert len(calls) == 1 and made == [] and desktop.vault is None
+    assert desktop.window is not None and not desktop.window.isVisible()  # closed on quit
+    assert desktop.tray is not None and not desktop.tray.isVisible()
 
 
 def _passphrase_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -98,7 +98,9 @@ def test_rows_from_the_settings_then_from_the_manager(qapp: Any, loop: Any, home
         await until(lambda: desktop.first_frame_seconds is not None, within=30, what="first frame")
         assert desktop.bridge is not None and desktop.window is not None
         desktop.bridge.actionFailed.connect(lambda *a: failures.append(a))
-        # The first frame: every server from the settings, no manager yet.
+        # The first frame: every server from the settings, no manager yet (the vault opens
+        # after the first frame, then the manager is made and held at its start).
+        await until(lambda: bool(made), within=30, what="manager made")
         assert desktop.manager is None and made and desktop.startup_seconds is None
         assert sorted(v.name for v in desktop.bridge.servers()) == sorted(NAMES)
         assert desktop.window.model.rowCount() == 3
