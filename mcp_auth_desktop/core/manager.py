@@ -77,6 +77,7 @@ from mcp_auth_desktop.core.registry import (
     Registry,
     snapshot_from_document,
 )
+from mcp_auth_desktop.core.revocation_text import registration_skip_reason
 from mcp_auth_desktop.core.scheduler import ClockJumpDetector, backoff_delay, refresh_due_at
 from mcp_auth_desktop.core.state import (
     LogEvent,
@@ -1147,11 +1148,11 @@ class TokenManager:
         key = s.key()
         supported = bool(discovery and discovery.auth_server.revocation_endpoint)
         if discovery is None or key is None:
-            return RevocationReport(supported=supported)
+            return RevocationReport(supported=supported, had_tokens=False)
         async with self._vault.lock(key.storage_name()):
             tokens = await self._registry.get_tokens(key)
             if tokens is None:
-                return RevocationReport(supported=supported)
+                return RevocationReport(supported=supported, had_tokens=False)
             registration = await self._registry.get_registration(
                 s.config.id, discovery.auth_server.issuer
             )
@@ -1168,6 +1169,7 @@ class TokenManager:
                 s.config.id, s.config.name, discovery, registration, tokens
             )
             self._revocation_next_try[name] = self._clock.time() + REVOCATION_RETRY_BASE
+            report = replace(report, will_retry=True)
             self._note(s, "warning", f"Revocation at {s.config.name} failed; it will be retried.")
             log.warning(
                 "revocation at %s failed; will retry: %s", s.config.name, "; ".join(report.errors)
@@ -1259,7 +1261,8 @@ class TokenManager:
                 await self._revoke(s)
                 if s.key()
                 else RevocationReport(
-                    supported=bool(s.discovery and s.discovery.auth_server.revocation_endpoint)
+                    supported=bool(s.discovery and s.discovery.auth_server.revocation_endpoint),
+                    had_tokens=False,
                 )
             )
             deleted: bool | None = None
@@ -1295,7 +1298,11 @@ class TokenManager:
             await self._settle_migrations(s)
             await self._registry.delete_server_secrets(s.config.id)
             await self._registry.drop_server(s.config.id)
-        report = replace(report, registration_deleted=deleted)
+        skipped = None if deleted is not None else registration_skip_reason(
+            registration.method if registration else None,
+            bool(registration and registration.registration_client_uri
+                 and registration.registration_access_token))
+        report = replace(report, registration_deleted=deleted, registration_skipped=skipped)
         self._servers.pop(s.config.id, None)
         self._emit(
             ServerRemoved(s.config.id, self._clock.time(), name=s.config.name, report=report)

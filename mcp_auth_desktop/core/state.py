@@ -163,14 +163,14 @@ class RevocationReport:
     #: nothing could be revoked, and retrying with the same client is pointless.
     client_unknown: bool = False
 
+    #: A failed revocation was queued and will be retried in the background.
+    will_retry: bool = False
+    #: False when there were no tokens to revoke (never signed in, or already signed out).
+    had_tokens: bool = True
+    #: Removal only: why the registration was not deleted when no deletion was tried.
+    registration_skipped: str | None = None
+
     def summary(self) -> str:
-        if not self.supported:
-            return "The server offers no revocation: removal was local only."
-        parts = []
-        if self.refresh_token_revoked or self.access_token_revoked:
-            parts.append("tokens revoked at the server")
-        if self.registration_deleted:
-            parts.append("client registration deleted")
-        if self.errors:
-            parts.append("problems: " + "; ".join(self.errors))
-        return ", ".join(parts) or "nothing to revoke"
+        from mcp_auth_desktop.core.revocation_text import describe_revocation
+
+        return describe_revocation(self)

@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
             return
         self.last_report = report
         self.show_message(f"{what}: {report.summary()}")
-        box = message_box(QMessageBox.Icon.Information, what, f"{what} done: {report.summary()}",
+        box = message_box(QMessageBox.Icon.Information, what, f"{what}: {report.summary()}",
                           QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -137,7 +137,7 @@ def test_every_button_against_the_real_manager(real_gui: Gui, mock: MockProcess,
         await until(lambda: state() is ServerState.REVOKED, within=20)
         assert stat(mock, "revocations") > revoked
         await until(lambda: window.report_box is not None, within=5)
-        assert "tokens revoked at the server" in window.report_box.text()
+        assert "Tokens revoked at the server" in window.report_box.text()
         window.report_box.close()
 
         # Sign in again, then Remove (with confirmation): the row is gone.
@@ -147,7 +147,7 @@ def test_every_button_against_the_real_manager(real_gui: Gui, mock: MockProcess,
         window.confirm_box.button(QMessageBox.StandardButton.Yes).click()
         await until(lambda: window.model.rowCount() == 0, within=20, what="row gone")
         await until(lambda: window.report_box is not None, within=5)
-        assert "tokens revoked at the server" in window.report_box.text()
+        assert "Tokens revoked at the server" in window.report_box.text()
         window.report_box.close()
         await settle()
         gui.tray.menu.aboutToShow.emit()
@@ -241,7 +241,7 @@ def test_forget_everything_revokes_at_the_server_and_closes_the_app(
         await until(lambda: window.model.rowCount() == 0, within=20, what="rows gone")
         await until(lambda: window.report_box is not None and window.report_box.isVisible(),
                     within=10, what="report")
-        assert "Doomed: tokens revoked at the server" in window.report_box.text()
+        assert "Doomed: Tokens revoked at the server" in window.report_box.text()
         assert stat(mock, "revocations") > revoked
         assert await gui.manager._vault.names() == []
         assert gui.quit_requests == []
