@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from mcp_auth_desktop.core import errors, migration, server_names, stale_client, urls
+from mcp_auth_desktop.core import errors, migration, server_names, signin_lock, stale_client, urls
 from mcp_auth_desktop.core.identity import Identity, account_fields
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.mcp import memory
@@ -669,7 +669,36 @@ class TokenManager:
             )
         return self._view(s)
 
-    async def _sign_in(
+    async def _sign_in(self, s: _Server, **kwargs: Any) -> None:
+        """One sign-in per server across processes (core/signin_lock.py): wait, then join or sign in."""
+        asked = self._clock.time()
+        wanted = tuple(kwargs.get("challenged") or ())
+        note = signin_lock.waiting_message(s.config.name)
+        async with signin_lock.hold(self._vault, s.config.id, on_wait=lambda: self._note(s, "warning", note)):
+            if not kwargs.get("re_register") and await self._joined_sign_in(s, asked, wanted):
+                return
+            await self._sign_in_here(s, **kwargs)
+
+    async def _joined_sign_in(self, s: _Server, asked: float, wanted: tuple[str, ...]) -> bool:
+        """Another process stored a sign-in for s since ``asked``: take it instead of a second one."""
+        snap = await self._registry.load()
+        s.discovery = snap.discovery.get(s.config.id, s.discovery)
+        s.registration = snap.registrations.get(s.config.id, s.registration)
+        key = s.key()
+        tokens = await self._registry.get_tokens(key) if key is not None else None
+        if tokens is None or not signin_lock.covers(tokens, asked, wanted):
+            return False
+        s.status = snap.status.get(s.config.id, {})
+        s.last_error = None
+        s.failures = 0
+        s.token_fp = None
+        self._absorb(s, tokens)
+        self._set_state(s, S.SIGNED_IN)
+        self._note(s, "info", f"Signed in to {s.config.name} (by another process; joined it).")
+        self._wake.set()
+        return True
+
+    async def _sign_in_here(
         self,
         s: _Server,
         *,
