@@ -8,10 +8,30 @@ or why it was not (skipped, refused).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from mcp_auth_desktop.core.state import RevocationReport
+
+class RevocationReport(Protocol):
+    """The fields of ``core.state.RevocationReport`` read here (state imports this module)."""
+
+    @property
+    def supported(self) -> bool: ...
+    @property
+    def refresh_token_revoked(self) -> bool: ...
+    @property
+    def access_token_revoked(self) -> bool: ...
+    @property
+    def registration_deleted(self) -> bool | None: ...
+    @property
+    def errors(self) -> tuple[str, ...]: ...
+    @property
+    def client_unknown(self) -> bool: ...
+    @property
+    def will_retry(self) -> bool: ...
+    @property
+    def had_tokens(self) -> bool: ...
+    @property
+    def registration_skipped(self) -> str | None: ...
 
 __all__ = ["describe_revocation", "registration_skip_reason"]
 
