@@ -269,6 +269,18 @@ class ManagerBridge(QObject):
             server_id, "remove", self._manager.remove(server_id), lambda r: r.summary()
         )
 
+    def rename(self, server_id: str, name: str) -> asyncio.Task[core_state.ServerView | None]:
+        """Give the server another name (refused with the reason when another has it)."""
+        old = self._label(server_id)
+
+        async def rename() -> core_state.ServerView:
+            view = await self._manager.rename(server_id, name)
+            self._names[server_id] = view.name
+            self._mark_dirty(server_id)  # the manager emits nothing for a rename
+            return view
+
+        return self._run(server_id, "rename", rename(), lambda v: f"Renamed {old} to {v.name}.")
+
     def forget_everything(self, *, revoke: bool) -> asyncio.Task[list[tuple[str, str]] | None]:
         """Remove every server (revoking first when asked), then delete the vault and its key."""
         return self._run(

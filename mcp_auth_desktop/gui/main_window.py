@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -44,6 +45,7 @@ from mcp_auth_desktop.gui.plain import (
     tooltip,
 )
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
+from mcp_auth_desktop.gui.row_menu import RowMenu
 from mcp_auth_desktop.gui.server_model import SERVER_ID_ROLE, Column, ServerTableModel
 from mcp_auth_desktop.gui.use_in import UseInMenus
 
@@ -139,6 +141,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self.report_box: QMessageBox | None = None
+        self.rename_dialog: QInputDialog | None = None
         self.error_box: QMessageBox | None = None
         self.last_report: RevocationReport | None = None
         self._last_failure: dict[str, str] = {}
@@ -181,6 +184,8 @@ class MainWindow(QMainWindow):
                                        "Ctrl+Shift+R", self.revoke_selected)
         self.act_remove = self._action("remove", "Re&move…", "Revoke, then forget the selected server",
                                        QKeySequence.StandardKey.Delete, self.remove_selected)
+        self.act_rename = self._action("settings", "Re&name…", "Give the selected server another name",
+                                       "F2", self.rename_selected)
         self.act_settings = self._action("settings", "Se&ttings…", "Clipboard, refresh, start-at-login, notifications",
                                          "Ctrl+,", self.open_settings)
         self.act_forget = self._action("remove", "&Forget everything…",
@@ -219,6 +224,14 @@ class MainWindow(QMainWindow):
         server_menu.addSeparator()
         server_menu.addMenu(self.use_in.use_in)
         server_menu.addMenu(self.use_in.snippet)
+        server_menu.insertAction(self.act_re_register, self.act_rename)
+        # The same actions on a right-click on a row.
+        self.row_menu = RowMenu(self.table, [
+            self.act_sign_in, self.act_re_register, self.act_refresh, self.act_copy, self.act_test,
+            None, self.use_in.use_in, self.use_in.snippet,
+            None, self.act_rename, self.act_revoke, self.act_remove], self)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self.row_menu.show_at)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -277,6 +290,7 @@ class MainWindow(QMainWindow):
         self.act_test.setEnabled(view is not None and not busy)
         self.act_revoke.setEnabled(signed_in and not busy)
         self.act_remove.setEnabled(view is not None)
+        self.act_rename.setEnabled(view is not None and not busy)
         self.use_in.set_enabled(view is not None)
 
     def _on_servers_changed(self, ids: list[str]) -> None:
@@ -338,6 +352,27 @@ class MainWindow(QMainWindow):
         task = self.server_actions.revoke(sid)
         self.bridge.spawn(self._report_when_done(task, "Sign-out"))
         return task
+
+    def rename_selected(self) -> QInputDialog | None:
+        """Ask for a new name (the current one filled in); a taken name is refused with the reason."""
+        view = self.selected_view()
+        if view is None:
+            return None
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename server")
+        dialog.setLabelText("New name:")  # fixed text: the server's name goes in the edit field
+        dialog.setTextValue(view.name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(lambda text, sid=view.id, old=view.name:
+                                         self._rename(sid, old, text))
+        self.rename_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _rename(self, server_id: str, old: str, text: str) -> None:
+        self.rename_dialog = None
+        if text.strip() and text.strip() != old:
+            self.bridge.rename(server_id, text.strip())
 
     def remove_selected(self) -> QMessageBox | None:
         view = self.selected_view()

@@ -105,5 +105,8 @@ class SettingsPreview:
     async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
         raise ManagerError(_STARTING)
 
+    async def rename(self, ref: str, name: str) -> ServerView:
+        raise ManagerError(_STARTING)
+
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
         raise ManagerError(_STARTING)
