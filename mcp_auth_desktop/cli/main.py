@@ -207,10 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="register this app again at the authorization server first (when it forgot this "
         "app, e.g. after a restart, and the browser shows an error about the client)",
     )
-    p.add_argument(
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
         "--no-browser",
         action="store_true",
         help="print the authorization URL on stderr instead of opening a browser, and wait",
+    )
+    how.add_argument(
+        "--paste",
+        action="store_true",
+        help="for a browser that cannot reach this machine (SSH, containers): print the "
+        "authorization URL, then read the final URL from the browser's address bar on stdin",
     )
     _add_server_options(p)
 
@@ -416,7 +423,8 @@ async def _run(args: argparse.Namespace) -> int:
 
     client_secret = _read_secret_stdin() if getattr(args, "client_secret_stdin", False) else None
     browser = None
-    if not getattr(args, "no_browser", False) and args.command in ("login", "call"):
+    no_browser = getattr(args, "no_browser", False) or getattr(args, "paste", False)
+    if not no_browser and args.command in ("login", "call"):
         from mcp_auth_desktop.core.browser import SystemBrowser
 
         browser = SystemBrowser()
@@ -441,7 +449,20 @@ async def _run(args: argparse.Namespace) -> int:
 async def _dispatch(manager: Any, args: argparse.Namespace, client_secret: str | None) -> int:
     storage = manager.storage_location.describe()
     command = args.command
-    on_url = _print_url if getattr(args, "no_browser", False) else None
+    on_url: Callable[[str], None] | None = _print_url if getattr(args, "no_browser", False) else None
+    if command == "login" and on_url is None and not args.paste:
+        from mcp_auth_desktop.cli import paste_back
+
+        if paste_back.no_display():
+            hint = paste_back.NO_DISPLAY_HINT.format(name=shlex.quote(args.server))
+            if not sys.stdin.isatty():
+                raise UsageError(hint)
+            print(f"mcp-auth: {hint}. Continuing with --paste.", file=sys.stderr)
+            args.paste = True
+    if getattr(args, "paste", False):
+        from mcp_auth_desktop.cli.paste_back import PasteBack
+
+        on_url = PasteBack()
     if command in ("login", "call"):
         manager.subscribe(_SignInNarrator(manager, browser=on_url is None))
 
