@@ -304,6 +304,8 @@ class DesktopApp:
         manager = runtime.manager
         self.bridge.attach(manager)
         self.window.show_storage()
+        if self.tray is not None:
+            self.tray.rebuild_menu()  # the real manager's servers, for hosts that never ask
         if runtime.audit is not None:
             audit = runtime.audit
             self.actions.tokenCopied.connect(lambda sid: audit.note(sid, "access token copied"))

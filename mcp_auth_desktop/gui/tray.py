@@ -74,7 +74,10 @@ class TrayIcon(QSystemTrayIcon):
         self._tick.setInterval(2000)
         self._tick.timeout.connect(self.update_state)
         self._tick.start()
-        self.rebuild_menu()
+        # The server entries are built when the menu opens (and by the app once the
+        # manager has taken over from the settings preview), not here: a submenu per
+        # server would hold back the first frame, and the preview's rows are replaced anyway.
+        self._add_fixed_items()
         self.update_state()
 
     # --- state icon ------------------------------------------------------------
@@ -106,6 +109,9 @@ class TrayIcon(QSystemTrayIcon):
             none.setEnabled(False)
         for view in views:
             self._add_server_menu(view)
+        self._add_fixed_items()
+
+    def _add_fixed_items(self) -> None:
         self.menu.addSeparator()
         open_action = self.menu.addAction(icon("window"), "Open window")
         open_action.triggered.connect(self._on_open)
