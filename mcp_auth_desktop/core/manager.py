@@ -417,7 +417,9 @@ class TokenManager:
     async def _derive_state(self, s: _Server) -> None:
         """Work out a server's state from storage (after a restart or another process's change)."""
         if s.discovery is None:
-            target = S.ERROR if s.status.get("last_error") and s.state is S.ERROR else S.NEW
+            # Discovery ran and failed (its cause is stored): say so, also after a restart
+            # or in another process, rather than "new" as if it had never run.
+            target = S.ERROR if s.status.get("last_error") else S.NEW
             if s.state in (S.NEW, S.ERROR):
                 self._set_state(s, target)
             return

@@ -218,7 +218,7 @@ class DetailsPanel(QScrollArea):
         self.protocol_box.setVisible(bool(said))
         for key, label in _SERVER_TEXT:
             set_plain(f[key], said.get(label, "none"))
-        self.trail.setPlainText(plain("\n".join(view.discovery_trail) or "Discovery has not run yet."))
+        self.trail.setPlainText(plain("\n".join(view.discovery_trail) or _no_trail(view)))
         tools = self._tools_for.get(view.id)
         self.tools_box.setVisible(tools is not None)
         self.tools.clear()
@@ -254,3 +254,10 @@ def _is_start_page(url: str) -> bool:
     from mcp_auth_desktop.core.loopback import is_start_page
 
     return is_start_page(url)
+
+
+def _no_trail(view: ServerView) -> str:
+    """Without a trail: discovery either never ran, or failed before it learnt anything."""
+    if view.issuer is None and view.last_error:
+        return f"Discovery failed: {view.last_error}"
+    return "Discovery has not run yet."
