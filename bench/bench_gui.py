@@ -9,9 +9,6 @@
 2. Resident memory (VmRSS) once the start has finished, with 200 servers, as a ratio to
    the bare window process, and as MiB above it (issue 17's goal: <= +40 MiB,
    reported as a ratio to those 40 MiB).
-The app's modules are byte-compiled first, as an installed app's are (see
-``_compile_app``).
-
 3. The import time of the app's GUI (``import mcp_auth_desktop.gui.app``)
    beside that of ``PySide6.QtWidgets``, each in a fresh interpreter, minus an
    empty interpreter's start.
@@ -21,7 +18,8 @@ Issue 17's goals are the targets: start to tray <= 1.5x the bare window.
 Servers come from a real settings file prepared with the real TokenManager
 (``add_server(..., discover=False)``); the vault is in memory
 (``MCP_AUTH_DESKTOP_KEYRING=memory``) so the keyring's speed does not blur
-the figure. Run under scripts/headless.sh (``make bench``), which provides
+the figure. The app's modules are byte-compiled first, as an installed app's
+are (``_compile_app``). Run under scripts/headless.sh (``make bench``), which provides
 the X display and the tray host.
 """
 
