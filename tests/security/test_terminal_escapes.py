@@ -85,17 +85,19 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_output_neutralises_hostile_values_and_json_stays_valid() -> None:
     name = f"ex{CLEAR}\u202eample"
+    # A scope with controls is refused where it is typed, the flag named, the value escaped.
+    refused = _cli("add", "https://mcp.example/mcp", "--no-discover", "--scope", f"read{CLEAR}\x9b31m")
+    assert refused.returncode == 2 and "--scope: 'read\\x1b[2J\\x9b31m' is not a scope" in refused.stderr
     added = _cli(
         "add", "https://mcp.example/mcp", "--no-discover", "--name", name,
         "--client-id", HOSTILE.replace("\x00", ""),  # argv cannot carry NUL
-        "--scope", f"read{CLEAR}\x9b31m",
     )
     assert added.returncode == 0, added.stderr
     outputs = [added]
     for args in (("list",), ("status", "https://mcp.example/mcp"), ("list", "--json"),
                  ("status", "https://mcp.example/mcp", "--json"), ("status", f"nothing{CLEAR}\u202e")):
         outputs.append(_cli(*args))
-    for out in outputs:
+    for out in [refused, *outputs]:
         assert not RAW.search(out.stdout), out.args
         assert not RAW.search(out.stderr), out.args
     status = _cli("status", "https://mcp.example/mcp")
@@ -105,7 +107,7 @@ def test_cli_output_neutralises_hostile_values_and_json_stays_valid() -> None:
     view = json.loads(outputs[4].stdout)  # valid JSON, the original values inside
     assert view["name"] == name
     assert view["client_id"] == HOSTILE.replace("\x00", "")
-    assert view["requested_scopes"] == [f"read{CLEAR}\x9b31m"]
+    assert view["requested_scopes"] == []
     listing = json.loads(outputs[3].stdout)
     assert listing["servers"][0]["name"] == name
 
