@@ -399,7 +399,8 @@ class ManagerBridge(QObject):
             if success is not None:
                 message = self.redactor(success(result))
                 self.actionSucceeded.emit(server_id, action, message)
-                self._emit_log("info", f"{self._label(server_id)}: {message}")
+                if action not in _LOGGED_BY_EVENTS:
+                    self._emit_log("info", log_text(self._names.get(server_id), message))
             else:
                 self.actionSucceeded.emit(server_id, action, "")
             return result
@@ -477,7 +478,16 @@ class ManagerBridge(QObject):
                     "refresh-failed", f"Refreshing {label} failed", self.redactor(reason + retry)
                 )
         elif isinstance(event, core_state.LogEvent):
-            self._emit_log(event.level, f"{label}: {event.message}", event.at)
+            self._emit_log(event.level, log_text(self._names.get(sid), event.message), event.at)
+
+
+def log_text(name: str | None, message: str) -> str:
+    """A manager note as a log line: prefixed with the server's name unless the note names
+    it already (no "Notes: Signed in to Notes."); never with an internal id (a server
+    already removed, or the app itself)."""
+    if name is None or name in message:
+        return message
+    return f"{name}: {message}"
 
 
 _ACTION_WORDS = {
@@ -489,7 +499,13 @@ _ACTION_WORDS = {
     "remove": "Removing the server",
     "test": "Testing the connection",
     "forget": "Forgetting everything",
+    "rename": "Renaming the server",
 }
+
+#: Actions whose outcome the manager's own events already put in the log (added, signed in,
+#: tokens refreshed, removed with its report): their success message goes to the status
+#: bar only, so the log has one line per thing that happened.
+_LOGGED_BY_EVENTS = frozenset({"add", "sign-in", "refresh", "remove"})
 
 
 def _home_relative(path: str) -> str:

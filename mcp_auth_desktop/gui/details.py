@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -146,6 +146,11 @@ class DetailsPanel(QScrollArea):
         self._auth_url: dict[str, str] = {}
         self._bridges: dict[str, int] = {}
         self._view: ServerView | None = None
+        # The countdown keeps moving between the server's changes (as the table's does).
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_expiry)
+        self._tick.start()
         self.show_view(None)
 
     @property
@@ -179,12 +184,7 @@ class DetailsPanel(QScrollArea):
         if view.granted_scopes and missing:
             granted += f"  (not granted: {' '.join(sorted(missing))})"
         set_plain(f["granted"], granted)
-        if view.expires_at is None:
-            set_plain(f["expires"], "—")
-        else:
-            set_plain(f["expires"],
-                f"{_when(view.expires_at)} (in {format_expires_in(view.expires_at, time.time())})"
-            )
+        self._show_expiry()
         set_plain(f["refresh_token"], "held" if view.has_refresh_token else "none")
         last = _when(view.last_refresh_at)
         if view.last_refresh_result:
@@ -225,6 +225,16 @@ class DetailsPanel(QScrollArea):
         for tool in tools or []:
             self.tools.addItem(plain(f"{tool.name} — {tool.description}" if tool.description else tool.name,
                                      multiline=False))
+
+    def _show_expiry(self) -> None:
+        view = self._view
+        if view is None:
+            return
+        if view.expires_at is None:
+            set_plain(self.fields["expires"], "—")
+            return
+        left = format_expires_in(view.expires_at, time.time())
+        set_plain(self.fields["expires"], f"{_when(view.expires_at)} ({left if left == 'expired' else 'in ' + left})")
 
     def set_tools(self, server_id: str, tools: list[Tool]) -> None:
         self._tools_for[server_id] = tools

@@ -49,6 +49,10 @@ def test_account_then_repeated_refresh_failures_and_sign_out_turn_the_tray_from_
             "<qt>Signed in as demo-user (from the access token, unverified)</qt>")
         assert gui.window.details.fields["account"].text() == (
             "demo-user (from the access token, unverified)")
+        # The log names the server once per line (no "Mock: Signed in to Mock.").
+        lines = gui.window.log_view.lines()
+        assert any(line.endswith("Signed in to Mock.") for line in lines), lines
+        assert not any("Mock: Signed in to Mock" in line for line in lines), lines
         gui.tray.update_state()
         assert gui.tray.state is OverallState.OK, gui.tray.toolTip()
         assert "all servers are fine" in gui.tray.toolTip()
