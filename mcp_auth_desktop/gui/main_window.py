@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
                                        "Ctrl+Shift+R", self.revoke_selected)
         self.act_remove = self._action("remove", "Re&move…", "Revoke, then forget the selected server",
                                        QKeySequence.StandardKey.Delete, self.remove_selected)
-        self.act_rename = self._action("settings", "Re&name…", "Give the selected server another name",
+        self.act_rename = self._action("rename", "Re&name…", "Give the selected server another name",
                                        "F2", self.rename_selected)
         self.act_settings = self._action("settings", "Se&ttings…", "Clipboard, refresh, start-at-login, notifications",
                                          "Ctrl+,", self.open_settings)

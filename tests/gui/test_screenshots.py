@@ -12,6 +12,7 @@ also checks that the pictures agree with the state and are not blank.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QStyle
 
+from mcp_auth_desktop.core.errors import McpAuthError
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
@@ -31,6 +33,7 @@ from mcp_auth_desktop.gui.self_test import HeadlessBrowser
 from mcp_auth_desktop.gui.server_model import Column
 from mcp_auth_desktop.storage import open_storage
 from tests.gui.conftest import Gui, run, settle, until
+from tests.hostile_server import closed_port
 from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.keyring]
@@ -99,6 +102,11 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             await manager.sign_in(ids[1], on_authorization_url=open_in_browser)
             await asyncio.gather(*pending)
             await manager.refresh(ids[1])
+            # A server that cannot be reached: the error state, with the real cause.
+            offline = await manager.add_server(f"http://127.0.0.1:{closed_port()}/mcp", name="Offline",
+                                               options=loopback, discover=False)
+            with contextlib.suppress(McpAuthError):
+                await manager.sign_in(offline.id)
             assert not browser.errors, browser.errors
             window.show()
             qtbot.waitExposed(window)
@@ -115,7 +123,10 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
                         what="copy message")
             await settle(300)
             states = [window.model.view_at(row).state for row in range(window.model.rowCount())]
-            assert states == [ServerState.SIGNED_IN, ServerState.SIGNED_IN, ServerState.NEEDS_SIGN_IN]
+            assert states == [ServerState.SIGNED_IN, ServerState.SIGNED_IN, ServerState.NEEDS_SIGN_IN,
+                              ServerState.ERROR]
+            # The account column: who each signed-in server knows you as.
+            assert window.model.index(0, Column.ACCOUNT).data() == "demo-user (unverified)"
             details = window.details
             assert details.fields["issuer"].text() == servers[1].issuer
             assert servers[1].issuer.endswith("/tenant1")
@@ -137,6 +148,19 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             assert bottom <= details.viewport().height()
             _save(window.grab().toImage(), "main-window.png")
 
+            # The right-click menu on a row: every per-server action.
+            table = window.table
+            pos = table.visualRect(window.model.index(1, Column.URL)).center()
+            table.customContextMenuRequested.emit(pos)
+            await settle(200)
+            assert window.row_menu.menu.isVisible() and window.selected_id() == ids[1]
+            _save(window.row_menu.menu.grab().toImage(), "row-menu.png")
+            window.row_menu.menu.hide()
+            # The tray says what needs the user, naming the servers (error beats attention).
+            gui.tray.update_state()
+            assert gui.tray.state.value == "error"
+            assert "Offline" in gui.tray.toolTip() and "Not signed in yet" in gui.tray.toolTip()
+
             dialog = window.open_add_dialog()
             dialog.url.setText("https://mcp.example.com/mcp")
             dialog.name.setText("Example")
@@ -156,7 +180,7 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             menu = gui.tray.menu
             menu.popup(QPoint(400, 200))
             await settle(200)
-            assert gui.tray.server_names() == sorted(names)
+            assert gui.tray.server_names() == sorted([*names, "Offline"])
             sub_action = next(a for a in menu.actions() if a.text() == names[1])
             menu.setActiveAction(sub_action)
             sub = sub_action.menu()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from mcp_auth_desktop.gui.bridge import log_text
@@ -36,3 +37,17 @@ def test_log_lines_name_the_server_once_and_never_by_id() -> None:
     assert log_text("Notes", "The refresh token was refused.") == "Notes: The refresh token was refused."
     # A server already removed (only its id is known) or the app itself: no id in front.
     assert log_text(None, "Revocation at Old completed.") == "Revocation at Old completed."
+
+
+def test_the_keyboard_shortcuts_the_readme_lists(make_gui: Any) -> None:
+    window = make_gui(FakeManager()).window
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    shortcuts = {
+        window.act_sign_in: "Ctrl+I", window.act_refresh: "F5", window.act_copy: "Ctrl+Shift+C",
+        window.act_test: "Ctrl+T", window.act_revoke: "Ctrl+Shift+R", window.act_remove: "Del",
+        window.act_rename: "F2", window.act_add: "Ctrl+N", window.act_settings: "Ctrl+,",
+        window.act_quit: "Ctrl+Q",
+    }
+    for action, keys in shortcuts.items():
+        assert action.shortcut().toString() == keys, (action.text(), action.shortcut().toString())
+        assert f"**{keys}**" in readme, keys
