@@ -21,6 +21,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,8 @@ class DesktopApp:
         self.clipboard = SecretClipboard()
         self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
         self.window = MainWindow(self.bridge, self.actions, self.preferences,
-                                 keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit)
+                                 keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit,
+                                 layout_file=None if ephemeral else _layout_file())
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
         tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
         if tray_ok:
@@ -554,6 +556,7 @@ class DesktopApp:
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:
+            self.window.save_layout()  # quitting from the tray closes no window
             self.window.model.stop()
             self.window.bridge_counter.stop()
             self.window.hide()
@@ -707,3 +710,10 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         finally:
             wake.stop()
+
+
+def _layout_file() -> Path:
+    """The window layout beside the settings file (not kept for --ephemeral/--demo runs)."""
+    from mcp_auth_desktop.storage.paths import app_paths
+
+    return app_paths().config_dir / "window.ini"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
@@ -48,6 +49,7 @@ from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.row_menu import RowMenu
 from mcp_auth_desktop.gui.server_model import SERVER_ID_ROLE, Column, ServerTableModel
 from mcp_auth_desktop.gui.use_in import UseInMenus
+from mcp_auth_desktop.gui.window_layout import WindowLayout
 
 if TYPE_CHECKING:
     # The dialogs load when first opened, not before the first frame (bench/bench_gui.py).
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         *,
         keep_running_in_tray: Callable[[], bool] = lambda: False,
         on_quit: Callable[[], None] = lambda: None,
+        layout_file: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -118,9 +121,13 @@ class MainWindow(QMainWindow):
         outer.setStretchFactor(1, 1)
         outer.setSizes([560, 140])
         self.setCentralWidget(outer)
+        self._splitters = [top, outer]
 
         self._build_actions()
         self._build_status_bar()
+        self.window_layout = WindowLayout(layout_file) if layout_file is not None else None
+        if self.window_layout is not None:
+            self.window_layout.restore(self, self.table.horizontalHeader(), self._splitters)
 
         bridge.serversChanged.connect(self._on_servers_changed)
         bridge.serverAdded.connect(self._on_server_added)
@@ -588,7 +595,13 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def save_layout(self) -> None:
+        """Remember the size, splitters and column widths (when a layout file was given)."""
+        if self.window_layout is not None:
+            self.window_layout.save(self, self.table.horizontalHeader(), self._splitters)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_layout()
         if self._keep_in_tray():
             event.ignore()
             self.hide()
