@@ -2,7 +2,10 @@
 
 The GUI (``gui/app.py``), the command line (``cli/main.py``) and the self-test
 (``gui/self_test.py``) all build what they run on with :func:`open_runtime` and
-close it with :meth:`Runtime.aclose`. Layers: gui and cli → runtime → storage,
+close it with :meth:`Runtime.aclose`; ``mcp-auth bridge`` (``bridge/run.py``), which
+re-reads the store into a fresh manager after another process changed it, opens its
+storage, client and managers with :func:`open_storage`, :func:`make_http` and
+:func:`start_manager`. Layers: gui and cli → runtime → storage,
 core (pyproject.toml's import-linter contracts).
 
 Opening storage is separate (:func:`open_storage`) because the GUI asks for a
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from mcp_auth_desktop.storage.audit import AuditLog
 
 __all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_settings", "open_storage",
-           "skip_httpx_command_line"]
+           "make_http", "skip_httpx_command_line", "start_manager"]
 
 Storage = tuple[SecretVault, SettingsStore]
 Listener = Callable[[ManagerEvent], None]
@@ -130,10 +133,7 @@ async def open_runtime(*, storage: Storage | None = None, ephemeral: bool = Fals
     client: httpx.AsyncClient | None = http
     try:
         if client is None:
-            skip_httpx_command_line()
-            from mcp_auth_desktop.core.http import make_http_client
-
-            client = make_http_client()
+            client = make_http()
         if manager_factory is None:
             from mcp_auth_desktop.core.manager import TokenManager
 
@@ -170,6 +170,27 @@ async def _started(runtime: Runtime[M], audit: bool | None, background: bool,
         await runtime.aclose()
         raise
     return runtime
+
+
+def make_http() -> httpx.AsyncClient:
+    """The shared HTTP client (``core/http.py``), without httpx's command line."""
+    skip_httpx_command_line()
+    from mcp_auth_desktop.core.http import make_http_client
+
+    return make_http_client()
+
+
+async def start_manager(storage: Storage, http: httpx.AsyncClient, *,
+                        browser: BrowserOpener | None = None,
+                        background: bool = True) -> TokenManager:
+    """A started TokenManager over open stores and a client that the caller keeps owning
+    (closing the manager closes neither)."""
+    from mcp_auth_desktop.core.manager import TokenManager
+
+    vault, settings = storage
+    manager = TokenManager(http=http, vault=vault, settings=settings, browser=browser)
+    await manager.start(background=background)
+    return manager
 
 
 def skip_httpx_command_line() -> None:

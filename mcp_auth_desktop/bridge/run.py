@@ -19,6 +19,7 @@ from mcp_auth_desktop.bridge.translate import EraTranslator
 from mcp_auth_desktop.bridge.upstream import Upstream, make_upstream_http
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.safetext import SafeFormatter
+from mcp_auth_desktop.runtime import make_http, open_storage
 
 __all__ = ["run_bridge", "configure_bridge_logging"]
 
@@ -49,17 +50,14 @@ async def run_bridge(
     writer = StdoutWriter(claim_stdout())
     reader = StdinReader()
     http = make_upstream_http()
-    from mcp_auth_desktop.core.http import make_http_client
-
-    oauth_http = make_http_client()
+    oauth_http = make_http()
     tokens: BridgeTokens | None = None
     presence: BridgePresence | None = None
     unavailable: errors.McpAuthError | None = None
     url = "http://invalid.invalid/"
     try:
-        from mcp_auth_desktop.storage import open_storage_async
-
-        vault, settings = await open_storage_async(passphrase_provider=lambda: None)
+        # No passphrase is asked for (stdin is the MCP client's): the environment's, if any.
+        vault, settings = await open_storage()
     except errors.McpAuthError as exc:
         log.error("cannot open the token store: %s", exc.user_message)
         unavailable = errors.StorageError(

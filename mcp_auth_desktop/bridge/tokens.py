@@ -23,6 +23,7 @@ from mcp_auth_desktop.core.browser import BrowserOpener
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.registry import snapshot_from_document
 from mcp_auth_desktop.core.state import ServerView
+from mcp_auth_desktop.runtime import start_manager
 from mcp_auth_desktop.storage.base import SecretVault, SettingsStore
 
 __all__ = ["BridgeTokens"]
@@ -67,10 +68,9 @@ class BridgeTokens:
         old, self._manager = self._manager, None
         if old is not None:
             await old.aclose()
-        manager = TokenManager(
-            http=self._http, vault=self._vault, settings=self._settings, browser=self._browser
+        manager = await start_manager(
+            (self._vault, self._settings), self._http, browser=self._browser, background=False
         )
-        await manager.start(background=False)
         self._manager = manager
         ref = self.view.id if self.view is not None else self.ref
         self.view = manager.get(ref)
