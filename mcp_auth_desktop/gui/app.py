@@ -285,7 +285,8 @@ class DesktopApp:
         if self.args.exit_after_start:
             # Which of the deferred parts were loaded by then (bench/bench_gui.py, tests).
             loaded = {name: int(module in sys.modules) for name, module in (
-                ("httpx", "httpx"), ("manager", "mcp_auth_desktop.core.manager"))}
+                ("httpx", "httpx"), ("manager", "mcp_auth_desktop.core.manager"),
+                ("cryptography", "cryptography"), ("keyring", "keyring"))}
             print(f"{FIRST_FRAME_MARKER} servers={len(preview.servers())} "
                   f"tray={int(self.tray is not None and self.tray.isVisible())} "
                   + " ".join(f"{k}={v}" for k, v in loaded.items()), flush=True)

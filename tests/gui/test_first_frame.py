@@ -73,6 +73,7 @@ def test_first_frame_is_shown_before_the_http_stack_and_the_manager_load(home: P
     assert first < ready
     assert "servers=3" in lines[first] and "tray=1" in lines[first]
     assert "httpx=0" in lines[first] and "manager=0" in lines[first]
+    assert "cryptography=0" in lines[first] and "keyring=0" in lines[first]
     assert "servers=3" in lines[ready] and "tray=1" in lines[ready]
 
 
