@@ -42,7 +42,15 @@ from typing import Any
 
 import httpx
 
-from mcp_auth_desktop.core import errors, migration, server_names, signin_lock, stale_client, urls
+from mcp_auth_desktop.core import (
+    errors,
+    migration,
+    server_names,
+    settings_seal,
+    signin_lock,
+    stale_client,
+    urls,
+)
 from mcp_auth_desktop.core.identity import Identity, account_fields
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.mcp import memory
@@ -387,6 +395,11 @@ class TokenManager:
         their state; the others are re-derived from what storage holds.
         """
         snap = snapshot_from_document(doc)
+        # Values that decide where secrets go come from the vault (issue 15 #7).
+        snap.servers = await settings_seal.apply(
+            snap.servers, snap.discovery, self._vault,
+            lambda sid, msg: self._note(None, "warning", msg, server_id=sid),
+        )
         seen: set[str] = set()
         for config in snap.servers:
             seen.add(config.id)

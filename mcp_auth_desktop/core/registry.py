@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp_auth_desktop.core import settings_seal
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
     CredentialKey,
@@ -151,6 +152,7 @@ class Registry:
                 servers.append(entry)
             doc[SERVERS] = servers
 
+        await settings_seal.seal_server(self._vault, config)  # the vault first: it is the truth
         await self._settings.update(change)
 
     async def drop_server(self, server_id: str) -> None:
@@ -160,11 +162,13 @@ class Registry:
                 (doc.get(section) or {}).pop(server_id, None)
 
         await self._settings.update(change)
+        await settings_seal.drop(self._vault, server_id)
 
     async def put_discovery(self, server_id: str, discovery: Discovery) -> None:
         def change(doc: JsonObject) -> None:
             doc.setdefault(DISCOVERY, {})[server_id] = discovery.to_dict()
 
+        await settings_seal.seal_discovery(self._vault, server_id, discovery)
         await self._settings.update(change)
 
     async def update_status(self, server_id: str, **fields: Any) -> None:

@@ -227,17 +227,21 @@ async def test_edited_settings_json_cannot_send_a_token_over_plain_http(
     mock: MockProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Sign in for real, then edit settings.json by hand: the server URL becomes plain http
-    to a host that is not loopback, with the loopback switch on. No token may reach it."""
+    to a host that is not loopback, with the loopback switch on and a resource override that
+    keeps the tokens attached. The edit is refused (the vault's copy is used, the user is
+    told) and no token reaches that host."""
     monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(tmp_path / "home"))
     host = non_loopback_address()
     listener = Listener()
     port = await listener.start(host, 0)
     passphrase = "settings edit test passphrase"
+    notes: list[str] = []
 
     async def manager() -> tuple[TokenManager, object]:
         vault, settings = open_storage(tmp_path / "home", passphrase_provider=lambda: passphrase, scrypt_n=2**10)
         http = make_http_client()
         m = TokenManager(http=http, vault=vault, settings=settings, browser=HeadlessApprover())
+        m.subscribe(lambda e: notes.append(str(getattr(e, "message", ""))))
         await m.start(background=False)
         return m, http
 
@@ -260,12 +264,60 @@ async def test_edited_settings_json_cannot_send_a_token_over_plain_http(
 
         m, http = await manager()
         try:
-            with pytest.raises(InsecureUrlError):
-                await m.call("mock", "tools/list")
+            # The edit is refused: the vault's copy of the URL and options is used.
+            await m.call("mock", "tools/list")
+            assert m.get("mock").url == mock.mcp_url
         finally:
             await m.aclose()
             await http.aclose()  # type: ignore[attr-defined]
         await asyncio.sleep(0.2)
     finally:
         await listener.stop()
+    assert any("changed outside MCP Auth Desktop" in n for n in notes), notes
     assert listener.heads == [], "a request (with a token) reached a plain-http host that is not loopback"
+
+
+@pytest.mark.allow_warning_logs
+async def test_edited_token_endpoint_in_settings_json_gets_no_refresh_token(
+    mock: MockProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The discovered token endpoint edited to another local service: refresh still goes
+    to the real authorization server (the vault's copy), the other service gets nothing."""
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(tmp_path / "home"))
+    listener = Listener()
+    port = await listener.start("127.0.0.1", 0)
+    notes: list[str] = []
+
+    async def manager() -> tuple[TokenManager, object]:
+        vault, settings = open_storage(tmp_path / "home", passphrase_provider=lambda: "seal test passphrase",
+                                       scrypt_n=2**10)
+        http = make_http_client()
+        m = TokenManager(http=http, vault=vault, settings=settings, browser=HeadlessApprover())
+        m.subscribe(lambda e: notes.append(str(getattr(e, "message", ""))))
+        await m.start(background=False)
+        return m, http
+
+    try:
+        m, http = await manager()
+        await m.add_server(mock.mcp_url, name="mock", options=ServerOptions(allow_insecure_loopback=True))
+        await m.sign_in("mock")
+        await m.aclose()
+        await http.aclose()  # type: ignore[attr-defined]
+        [settings_file] = [p for p in (tmp_path / "home").rglob("settings.json") if mock.mcp_url in p.read_text()]
+        data = json.loads(settings_file.read_text())
+        [entry] = data["discovery"].values()
+        entry["auth_server"]["token_endpoint"] = f"http://127.0.0.1:{port}/token"
+        settings_file.write_text(json.dumps(data))
+        before = int(mock.control()["stats"].get("token_requests:refresh_token", 0))
+        m, http = await manager()
+        try:
+            await m.refresh("mock")
+        finally:
+            await m.aclose()
+            await http.aclose()  # type: ignore[attr-defined]
+        assert int(mock.control()["stats"].get("token_requests:refresh_token", 0)) == before + 1
+        await asyncio.sleep(0.2)
+    finally:
+        await listener.stop()
+    assert listener.heads == [], "the refresh token went to the endpoint named by the edited settings.json"
+    assert any("discovered endpoints" in n and "changed outside" in n for n in notes), notes
