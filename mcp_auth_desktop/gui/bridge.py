@@ -165,6 +165,14 @@ class ManagerBridge(QObject):
             text = text.replace(location.vault_path, _home_relative(location.vault_path))
         return text
 
+    def vault_folder(self) -> Path | None:
+        """The folder holding the vault (None when secrets are kept in memory only)."""
+        try:
+            path = self._manager.storage_location.vault_path
+        except McpAuthError:
+            return None
+        return Path(path).parent if path else None
+
     def storage_summary(self) -> str:
         """Where secrets are kept, short enough for the status bar."""
         try:

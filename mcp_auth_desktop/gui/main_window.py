@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
 from mcp_auth_desktop.core.state import RevocationReport, ServerState, ServerView
+from mcp_auth_desktop.gui.about_dialog import AboutDialog
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge, Tool
 from mcp_auth_desktop.gui.bridge_count import BridgeCounter
@@ -149,6 +150,9 @@ class MainWindow(QMainWindow):
         self.confirm_box: QMessageBox | None = None
         self.report_box: QMessageBox | None = None
         self.rename_dialog: QInputDialog | None = None
+        self.about_dialog: AboutDialog | None = None
+        #: Opens a folder in the file manager (replaced in tests).
+        self.open_folder: Callable[[Path], object] | None = None
         self.error_box: QMessageBox | None = None
         self.last_report: RevocationReport | None = None
         self._last_failure: dict[str, str] = {}
@@ -198,6 +202,8 @@ class MainWindow(QMainWindow):
         self.act_forget = self._action("remove", "&Forget everything…",
                                        "Remove every server and delete the vault and its keyring key",
                                        None, self.forget_everything)
+        self.act_about = self._action("window", "A&bout…", "Version, licences, where secrets are kept",
+                                      "F1", self.open_about)
         self.act_quit = self._action("quit", "&Quit", "Quit MCP Auth Desktop (stops background refresh)",
                                      QKeySequence.StandardKey.Quit, self._on_quit)
         self.server_action_list = [self.act_sign_in, self.act_refresh, self.act_copy, self.act_test,
@@ -217,6 +223,7 @@ class MainWindow(QMainWindow):
         app_menu = self.menuBar().addMenu("&App")
         app_menu.addAction(self.act_settings)
         app_menu.addAction(self.act_forget)
+        app_menu.addAction(self.act_about)
         app_menu.addSeparator()
         app_menu.addAction(self.act_quit)
         server_menu = self.menuBar().addMenu("&Server")
@@ -359,6 +366,14 @@ class MainWindow(QMainWindow):
         task = self.server_actions.revoke(sid)
         self.bridge.spawn(self._report_when_done(task, "Sign-out"))
         return task
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.bridge.vault_folder(), self.bridge.storage_description(), self,
+                             open_folder=self.open_folder)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_dialog = dialog
+        dialog.open()
+        return dialog
 
     def rename_selected(self) -> QInputDialog | None:
         """Ask for a new name (the current one filled in); a taken name is refused with the reason."""

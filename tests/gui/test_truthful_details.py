@@ -46,7 +46,7 @@ def test_the_keyboard_shortcuts_the_readme_lists(make_gui: Any) -> None:
         window.act_sign_in: "Ctrl+I", window.act_refresh: "F5", window.act_copy: "Ctrl+Shift+C",
         window.act_test: "Ctrl+T", window.act_revoke: "Ctrl+Shift+R", window.act_remove: "Del",
         window.act_rename: "F2", window.act_add: "Ctrl+N", window.act_settings: "Ctrl+,",
-        window.act_quit: "Ctrl+Q",
+        window.act_quit: "Ctrl+Q", window.act_about: "F1",
     }
     for action, keys in shortcuts.items():
         assert action.shortcut().toString() == keys, (action.text(), action.shortcut().toString())
