@@ -96,8 +96,7 @@ def server_health(view: ServerView, now: float) -> list[Finding]:
     elif state is ServerState.NEEDS_SIGN_IN:
         found.append(Finding(name, Health.ATTENTION, "not signed in yet"))
     elif state is ServerState.SIGN_IN_NEEDED:
-        found.append(Finding(name, Health.ATTENTION, "sign in again: " + (view.last_error or
-                                                                         "the grant has ended")))
+        found.append(Finding(name, Health.ATTENTION, _sign_in_again(view)))
     elif state is ServerState.REVOKED:
         found.append(Finding(name, Health.ATTENTION, "signed out"))
     elif state in (ServerState.SIGNED_IN, ServerState.REFRESHING):
@@ -111,6 +110,14 @@ def server_health(view: ServerView, now: float) -> list[Finding]:
     if view.pending_revocation:
         found.append(Finding(name, Health.ATTENTION, "a revocation at the server is still pending"))
     return found
+
+
+def _sign_in_again(view: ServerView) -> str:
+    """The grant has ended; the cause when it adds something (no name or advice said twice)."""
+    reason = (view.last_error or "").strip().rstrip(".")
+    if not reason or view.name in reason or "sign in again" in reason.lower():
+        return "the sign-in has ended: sign in again"
+    return f"the sign-in has ended ({reason}): sign in again"
 
 
 def _failing_text(view: ServerView, now: float) -> str:

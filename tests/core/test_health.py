@@ -28,8 +28,12 @@ def test_each_attention_rule_names_the_server_and_the_reason() -> None:
     cases = {
         "needs sign-in": (view("A", ServerState.NEEDS_SIGN_IN, expires_at=None), "not signed in yet"),
         "grant gone": (view("B", ServerState.SIGN_IN_NEEDED, expires_at=None,
-                            last_error="The refresh token was refused"),
-                       "sign in again: The refresh token was refused"),
+                            last_error="The refresh token was refused."),
+                       "the sign-in has ended (The refresh token was refused): sign in again"),
+        "grant gone, said in full": (view("B2", ServerState.SIGN_IN_NEEDED, expires_at=None,
+                                          last_error="The sign-in for B2 has expired or was "
+                                                     "revoked: sign in again."),
+                                     "the sign-in has ended: sign in again"),
         "revoked": (view("C", ServerState.REVOKED, expires_at=None), "signed out"),
         "expired": (view("D", expires_at=NOW - 1), "the access token has expired"),
         "pending revocation": (view("E", pending_revocation=True),

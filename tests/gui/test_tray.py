@@ -99,7 +99,7 @@ def test_icon_shows_the_overall_state(make_gui: Any) -> None:
         await until(lambda: gui.tray.state is OverallState.ERROR)
         tip = gui.tray.toolTip()
         assert tip.startswith("MCP Auth Desktop — Server 2 needs you now"), tip
-        assert "Server 2: The server is down" in tip and "Server 1: sign in again" in tip
+        assert "Server 2: The server is down" in tip and "Server 1: the sign-in has ended" in tip
         manager.set_state(b, ServerState.SIGNED_IN)
         manager.set_state(a, ServerState.SIGNED_IN)
         await until(lambda: gui.tray.state is OverallState.OK)
