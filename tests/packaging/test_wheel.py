@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -25,7 +26,10 @@ from ._support import ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 HEADLESS = ROOT / "scripts" / "headless.sh"
-SOURCE_PARTS = ("pyproject.toml", "README.md", "mcp_auth_desktop", "mock_server")
+# Every top-level package pyproject.toml ships, read from it so a new one (netpolicy) is not missed.
+PACKAGES = tuple(p.rstrip("*") for p in tomllib.loads(
+    (ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]["find"]["include"])
+SOURCE_PARTS = ("pyproject.toml", "README.md", *PACKAGES)
 
 
 def _env() -> dict[str, str]:
@@ -82,6 +86,7 @@ def test_wheel_ships_resources_and_mock_pages(wheel: Path) -> None:
     assert "mcp_auth_desktop/resources/templates/callback.html" in names
     assert sum(n.startswith("mcp_auth_desktop/resources/icons/") for n in names) >= 19
     assert {"mock_server/templates/consent.html", "mock_server/templates/mock_error.html"} <= names
+    assert {f"{package}/__init__.py" for package in PACKAGES} <= names
 
 
 def test_mock_server_dependencies_are_an_extra(wheel: Path) -> None:
