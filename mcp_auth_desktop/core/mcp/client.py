@@ -212,6 +212,31 @@ class McpClient:
         self.description = ServerDescription.from_result(Era.LEGACY, version, result)
         return result
 
+    async def legacy_handshake(self) -> dict[str, Any]:
+        """``initialize`` asked for by name (``mcp-auth call NAME initialize``).
+
+        A server that speaks only 2026-07-28 has no handshake and refuses it; rather than
+        that bare refusal, the probe finds out why and the error says what to send instead.
+        The era found stays in :attr:`era` / :attr:`description` to be remembered.
+        """
+        try:
+            return await self.initialize()
+        except HttpRejected as exc:
+            refused: McpProtocolError = self._legacy.rejected("initialize", exc)
+        except McpProtocolError as exc:
+            refused = exc
+        try:
+            await self._probe()
+        except _LegacySignal:
+            raise refused from None
+        raise McpProtocolError(
+            f"The MCP server at {self._where} speaks MCP {self._modern.version}, which has no initialize "
+            "handshake (the protocol is stateless); it refused initialize. Send server/discover "
+            "instead: its answer holds what initialize returned (server name, version, capabilities, "
+            "instructions).",
+            code=refused.code,
+        )
+
     async def describe(self) -> ServerDescription:
         """What the server says about itself; fetched when not known yet (one round trip)."""
         if self.description is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, Protocol
 
+from ..errors import McpProtocolError
 from .era import ProtocolEra, ServerDescription
 
 __all__ = ["STATUS_KEY", "remembered_era", "remembered_description", "call", "ProtocolAware"]
@@ -57,10 +58,23 @@ async def call(
     the server's in-memory status (updated here); ``save(**fields)`` persists changed fields.
     """
     if method == "initialize":
-        result = await client.initialize()
+        handshake = getattr(client, "legacy_handshake", None) or client.initialize
+        try:
+            result = await handshake()
+        except McpProtocolError:
+            # A 2026-07-28 server refused it and the probe learned its era: keep that.
+            await _remember(client, status, save)
+            raise
     else:
         await client.connect()
         result = await client.request(method, params)
+    await _remember(client, status, save)
+    return result
+
+
+async def _remember(
+    client: ProtocolAware, status: MutableMapping[str, Any], save: Callable[..., Awaitable[None]]
+) -> None:
     era = getattr(client, "era", None)
     description = getattr(client, "description", None)
     if isinstance(era, ProtocolEra):
@@ -73,4 +87,3 @@ async def call(
         if remembered_era(status) != era or entry.get("description") != old.get("description"):
             status[STATUS_KEY] = entry
             await save(**{STATUS_KEY: entry})
-    return result
