@@ -6,8 +6,11 @@ OAuth gateway of :mod:`tests.interop.era_gateway`, signed in through our mock au
   it speaks 2025-11-25 only.
 * ``python-sdk``: a server on PyPI ``mcp`` (``MCPServer``), :mod:`tests.interop.era_python_server`;
   it speaks 2026-07-28 and, through ``initialize``, the legacy revisions.
+* ``ts-sdk``: a server on the official TypeScript SDK v2 (``@modelcontextprotocol/server`` behind
+  ``createMcpHandler`` on ``@modelcontextprotocol/node``), :file:`tests/interop/era_ts_server.cjs`;
+  it speaks 2026-07-28 and serves legacy ``initialize`` traffic statelessly (its default).
 
-Both are installed, pinned, by ``scripts/bootstrap.d/30-protocol-interop.sh``.
+All are installed, pinned, by ``scripts/bootstrap.d/30-protocol-interop.sh``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ CACHE = ROOT / ".cache" / "protocol-interop"
 NODE = ROOT / ".cache" / "conformance" / "node_modules" / "node" / "bin" / "node"
 EVERYTHING = CACHE / "npm" / "node_modules" / "@modelcontextprotocol" / "server-everything"
 SDK_PYTHON = CACHE / "venv" / "bin" / "python"
+NPM_MODULES = CACHE / "npm" / "node_modules"
+TS_SERVER = NPM_MODULES / "@modelcontextprotocol" / "server"
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,11 @@ def era_server(key: str) -> Iterator[EraServer]:
             capture_output=True, text=True, check=False,
         ).stdout.strip() if SDK_PYTHON.exists() else "?"
         title, version = "Python SDK (mcp) MCPServer", sdk
+        eras, tool, args, text = ("2026-07-28", "2025-11-25"), "add", {"a": 2, "b": 3}, "5"
+    elif key == "ts-sdk":
+        cmd = [str(NODE), str(ROOT / "tests" / "interop" / "era_ts_server.cjs"), str(port), str(NPM_MODULES)]
+        env = {}
+        title, version = "TypeScript SDK (@modelcontextprotocol/server)", _version_of(TS_SERVER / "package.json")
         eras, tool, args, text = ("2026-07-28", "2025-11-25"), "add", {"a": 2, "b": 3}, "5"
     else:
         raise ValueError(key)

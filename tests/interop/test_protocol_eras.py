@@ -38,11 +38,11 @@ BROWSER = f"{sys.executable} {ROOT / 'tests' / 'interop' / 'era_browser.py'}"
 def _compatibility_section() -> Iterator[None]:
     """After the module: the revisions each server spoke go into docs/compatibility.md."""
     yield
-    if {"everything", "python-sdk"} <= set(RESULTS):
+    if {"everything", "python-sdk", "ts-sdk"} <= set(RESULTS):
         write_section(ROOT / "docs" / "compatibility.md")
 
 
-@pytest.fixture(params=["everything", "python-sdk"])
+@pytest.fixture(params=["everything", "python-sdk", "ts-sdk"])
 def server(request: pytest.FixtureRequest) -> Iterator[EraServer]:
     with era_server(request.param) as s:
         yield s
