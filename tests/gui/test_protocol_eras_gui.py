@@ -16,6 +16,9 @@ from PySide6.QtCore import Qt
 
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
+from mcp_auth_desktop.core.mcp import memory
+from mcp_auth_desktop.core.mcp.era import ProtocolEra
+from mcp_auth_desktop.core.mcp.memory import STATUS_KEY
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.self_test import HeadlessBrowser
@@ -26,18 +29,23 @@ from tests.interop.era_servers import EraServer, era_server
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-@pytest.fixture(params=["everything", "python-sdk"])
+@pytest.fixture(params=["everything", "python-sdk", "ts-sdk"])
 def server(request: pytest.FixtureRequest) -> Iterator[EraServer]:
     with era_server(request.param) as s:
         yield s
 
 
 @pytest.fixture
-def real_gui(make_gui: Any, loop: Any) -> Iterator[Gui]:
+def settings() -> MemorySettings:
+    return MemorySettings()
+
+
+@pytest.fixture
+def real_gui(make_gui: Any, loop: Any, settings: MemorySettings) -> Iterator[Gui]:
     http = make_http_client()
     browser_http = httpx.AsyncClient(timeout=10, trust_env=False)
     browser = HeadlessBrowser(browser_http)
-    manager = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings())
+    manager = TokenManager(http=http, vault=MemoryVault(), settings=settings)
     holder: list[Gui] = []
     gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
     holder.append(gui)
@@ -50,7 +58,7 @@ def real_gui(make_gui: Any, loop: Any) -> Iterator[Gui]:
     run(loop, close())
 
 
-def test_test_button_in_each_era(real_gui: Gui, server: EraServer, qtbot: Any) -> None:
+def test_test_button_in_each_era(real_gui: Gui, server: EraServer, settings: MemorySettings, qtbot: Any) -> None:
     gui, window = real_gui, real_gui.window
     newest = server.eras[0]
 
@@ -74,6 +82,31 @@ def test_test_button_in_each_era(real_gui: Gui, server: EraServer, qtbot: Any) -
             assert "tools" in details.fields["capabilities"].text()
             message = window.statusBar().currentMessage()
             assert f"speaks MCP {newest}" in message and "tool(s)" in message
+
+            # Every older era the server speaks: the era is remembered in the settings document
+            # as another process (or an older app) would have stored it; the manager takes it
+            # from there, so Test makes no probe and speaks that revision with initialize.
+            for older in server.eras[1:]:
+                era = ProtocolEra.legacy(older)
+
+                def remember(doc: dict[str, Any], era: ProtocolEra = era) -> None:
+                    doc["server_status"][view.id][STATUS_KEY] = {"era": era.to_dict()}
+
+                await settings.update(remember)
+                await until(lambda era=era: memory.remembered_era(gui.manager._servers[view.id].status) == era,
+                            within=10, what="the remembered era taken over by the manager")
+                before = len(server.gateway.forwarded)
+                qtbot.mouseClick(window.toolbar.widgetForAction(window.act_test), Qt.MouseButton.LeftButton)
+                await until(lambda older=older: details.fields["protocol"].text().startswith(f"MCP {older} ("),
+                            within=30, what=f"MCP {older} shown")
+                assert "initialize" in details.fields["protocol"].text()
+                assert server.tool in details.tool_names()
+                assert details.fields["mcp_server"].text() not in ("", "none")
+                assert "tools" in details.fields["capabilities"].text()
+                message = window.statusBar().currentMessage()
+                assert f"speaks MCP {older}" in message and "tool(s)" in message
+                # initialize (+ initialized) and tools/list went to the server: no server/discover probe.
+                assert server.gateway.forwarded[before:].count("POST") == 3
         finally:
             await gui.bridge.aclose()
             await gui.manager.aclose()

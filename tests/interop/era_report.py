@@ -38,7 +38,7 @@ def render() -> str:
         "Each server unmodified on loopback behind an OAuth gateway (tests/interop/era_gateway.py), signed in",
         "through the mock authorization server; `mcp-auth call` lists and calls a tool in each revision the",
         "server speaks (the newest found by the client itself, older ones as a remembered era); the",
-        "GUI's Test button lists the tools in the newest (tests/gui/test_protocol_eras_gui.py).",
+        "GUI's Test button lists the tools in each of them too (tests/gui/test_protocol_eras_gui.py).",
         "2026-07-28 is found with `server/discover`; legacy revisions use `initialize` and a session.",
         "",
         "| Server | Revision | What `mcp-auth call` showed |",
