@@ -70,6 +70,11 @@ class FaultProxy:
                 self._server.close()
             # Connections accepted meanwhile start new handler tasks: repeat until none is left.
             for _ in range(10):
+                # A handler task cancelled before its first step never runs its `finally`, so
+                # its socket is never closed (a ResourceWarning, an error under pytest): let
+                # every scheduled handler start before cancelling it.
+                for _ in range(3):
+                    await asyncio.sleep(0)
                 tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
                 if not tasks:
                     break
@@ -78,6 +83,9 @@ class FaultProxy:
                 await asyncio.gather(*tasks, return_exceptions=True)
             if self._server is not None:
                 await asyncio.wait_for(self._server.wait_closed(), 5)
+            # writer.close() only starts closing: the transport lets go of its socket in a
+            # callback on a later loop iteration, which must run before the loop stops.
+            await asyncio.sleep(0.05)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
