@@ -1,0 +1,50 @@
+"""What a server looks like from outside: the ServerView of a record (no secrets)."""
+
+from __future__ import annotations
+
+import logging
+
+from mcp_auth_desktop.core.identity import account_fields
+from mcp_auth_desktop.core.manager.record import (
+    ServerRecord,
+)
+from mcp_auth_desktop.core.mcp import memory
+from mcp_auth_desktop.core.refresh_record import last_refresh
+from mcp_auth_desktop.core.state import (
+    ServerView,
+)
+
+log = logging.getLogger("mcp_auth_desktop.core.manager")
+
+
+def view(s: ServerRecord) -> ServerView:
+    reg = s.registration or {}
+    d = s.discovery
+    redirect_uris = reg.get("redirect_uris") or []
+    last_refresh_at, last_refresh_result = last_refresh(s.last_refresh_at, s.last_refresh_result,
+                                                        s.status)
+    return ServerView(
+        id=s.config.id,
+        name=s.config.name,
+        url=s.config.url,
+        state=s.state,
+        issuer=d.auth_server.issuer if d else None,
+        resource=d.resource if d else None,
+        registration_method=reg.get("method"),
+        client_id=reg.get("client_id") or s.config.client_id,
+        redirect_uri=redirect_uris[0] if redirect_uris else None,
+        requested_scopes=tuple(s.status.get("requested_scopes") or s.config.scopes),
+        granted_scopes=s.granted_scopes,
+        expires_at=s.expires_at,
+        has_refresh_token=s.has_refresh_token,
+        last_refresh_at=last_refresh_at,
+        last_refresh_result=last_refresh_result,
+        last_error=s.last_error or s.status.get("last_error"),
+        revocation_supported=(d.auth_server.revocation_endpoint is not None) if d else None,
+        pending_revocation=bool(s.status.get("pending_revocation")),
+        discovery_trail=d.trail if d else (),
+        mcp_server=memory.remembered_description(s.status),
+        refresh_failures=s.failures,
+        failing_since=s.failing_since if s.failures else None,
+        **account_fields(s.identity),
+    )
