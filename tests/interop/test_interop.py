@@ -318,7 +318,9 @@ def test_server(session: Session) -> None:
         else:
             r = s.cli("revoke", name)
             assert r.returncode == 0, r.stderr
-            assert "offers no revocation" in r.stdout, r.stdout
+            # The words of core/revocation_text.py: not supported, deleted here only.
+            assert "Revocation is not supported by this server" in r.stdout, r.stdout
+            assert "deleted here only" in r.stdout, r.stdout
             out.text = "not offered (no revocation endpoint): user told, tokens deleted here"
             s.results.note(
                 "Offers no revocation endpoint: `mcp-auth revoke` says so and deletes the tokens "
