@@ -40,7 +40,9 @@ def licences() -> list[str]:
         except metadata.PackageNotFoundError:
             lines.append(f"{title}: not installed")
             continue
-        licence = (meta["License-Expression"] or meta["License"] or "").strip()
+        # .get, not [...]: a distribution found through the importlib_metadata backport's
+        # finder raises KeyError for a missing field where the standard library gives None.
+        licence = (meta.get("License-Expression") or meta.get("License") or "").strip()
         licence = licence.splitlines()[0][:80] if licence else "see its distribution"
         lines.append(f"{title} {meta['Version']}: {licence}")
     return lines

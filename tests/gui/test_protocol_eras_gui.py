@@ -103,8 +103,11 @@ def test_test_button_in_each_era(real_gui: Gui, server: EraServer, settings: Mem
                 assert server.tool in details.tool_names()
                 assert details.fields["mcp_server"].text() not in ("", "none")
                 assert "tools" in details.fields["capabilities"].text()
-                message = window.statusBar().currentMessage()
-                assert f"speaks MCP {older}" in message and "tool(s)" in message
+                # The details follow the manager's event; the status bar follows the Test
+                # action's own completion a moment later: wait for it rather than race it.
+                await until(lambda older=older: f"speaks MCP {older}" in window.statusBar().currentMessage(),
+                            within=10, what=f"the Test result for MCP {older} in the status bar")
+                assert "tool(s)" in window.statusBar().currentMessage()
                 # initialize (+ initialized) and tools/list went to the server: no server/discover probe.
                 assert server.gateway.forwarded[before:].count("POST") == 3
         finally:
