@@ -40,9 +40,10 @@ def licences() -> list[str]:
         except metadata.PackageNotFoundError:
             lines.append(f"{title}: not installed")
             continue
-        # .get, not [...]: a distribution found through the importlib_metadata backport's
+        # get_all, not [...]: a distribution found through the importlib_metadata backport's
         # finder raises KeyError for a missing field where the standard library gives None.
-        licence = (meta.get("License-Expression") or meta.get("License") or "").strip()
+        stated = (meta.get_all("License-Expression") or []) + (meta.get_all("License") or [])
+        licence = next((str(v) for v in stated if v), "").strip()
         licence = licence.splitlines()[0][:80] if licence else "see its distribution"
         lines.append(f"{title} {meta['Version']}: {licence}")
     return lines
