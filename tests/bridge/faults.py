@@ -42,6 +42,10 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
+        # Handler tasks, held strongly: once the client's side is lost, asyncio drops its own
+        # reference to the task, and a handler awaiting the *upstream* reader (held only weakly
+        # by its protocol) would be garbage-collected mid-await, leaking both sockets.
+        self._handlers: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
         self.seen: list[str] = []  # "METHOD fault" per request, for assertions
@@ -81,6 +85,9 @@ class FaultProxy:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+            for task in list(self._handlers):
+                task.cancel()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
             if self._server is not None:
                 await asyncio.wait_for(self._server.wait_closed(), 5)
             # writer.close() only starts closing: the transport lets go of its socket in a
@@ -96,6 +103,8 @@ class FaultProxy:
             task.cancel()
         if pending:
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # Their writers' close() released the sockets only in callbacks: run those too.
+            self._loop.run_until_complete(asyncio.sleep(0.05))
         self._loop.close()
 
     def fail_next_posts(self, fault: str, count: int = 1) -> None:
@@ -123,6 +132,9 @@ class FaultProxy:
         return head, body, f"{method.decode()} {path.decode()}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             while True:
                 request = await self._read_request(reader)
@@ -166,9 +178,18 @@ class FaultProxy:
             return
         finally:
             writer.close()
+            self._handlers.discard(task)
 
     async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter, port: int) -> None:
         up_reader, up_writer = await asyncio.open_connection(self._up_host, port)
+        try:
+            await self._pump(head, body, up_reader, up_writer, writer)
+        finally:
+            up_writer.close()
+
+    @staticmethod
+    async def _pump(head: bytes, body: bytes, up_reader: asyncio.StreamReader,
+                    up_writer: asyncio.StreamWriter, writer: asyncio.StreamWriter) -> None:
         # The Host header stays the proxy's: it is the mock's public URL.
         lines = [
             line for line in head.rstrip(b"\r\n").split(b"\r\n")
@@ -177,12 +198,9 @@ class FaultProxy:
         lines.append(b"Connection: close")
         up_writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         await up_writer.drain()
-        try:
-            while chunk := await up_reader.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-        finally:
-            up_writer.close()
+        while chunk := await up_reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
 
 
 def _header(head: bytes, name: bytes) -> str:
