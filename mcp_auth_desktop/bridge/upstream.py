@@ -9,7 +9,7 @@ that ends before the response is resumed with ``GET`` and ``Last-Event-ID``
 :meth:`Upstream.listen`.
 
 Tokens come from a :class:`TokenSource` for every request; a 401 asks it for
-a fresh token once and retries. Refusals are typed (core/errors.py):
+a fresh token once and retries. Refusals are typed (core/errors/):
 401 after the retry → InvalidTokenError, 403 ``insufficient_scope`` →
 InsufficientScopeError, a dead connection → NetworkError, any other status
 without a JSON-RPC answer → McpProtocolError naming the status.

@@ -2,7 +2,7 @@
 
 Each test feeds hostile, generated input to one parser and checks two things:
 
-* the only exceptions are the typed ones of ``core/errors.py`` (for functions
+* the only exceptions are the typed ones of ``core/errors/`` (for functions
   documented as "never raises": no exception at all);
 * whatever is accepted satisfies the parser's security invariant (issuer byte
   equality, finite bounded expiry, https-only URLs, ...).
