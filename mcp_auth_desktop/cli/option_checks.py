@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from mcp_auth_desktop.core.oauth import RESERVED_AUTHORIZE_PARAMS
+from mcp_auth_desktop.core.oauth.authorization import RESERVED_AUTHORIZE_PARAMS
 
 __all__ = ["OptionError", "check_server_options", "did_you_mean", "suggest_for_parser_error"]
 

@@ -50,17 +50,14 @@ from .models import (
     SystemClock,
     TokenSet,
 )
-from .oauth import (
-    HttpRequest,
-    build_authorization_url,
+from .oauth.authorization import build_authorization_url, parse_callback
+from .oauth.request import HttpRequest
+from .oauth.revocation import build_revocation_request, check_revocation_response
+from .oauth.scopes import select_scopes, union_scopes
+from .oauth.tokens import (
     build_code_token_request,
     build_refresh_token_request,
-    build_revocation_request,
-    check_revocation_response,
-    parse_callback,
     parse_token_response,
-    select_scopes,
-    union_scopes,
 )
 from .pkce import make_state, make_verifier, s256_challenge
 from .ports import BrowserOpener as Opener

@@ -37,7 +37,7 @@ import httpx
 from .errors import McpAuthError, sanitize_server_text
 from .http import fetch_json
 from .models import AuthServerMetadata, ClientRegistration, TokenSet
-from .oauth import client_auth
+from .oauth.client_auth import client_auth
 from .urls import UrlGuard
 
 __all__ = ["Identity", "IdentitySource", "SOURCES", "resolve_identity", "identity_from_id_token",

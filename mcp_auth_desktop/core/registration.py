@@ -33,11 +33,8 @@ from .client_config_url import check_client_configuration_url
 from .errors import ConfigurationError
 from .http import fetch_json
 from .models import ClientRegistration, Discovery, ServerConfig
-from .oauth import (
-    build_registration_request,
-    choose_auth_method,
-    parse_registration_response,
-)
+from .oauth.client_auth import choose_auth_method
+from .oauth.dcr import build_registration_request, parse_registration_response
 from .ports import Clock
 from .urls import UrlGuard, is_loopback_ip_literal, redact_url
 
