@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="serve /mcp without the bearer check (for the conformance suite's server "
                             "scenarios, which send no token); never use it otherwise")
     knobs.add_argument("--rate-limit-window", type=float, default=60.0, help="seconds (default 60)")
+    device = p.add_argument_group("device authorization grant (RFC 8628)")
+    device.add_argument("--no-device-grant", action="store_true",
+                        help="do not offer the device grant (no device_authorization_endpoint)")
+    device.add_argument("--device-code-ttl", type=int, default=600,
+                        help="seconds a device code stays valid: its expires_in (default 600)")
+    device.add_argument("--device-interval", type=int, default=5,
+                        help="seconds between polls the client is told: its interval (default 5)")
+    device.add_argument("--device-wrong-code-limit", type=int, default=5,
+                        help="wrong user codes per address in 5 minutes before the page refuses it")
     return p
 
 
@@ -151,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         signing_alg=args.signing_alg,
         protocol=args.protocol,
         require_auth=not args.no_auth,
+        device_grant=not args.no_device_grant,
+        device_code_ttl=args.device_code_ttl,
+        device_interval=args.device_interval,
+        device_wrong_code_limit=args.device_wrong_code_limit,
     )
     try:
         app = create_app(config)

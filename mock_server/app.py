@@ -9,7 +9,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from mock_server import authorize, metadata, oidc, registration, token_endpoint
+from mock_server import (
+    authorize,
+    device_endpoint,
+    device_pages,
+    metadata,
+    oidc,
+    registration,
+    token_endpoint,
+)
 from mock_server import scopes as scope_rules
 from mock_server.clients import load_clients_file
 from mock_server.config import MockConfig
@@ -67,6 +75,10 @@ def create_app(config: MockConfig) -> Starlette:
         Route(p + "/authorize", authorize.authorize_get, methods=["GET"]),
         Route(p + "/authorize", authorize.authorize_post, methods=["POST"]),
         Route(p + "/token", token_endpoint.token_endpoint, methods=["POST"]),
+        Route(p + device_endpoint.AUTHORIZATION_PATH, device_endpoint.device_authorization, methods=["POST"]),
+        Route(p + device_endpoint.VERIFICATION_PATH, device_pages.device_get, methods=["GET"]),
+        Route(p + device_endpoint.VERIFICATION_PATH, device_pages.device_post, methods=["POST"]),
+        Route(p + "/device/decision", device_pages.device_decision, methods=["POST"]),
         Route(p + "/revoke", token_endpoint.revoke_endpoint, methods=["POST"]),
         Route(p + "/introspect", token_endpoint.introspect_endpoint, methods=["POST"]),
         Route(p + "/userinfo", oidc.userinfo_endpoint, methods=["GET", "POST"]),

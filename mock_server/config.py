@@ -62,6 +62,14 @@ class MockConfig:
     """MCP revision(s) spoken at /mcp: "auto" (2026-07-28 and every handshake-era revision) or one pinned."""
     require_auth: bool = True
     """False (--no-auth, a test knob for the conformance suite's server scenarios) skips the bearer check."""
+    device_grant: bool = True
+    """Offer the device authorization grant (RFC 8628); False (--no-device-grant) hides it."""
+    device_code_ttl: int = 600
+    """Seconds a device code (and its user code) stays valid: the answer's ``expires_in``."""
+    device_interval: int = 5
+    """Seconds the client must wait between polls: the answer's ``interval``."""
+    device_wrong_code_limit: int = 5
+    """Wrong user codes one address may type in 5 minutes before the page refuses it."""
     templates_dir: str | None = None
     clock: Clock | None = None
     cimd_transport: httpx.AsyncBaseTransport | None = None
@@ -90,6 +98,8 @@ class MockConfig:
             raise ValueError(f"protocol must be one of {PROTOCOL_CHOICES}")
         if self.access_token_ttl <= 0 or self.refresh_token_ttl <= 0 or self.code_ttl <= 0:
             raise ValueError("token lifetimes must be positive")
+        if self.device_code_ttl <= 0 or not 0 <= self.device_interval <= 60:
+            raise ValueError("device_code_ttl must be positive and device_interval 0..60 seconds")
 
 
 @dataclass
@@ -121,6 +131,12 @@ class Knobs:
     #: Hostile-server tests: the registration response names this URL as its
     #: ``registration_client_uri`` ("" = the server's own /register/<id>).
     registration_client_uri: str = ""
+    #: Device authorization grant (RFC 8628): offered at all, code lifetime, poll interval,
+    #: and how many of the next polls answer ``slow_down`` whatever their spacing.
+    device_grant: bool = True
+    device_code_ttl: int = 600
+    device_interval: int = 5
+    device_slow_down: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
@@ -137,7 +153,18 @@ class Knobs:
             fail_next=config.fail_next,
             fail_with=config.fail_with,
             latency=float(config.latency),
+            device_grant=config.device_grant,
+            device_code_ttl=config.device_code_ttl,
+            device_interval=config.device_interval,
         )
+
+    def take_slow_down(self) -> bool:
+        """Consume one forced ``slow_down`` answer, if any is pending."""
+        with self._lock:
+            if self.device_slow_down <= 0:
+                return False
+            self.device_slow_down -= 1
+            return True
 
     def take_failure(self) -> str | None:
         """Consume one injected token-endpoint failure, if any is pending."""

@@ -52,6 +52,8 @@ async def control_endpoint(request: Request) -> Response:
     except ValueError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse(
-        {"knobs": snapshot, "stats": dict(mock.stats), "revoked": revoked, "now": mock.now()},
+        {"knobs": snapshot, "stats": dict(mock.stats), "revoked": revoked, "now": mock.now(),
+         # Device-grant polls as the server saw them (monotonic seconds, answer): poll spacing.
+         "device_polls": [[p.at, p.answer] for p in mock.devices.polls]},
         headers={"Cache-Control": "no-store"},
     )

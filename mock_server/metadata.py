@@ -9,6 +9,8 @@ from starlette.responses import JSONResponse, Response
 
 from mock_server import scopes as scope_rules
 from mock_server.authorize import mock_state
+from mock_server.device_endpoint import AUTHORIZATION_PATH as DEVICE_AUTHORIZATION_PATH
+from mock_server.device_token import GRANT_TYPE as DEVICE_GRANT
 from mock_server.state import MockState
 
 METADATA_CACHE = {"Cache-Control": "public, max-age=60"}
@@ -37,6 +39,9 @@ def as_metadata(mock: MockState, *, openid: bool = False) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": mock.knobs.advertise_iss,
         "resource_indicators_supported": True,
     }
+    if mock.knobs.device_grant:
+        doc["device_authorization_endpoint"] = issuer + DEVICE_AUTHORIZATION_PATH
+        doc["grant_types_supported"] = [*doc["grant_types_supported"], DEVICE_GRANT]
     if openid:
         doc["subject_types_supported"] = ["public"]
         doc["id_token_signing_alg_values_supported"] = [mock.config.signing_alg]

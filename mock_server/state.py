@@ -17,6 +17,7 @@ from typing import Any
 
 from mock_server.clock import Clock, SystemClock
 from mock_server.config import Knobs, MockConfig
+from mock_server.device_store import DeviceCodes, WrongCodeLimiter
 from mock_server.jose import JoseError, SigningKey, split_token
 from mock_server.store import NewToken, Store, TokenRecord, digest
 
@@ -105,6 +106,8 @@ class MockState:
         self.notes: dict[str, list[str]] = {}
         self.stats: Counter[str] = Counter()
         self.cimd_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.devices = DeviceCodes(self.store)
+        self.wrong_user_codes = WrongCodeLimiter(config.device_wrong_code_limit, 300.0)
         self.templates_dir = (
             Path(config.templates_dir)
             if config.templates_dir

@@ -14,9 +14,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
+
+from mock_server.records import ClientRecord, CodeRecord, NewToken, TokenRecord
+
+__all__ = ["ClientRecord", "CodeRecord", "NewToken", "Store", "TokenRecord", "digest"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (
@@ -48,77 +51,6 @@ CREATE INDEX IF NOT EXISTS grants_client ON grants(client_id);
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class ClientRecord:
-    client_id: str
-    secret_hash: str | None
-    metadata: dict[str, Any]
-    source: str  # "dcr", "static" or "cimd"
-    rat_hash: str | None
-    created_at: float
-
-    @property
-    def auth_method(self) -> str:
-        return str(self.metadata.get("token_endpoint_auth_method", "none"))
-
-    @property
-    def redirect_uris(self) -> list[str]:
-        return [str(u) for u in self.metadata.get("redirect_uris", [])]
-
-    @property
-    def name(self) -> str:
-        return str(self.metadata.get("client_name") or self.client_id)
-
-
-@dataclass(frozen=True)
-class CodeRecord:
-    code_hash: str
-    client_id: str
-    redirect_uri: str
-    resource: str
-    scope: str
-    challenge: str
-    subject: str
-    created_at: float
-    consumed_at: float | None
-    grant_id: str | None
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    jti: str
-    kind: str  # "access" or "refresh"
-    grant_id: str
-    client_id: str
-    subject: str
-    scope: str
-    resource: str
-    issued_at: float
-    expires_at: float
-    revoked_at: float | None
-    used_at: float | None
-    parent_jti: str | None
-    grant_revoked_at: float | None
-
-    @property
-    def active_flag(self) -> bool:
-        return self.revoked_at is None and self.grant_revoked_at is None
-
-
-@dataclass(frozen=True)
-class NewToken:
-    """A token to insert: its plaintext never reaches the database, only `token_hash`."""
-
-    jti: str
-    kind: str
-    token_hash: str
-    scope: str
-    resource: str
-    issued_at: float
-    expires_at: float
-    parent_jti: str | None = None
 
 
 class Store:
@@ -322,15 +254,37 @@ class Store:
                     self._revoke_grant(c, row["grant_id"], now, "code_replay")
                 return False
             row = c.execute("SELECT * FROM codes WHERE code_hash = ?", (code_hash,)).fetchone()
-            c.execute(
-                "INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
-                (grant_id, row["client_id"], row["subject"], row["scope"], row["resource"], now),
+            self.insert_grant(
+                c, grant_id, client_id=row["client_id"], subject=row["subject"], scope=row["scope"],
+                resource=row["resource"], now=now, tokens=tokens,
             )
-            for t in tokens:
-                self._insert_token(c, t, grant_id, row["client_id"], row["subject"])
             return True
 
     # -- grants and tokens ----------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction, for the modules that keep their own tables (device_store)."""
+        return self._tx()
+
+    def insert_grant(
+        self,
+        c: sqlite3.Connection,
+        grant_id: str,
+        *,
+        client_id: str,
+        subject: str,
+        scope: str,
+        resource: str,
+        now: float,
+        tokens: list[NewToken],
+    ) -> None:
+        """Inside a transaction: a new grant and the tokens it yields."""
+        c.execute(
+            "INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+            (grant_id, client_id, subject, scope, resource, now),
+        )
+        for t in tokens:
+            self._insert_token(c, t, grant_id, client_id, subject)
+
     def _insert_token(
         self, c: sqlite3.Connection, t: NewToken, grant_id: str, client_id: str, subject: str
     ) -> None:

@@ -1,4 +1,4 @@
-"""/token (authorization_code, refresh_token), /revoke (RFC 7009), /introspect (RFC 7662)."""
+"""/token (authorization_code, refresh_token, device_code), /revoke (RFC 7009), /introspect (RFC 7662)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server import oidc
+from mock_server import device_token
 from mock_server import scopes as scope_rules
 from mock_server.authorize import check_resource_param, mock_state
 from mock_server.http_util import (
@@ -23,6 +23,7 @@ from mock_server.http_util import (
 )
 from mock_server.state import MockState, client_source_key, new_secret
 from mock_server.store import ClientRecord, NewToken, digest
+from mock_server.token_body import allows_refresh, new_grant_tokens, token_body
 from mock_server.validation import pkce_matches, pkce_value_ok
 
 
@@ -103,30 +104,16 @@ async def token_endpoint(request: Request) -> Response:
             body = _authorization_code(mock, client, form)
         elif grant_type == "refresh_token":
             body = _refresh(mock, client, form)
+        elif grant_type == device_token.GRANT_TYPE and mock.knobs.device_grant:
+            body = device_token.redeem(mock, client, form)
         elif not grant_type:
             raise OAuthError("invalid_request", "grant_type is required")
         else:
-            raise OAuthError("unsupported_grant_type", "only authorization_code and refresh_token")
+            raise OAuthError("unsupported_grant_type", "this grant type is not offered here")
     except OAuthError as exc:
         mock.count(f"token_error:{exc.error}")
         return exc.response()
     return json_no_store(body)
-
-
-def _token_body(access: str, scope: str, ttl: int, refresh: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "access_token": access,
-        "token_type": "Bearer",
-        "expires_in": ttl,
-        "scope": scope,
-    }
-    if refresh is not None:
-        body["refresh_token"] = refresh
-    return body
-
-
-def _allows_refresh(client: ClientRecord) -> bool:
-    return "refresh_token" in client.metadata.get("grant_types", [])
 
 
 def _authorization_code(mock: MockState, client: ClientRecord, form: dict[str, str]) -> dict[str, Any]:
@@ -153,23 +140,14 @@ def _authorization_code(mock: MockState, client: ClientRecord, form: dict[str, s
         raise OAuthError("invalid_grant", "resource differs from the authorization request")
     if now - record.created_at > mock.config.code_ttl:
         raise OAuthError("invalid_grant", "the authorization code expired")
-    access, access_rec = mock.new_access_token(
-        client_id=client.client_id, subject=record.subject, scope=record.scope,
-        resource=record.resource, now=now,
+    body, tokens = new_grant_tokens(
+        mock, client, subject=record.subject, scope=record.scope, resource=record.resource, now=now
     )
-    tokens: list[NewToken] = [access_rec]
-    refresh: str | None = None
-    if _allows_refresh(client):
-        refresh, refresh_rec = mock.new_refresh_token(scope=record.scope, resource=record.resource, now=now)
-        tokens.append(refresh_rec)
     grant_id = "g_" + new_secret(12)
     if not mock.store.consume_code(code, grant_id=grant_id, now=now, tokens=tokens):
         mock.count("code_replays")
         raise OAuthError("invalid_grant", "the authorization code was already used")
     mock.count("tokens_issued")
-    body = _token_body(access, record.scope, mock.knobs.access_token_ttl, refresh)
-    if scope_rules.OPENID in record.scope.split():
-        body["id_token"] = oidc.id_token(mock, client.client_id, record.subject, record.scope, now)
     return body
 
 
@@ -177,7 +155,7 @@ def _refresh(mock: MockState, client: ClientRecord, form: dict[str, str]) -> dic
     value = form.get("refresh_token")
     if not value:
         raise OAuthError("invalid_request", "refresh_token is required")
-    if not _allows_refresh(client):
+    if not allows_refresh(client):
         raise OAuthError("unauthorized_client", "this client did not register the refresh_token grant")
     record = mock.store.get_token_by_value(value)
     now = mock.now()
@@ -222,7 +200,7 @@ def _refresh(mock: MockState, client: ClientRecord, form: dict[str, str]) -> dic
     if outcome != "ok":
         raise OAuthError("invalid_grant", "the refresh token was revoked")
     mock.count("tokens_refreshed")
-    return _token_body(access, scope, mock.knobs.access_token_ttl, new_refresh)
+    return token_body(access, scope, mock.knobs.access_token_ttl, new_refresh)
 
 
 async def revoke_endpoint(request: Request) -> Response:
