@@ -1,6 +1,6 @@
 """Pure checks behind the Add server dialog's validate-as-you-type.
 
-The server URL rules are the core's (``core/urls.py``): these checks only
+The server URL rules are the core's (``core/urls/``): these checks only
 word the core's decision for a user typing in the dialog.
 """
 

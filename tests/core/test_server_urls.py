@@ -1,4 +1,4 @@
-"""One rule for server URLs (core/urls.py), used by the manager, the CLI and the GUI dialog.
+"""One rule for server URLs (core/urls/), used by the manager, the CLI and the GUI dialog.
 
 ``localhost`` and ``*.localhost`` are loopback (RFC 6761 §6.3) for plain http with the
 per-server opt-in, kept as the user wrote them (never rewritten to 127.0.0.1), and used
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcp_auth_desktop.core.errors import InsecureUrlError, McpAuthError
 from mcp_auth_desktop.core.manager import normalize_server_url as manager_normalize
@@ -86,6 +88,63 @@ def test_same_server_url() -> None:
     assert same_server_url("http://localhost:3000/mcp", "http://LOCALHOST:3000/mcp")
     assert not same_server_url("https://h.example:8443/mcp", "https://h.example/mcp")
     assert not same_server_url("http://localhost:3000/mcp", "http://127.0.0.1:3000/mcp")
+
+
+_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True).filter(
+    lambda s: not s.isdigit()  # an all-numeric last label is an IPv4 number, refused elsewhere
+)
+_HOST = st.one_of(
+    st.lists(_LABEL, min_size=1, max_size=3).map(lambda ls: ".".join([*ls, "example"])),
+    st.sampled_from(["localhost", "mcp.localhost", "127.0.0.1", "[::1]"]),
+)
+_PATH = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), max_size=3).map(
+    lambda segs: "".join("/" + s for s in segs)
+)
+_QUERY = st.one_of(st.just(""), st.from_regex(r"[a-z]{1,4}=[A-Za-z0-9]{0,4}", fullmatch=True))
+
+
+@st.composite
+def _server_url_and_spelling(draw: st.DrawFn) -> tuple[str, str]:
+    """A server URL and another spelling of it: case, the default port, a root slash."""
+    scheme = draw(st.sampled_from(["https", "http"]))
+    host = draw(_HOST)
+    port = draw(st.one_of(st.none(), st.integers(1, 65535)))
+    path = draw(_PATH)
+    query = draw(_QUERY)
+    netloc = host if port is None else f"{host}:{port}"
+    url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+    other_scheme = draw(st.sampled_from([scheme, scheme.upper(), scheme.capitalize()]))
+    other_host = draw(st.sampled_from([host, host.upper()]))
+    default = {"http": 80, "https": 443}[scheme]
+    other_port = port if port is not None else draw(st.sampled_from([None, default]))
+    other_netloc = other_host if other_port is None else f"{other_host}:{other_port}"
+    other_path = path or draw(st.sampled_from(["", "/"]))
+    other = f"{other_scheme}://{other_netloc}{other_path}" + (f"?{query}" if query else "")
+    return url, other
+
+
+@settings(deadline=None, max_examples=300)
+@given(_server_url_and_spelling())
+def test_property_normalisation_is_idempotent_and_one_server_has_one_stored_form(
+    pair: tuple[str, str],
+) -> None:
+    url, other = pair
+    try:
+        stored = normalize_server_url(url, allow_insecure_loopback=True)
+    except InsecureUrlError:
+        # Only plain http off loopback is refused, and then every spelling is.
+        assert url.startswith("http://")
+        with pytest.raises(InsecureUrlError):
+            normalize_server_url(other, allow_insecure_loopback=True)
+        return
+    assert normalize_server_url(stored, allow_insecure_loopback=True) == stored
+    # Another spelling of the same server is stored the same way and compares equal:
+    # `https://host:443/mcp` and `https://HOST/mcp` can never be two servers.
+    assert normalize_server_url(other, allow_insecure_loopback=True) == stored
+    assert same_server_url(stored, normalize_server_url(other, allow_insecure_loopback=True))
+    assert same_server_url(url, other)
+    if "?" not in stored:
+        assert same_server_url(stored + "/", stored)  # a trailing slash makes no other server
 
 
 def _resolver(table: dict[str, Sequence[str]]):  # type: ignore[no-untyped-def]

@@ -56,7 +56,7 @@ def revocation_incomplete(report: RevocationReport, tokens: TokenSet) -> bool:
 
 
 def normalize_server_url(url: str, options: ServerOptions | None = None) -> str:
-    """The stored form of a server URL the user typed (the rules live in ``core/urls.py``)."""
+    """The stored form of a server URL the user typed (the rules live in ``core/urls/``)."""
     allow = (options or ServerOptions()).allow_insecure_loopback
     return urls.normalize_server_url(url, allow_insecure_loopback=allow)
 
