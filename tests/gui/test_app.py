@@ -82,7 +82,7 @@ def test_excepthook_logs_and_shows_a_non_modal_error(qapp: Any, loop: Any, caplo
     with caplog.at_level(logging.ERROR):
         run(loop, scenario())
     assert any("unexpected error" in r.getMessage() for r in caplog.records)
-    assert sys.excepthook is not desktop._on_uncaught  # restored at shutdown
+    assert sys.excepthook != desktop.errors.on_uncaught  # restored at shutdown
 
 
 def _launch(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -331,7 +331,7 @@ def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
 
 def test_a_slow_keyring_shows_what_the_app_waits_for(
         qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mcp_auth_desktop.gui.app as app_module
+    import mcp_auth_desktop.gui.vault_unlock as app_module
     import mcp_auth_desktop.storage as storage
     from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 

@@ -1,0 +1,107 @@
+"""The main window's dialogs: add a server, settings, about. Each is built when first
+opened (not before the first frame) and opened with ``open()`` so the loop keeps running."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+
+from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
+from mcp_auth_desktop.core.state import ServerView
+from mcp_auth_desktop.gui.bridge import AddServerRequest
+from mcp_auth_desktop.gui.preferences import GuiSettings
+from mcp_auth_desktop.gui.window_host import WindowParts
+
+if TYPE_CHECKING:
+    from mcp_auth_desktop.gui.about_dialog import AboutDialog
+    from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+    from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
+
+__all__ = ["WindowDialogsMixin"]
+
+
+class WindowDialogsMixin(WindowParts):
+    """Opens the add-server, settings and about dialogs and handles what they submit."""
+
+    def open_about(self) -> AboutDialog:
+        # Loaded when first opened: it reads importlib.metadata, which the start does not need.
+        from mcp_auth_desktop.gui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self.bridge.vault_folder(), self.bridge.storage_description(), self,
+                             open_folder=self.open_folder)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_add_dialog(self) -> AddServerDialog:
+        if self.add_dialog is not None:
+            self.add_dialog.raise_()
+            self.add_dialog.activateWindow()
+            return self.add_dialog
+        from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+
+        dialog = AddServerDialog(self)
+        dialog.submitted.connect(self._on_add_submitted)
+        dialog.finished.connect(self._on_add_dialog_finished)
+        self.add_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_add_dialog_finished(self, _result: int) -> None:
+        dialog, self.add_dialog = self.add_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def _on_add_submitted(self, request: AddServerRequest) -> None:
+        dialog = self.add_dialog
+        if dialog is not None:
+            dialog.set_working(True)
+        task = self.bridge.add_server(request)
+        self.bridge.spawn(self._after_add(task, dialog, request))
+
+    async def _after_add(self, task: asyncio.Task[ServerView | None],
+                         dialog: AddServerDialog | None, request: AddServerRequest) -> None:
+        view = await task
+        if dialog is None or dialog is not self.add_dialog:
+            if view is not None:
+                self.select_server(view.id)
+            return
+        if view is None:
+            # Nothing was stored. When the server could not be reached or used (not a
+            # bad input), offer to keep it anyway and sign in later.
+            error = self.bridge.last_add_error
+            offer = request.discover and error is not None and not isinstance(
+                error, ConfigurationError | DuplicateServerError)
+            dialog.show_error(self._last_failure.get("", "The server could not be added."),
+                              offer_keep=offer)
+            return
+        dialog.set_working(False)
+        dialog.accept()
+        self.select_server(view.id)
+
+    # --- settings ----------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            return self.settings_dialog
+        from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.preferences.current,
+                                storage_text=self.bridge.storage_description(), parent=self)
+        dialog.submitted.connect(self.settingsSubmitted)
+        dialog.finished.connect(self._on_settings_finished)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_settings_finished(self, _result: int) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def apply_settings(self, settings: GuiSettings) -> None:
+        self.show_message("Settings saved.")
