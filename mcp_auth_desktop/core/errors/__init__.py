@@ -67,8 +67,9 @@ the family module, so a class can move between families without callers noticing
     storage.py   StorageError (+ children)
     manager.py   ManagerError (+ children)
 
-A new class goes into its family's module and is re-exported here (imported
-and named in ``__all__``; tests/core/test_errors_package.py checks both).
+A new class goes into its family's module and is named in that module's
+``__all__``; this package re-exports every family's ``__all__``
+(tests/core/test_errors_package.py fails for a class left out).
 
 Messages never contain a secret: constructors take only non-secret context,
 and server-supplied text is sanitised (control characters removed, length
@@ -77,124 +78,23 @@ capped) before it is stored, so it cannot forge log lines.
 
 from __future__ import annotations
 
-from mcp_auth_desktop.core.errors.base import (
-    ClientConfigError,
-    ConfigurationError,
-    InsecureUrlError,
-    McpAuthError,
-    ProtocolError,
-)
-from mcp_auth_desktop.core.errors.manager import (
-    DuplicateServerError,
-    ManagerError,
-    ServerNotFoundError,
-    SignInRequiredError,
-    StaleClientError,
-)
-from mcp_auth_desktop.core.errors.mcp import (
-    InputRequiredError,
-    InsufficientScopeError,
-    InvalidTokenError,
-    McpProtocolError,
-    ResourceAccessError,
-    SseStreamError,
-    UnsupportedProtocolVersionError,
-)
-from mcp_auth_desktop.core.errors.network import (
-    CompressionBombError,
-    ConnectionRefused,
-    HostNotFoundError,
-    InvalidJsonError,
-    NetworkError,
-    NotJsonError,
-    RedirectError,
-    ResponseTooLargeError,
-    ServerUnavailableError,
-    TlsError,
-)
-from mcp_auth_desktop.core.errors.oauth import (
-    AuthorizationDenied,
-    AuthorizationError,
-    AuthorizationTimeout,
-    CallbackError,
-    DiscoveryError,
-    InvalidClientError,
-    InvalidGrantError,
-    InvalidScopeError,
-    MetadataError,
-    OAuthError,
-    RegistrationError,
-    StartPageReusedError,
-    StateMismatchError,
-    TemporarilyUnavailableError,
-    TokenResponseError,
-    UnauthorizedClientError,
-    oauth_error_from_response,
-)
-from mcp_auth_desktop.core.errors.storage import (
-    KeyringUnavailableError,
-    StorageError,
-    StorageWriteError,
-    UnsafePathError,
-    VaultCorruptError,
-    VaultLockedError,
-    WeakPassphraseError,
-)
+from mcp_auth_desktop.core.errors import base, manager, mcp, network, oauth, storage
+
+# Each family names its classes once, in its own __all__; this package re-exports them all.
+from mcp_auth_desktop.core.errors.base import *  # noqa: F403
+from mcp_auth_desktop.core.errors.manager import *  # noqa: F403
+from mcp_auth_desktop.core.errors.mcp import *  # noqa: F403
+from mcp_auth_desktop.core.errors.network import *  # noqa: F403
+from mcp_auth_desktop.core.errors.oauth import *  # noqa: F403
+from mcp_auth_desktop.core.errors.storage import *  # noqa: F403
 
 # Re-exported: the error tree and every caller that shows server text use the one cleaner.
 from mcp_auth_desktop.core.text import sanitize_server_text
 
-__all__ = [
-    "McpAuthError",
-    "ConfigurationError",
-    "InsecureUrlError",
-    "ClientConfigError",
-    "NetworkError",
-    "HostNotFoundError",
-    "ConnectionRefused",
-    "TlsError",
-    "ServerUnavailableError",
-    "ProtocolError",
-    "ResponseTooLargeError",
-    "CompressionBombError",
-    "RedirectError",
-    "InvalidJsonError",
-    "NotJsonError",
-    "MetadataError",
-    "DiscoveryError",
-    "TokenResponseError",
-    "McpProtocolError",
-    "SseStreamError",
-    "UnsupportedProtocolVersionError",
-    "InputRequiredError",
-    "AuthorizationError",
-    "CallbackError",
-    "StateMismatchError",
-    "StartPageReusedError",
-    "AuthorizationDenied",
-    "AuthorizationTimeout",
-    "OAuthError",
-    "InvalidGrantError",
-    "InvalidClientError",
-    "InvalidScopeError",
-    "UnauthorizedClientError",
-    "TemporarilyUnavailableError",
-    "RegistrationError",
-    "ResourceAccessError",
-    "InvalidTokenError",
-    "InsufficientScopeError",
-    "StorageError",
-    "KeyringUnavailableError",
-    "VaultLockedError",
-    "WeakPassphraseError",
-    "VaultCorruptError",
-    "UnsafePathError",
-    "StorageWriteError",
-    "ManagerError",
-    "ServerNotFoundError",
-    "DuplicateServerError",
-    "SignInRequiredError",
-    "StaleClientError",
-    "sanitize_server_text",
-    "oauth_error_from_response",
-]
+__all__ = ["sanitize_server_text"]
+__all__ += base.__all__
+__all__ += network.__all__
+__all__ += oauth.__all__
+__all__ += mcp.__all__
+__all__ += storage.__all__
+__all__ += manager.__all__
