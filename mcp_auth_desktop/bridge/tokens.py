@@ -22,6 +22,7 @@ from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.browser import BrowserOpener
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.registry import snapshot_from_document
+from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.runtime import start_manager
 from mcp_auth_desktop.storage.base import SecretVault, SettingsStore
@@ -143,15 +144,15 @@ class BridgeTokens:
         """The reason no token can be had, in words a client can show, plus what to do."""
         name = self.view.name if self.view is not None else self.ref
         server_id = self.view.id if self.view is not None else None
-        status: dict[str, object] | None = None
+        status: ServerStatus | None = None
         try:
             snap = snapshot_from_document(await self._settings.load())
             if server_id is not None:
-                status = snap.status.get(server_id, {}) if any(
+                status = snap.status.get(server_id, ServerStatus()) if any(
                     s.id == server_id for s in snap.servers
                 ) else None
         except errors.StorageError:
-            status = {}
+            status = ServerStatus()
         login = f"mcp-auth login {shlex.quote(name)}"
         if isinstance(exc, errors.ServerNotFoundError) and server_id is None:
             return errors.ServerNotFoundError(
@@ -163,12 +164,12 @@ class BridgeTokens:
                 f"{name} was removed from MCP Auth Desktop. To use it again, add it and sign in: "
                 f"mcp-auth login {self.view.url if self.view else 'URL'}"
             )
-        if status.get("revoked"):
+        if status.revoked:
             return errors.SignInRequiredError(
                 f"Access to {name} was revoked in MCP Auth Desktop. To use it again, sign in: {login}"
             )
         done = await self.requester.request(()) if self.requester is not None else ""
-        reason = status.get("last_error") if isinstance(status.get("last_error"), str) else None
+        reason = status.last_error
         return errors.SignInRequiredError(
             f"Sign-in needed for {name}"
             + (f" ({errors.sanitize_server_text(reason, 200)})" if reason else "")

@@ -9,35 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Protocol
 
-__all__ = ["refresh_record", "last_refresh", "RefreshRecorder"]
+from mcp_auth_desktop.core.server_status import ServerStatus, StatusChange
+
+__all__ = ["last_refresh", "RefreshRecorder"]
 
 log = logging.getLogger(__name__)
 
-_AT, _RESULT = "last_refresh_at", "last_refresh_result"
 #: How long closing waits for pending records (a stuck disk must not hold up quitting).
 _DRAIN_SECONDS = 5.0
 
 
-def refresh_record(at: float, result: str) -> dict[str, Any]:
-    """The status fields recording one refresh attempt (``result``: ok, will retry, failed…)."""
-    return {_AT: at, _RESULT: result}
-
-
 def last_refresh(at: float | None, result: str | None,
-                 status: dict[str, Any]) -> tuple[float | None, str | None]:
+                 status: ServerStatus) -> tuple[float | None, str | None]:
     """The newer of this process's last refresh and the one written down by any process."""
-    stored_at, stored_result = status.get(_AT), status.get(_RESULT)
-    if not isinstance(stored_at, int | float) or isinstance(stored_at, bool):
+    stored_at = status.last_refresh_at
+    if stored_at is None or (at is not None and at >= stored_at):
         return at, result
-    if at is not None and at >= stored_at:
-        return at, result
-    return float(stored_at), stored_result if isinstance(stored_result, str) else None
+    return stored_at, status.last_refresh_result
 
 
 class _StatusWriter(Protocol):
-    async def update_status(self, server_id: str, **fields: Any) -> None: ...
+    async def update_status(self, server_id: str, change: StatusChange) -> None: ...
 
 
 class RefreshRecorder:
@@ -59,7 +53,7 @@ class RefreshRecorder:
 
     async def _write(self, server_id: str, at: float, result: str) -> None:
         try:
-            await self._registry.update_status(server_id, **refresh_record(at, result))
+            await self._registry.update_status(server_id, lambda st: st.refreshed(at, result))
         except Exception as exc:  # noqa: BLE001 - a display record; the refresh itself stands
             log.info("could not record the refresh of %s: %s", server_id, type(exc).__name__)
 

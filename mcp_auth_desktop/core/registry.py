@@ -32,6 +32,7 @@ from mcp_auth_desktop.core.models import (
     TokenSet,
 )
 from mcp_auth_desktop.core.ports import JsonObject, SecretVault, SettingsStore
+from mcp_auth_desktop.core.server_status import ServerStatus, StatusChange, apply_to_stored
 
 __all__ = ["Registry", "RegistrySnapshot", "PendingRevocation", "registration_entry_name"]
 
@@ -77,7 +78,7 @@ class RegistrySnapshot:
     servers: list[ServerConfig] = field(default_factory=list)
     discovery: dict[str, Discovery] = field(default_factory=dict)
     registrations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    status: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: dict[str, ServerStatus] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def snapshot_from_document(doc: JsonObject) -> RegistrySnapshot:
             snap.registrations[sid] = dict(raw)
     for sid, raw in _section(doc, STATUS, dict).items():
         if sid in ids and isinstance(raw, dict):
-            snap.status[sid] = dict(raw)
+            snap.status[sid] = ServerStatus.from_json(raw)
     return snap
 
 
@@ -171,18 +172,21 @@ class Registry:
         await settings_seal.seal_discovery(self._vault, server_id, discovery)
         await self._settings.update(change)
 
-    async def update_status(self, server_id: str, **fields: Any) -> None:
-        """Merge non-secret status (sign-in needed, revoked, pending revocation…)."""
+    async def update_status(self, server_id: str, change: StatusChange) -> None:
+        """Apply ``change`` to the server's status as stored now (sign-in needed, revoked…).
 
-        def change(doc: JsonObject) -> None:
-            status = doc.setdefault(STATUS, {}).setdefault(server_id, {})
-            for k, v in fields.items():
-                if v is None:
-                    status.pop(k, None)
-                else:
-                    status[k] = v
+        Under the settings lock, to the re-read document: only the fields ``change``
+        alters are written, so what another process wrote meanwhile stays.
+        """
 
-        await self._settings.update(change)
+        def apply(doc: JsonObject) -> None:
+            section = doc.setdefault(STATUS, {})
+            stored = section.get(server_id)
+            if not isinstance(stored, dict):
+                stored = section[server_id] = {}
+            apply_to_stored(stored, change)
+
+        await self._settings.update(apply)
 
     # -- registrations ----------------------------------------------------
 

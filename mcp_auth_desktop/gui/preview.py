@@ -17,6 +17,7 @@ from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.ports import JsonObject, StorageLocation
 from mcp_auth_desktop.core.registry import snapshot_from_document
+from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState, ServerView
 
 __all__ = ["SettingsPreview"]
@@ -37,7 +38,7 @@ class SettingsPreview:
         self._views: dict[str, ServerView] = {}
         for config in snap.servers:
             found = snap.discovery.get(config.id)
-            status = snap.status.get(config.id, {})
+            status = snap.status.get(config.id, ServerStatus())
             registration = snap.registrations.get(config.id, {})
             self._views[config.id] = ServerView(
                 id=config.id, name=config.name, url=config.url,
@@ -46,9 +47,9 @@ class SettingsPreview:
                 resource=found.resource if found else None,
                 registration_method=registration.get("method"),
                 client_id=registration.get("client_id") or config.client_id,
-                requested_scopes=tuple(status.get("requested_scopes") or config.scopes),
-                last_error=status.get("last_error"),
-                pending_revocation=bool(status.get("pending_revocation")),
+                requested_scopes=status.requested_scopes or config.scopes,
+                last_error=status.last_error,
+                pending_revocation=status.pending_revocation,
                 discovery_trail=found.trail if found else (),
             )
 

@@ -10,62 +10,67 @@ from starlette.routing import Route
 
 from mcp_auth_desktop.core.mcp import Era, McpClient, memory
 from mcp_auth_desktop.core.mcp.display import description_fields
+from mcp_auth_desktop.core.mcp.memory import McpMemory
 from tests.core.test_mcp_eras import URL, Modern, methods
 
 
 class Saved:
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
+    """Stands in for the manager: keeps what each call learned, as the settings would."""
 
-    async def __call__(self, **fields: Any) -> None:
-        self.calls.append(fields)
+    def __init__(self, remembered: McpMemory | None = None) -> None:
+        self.memory = remembered or McpMemory()
+        self.calls: list[McpMemory] = []
+
+    async def __call__(self, learned: McpMemory) -> None:
+        self.calls.append(learned)
+        self.memory = learned
 
 
-async def _call(server: Modern, status: dict[str, Any], save: Saved, method: str = "tools/list") -> Any:
+async def _call(server: Modern, save: Saved, method: str = "tools/list") -> Any:
     app = Starlette(routes=[Route("/mcp", server.endpoint, methods=["POST"])])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        client = McpClient(http, URL, era=memory.remembered_era(status))
+        client = McpClient(http, URL, era=save.memory.era)
         try:
-            return await memory.call(client, method, None, status, save)
+            return await memory.call(client, method, None, save.memory, save)
         finally:
             await client.aclose()
 
 
 async def test_the_era_is_remembered_and_the_next_call_makes_no_probe() -> None:
-    server, status, save = Modern(), {}, Saved()
-    await _call(server, status, save)
+    server, save = Modern(), Saved()
+    await _call(server, save)
     assert methods(server) == ["server/discover", "tools/list"]
-    era = memory.remembered_era(status)
-    desc = memory.remembered_description(status)
+    era = save.memory.era
+    desc = save.memory.description
     assert era is not None and era.era is Era.MODERN
     assert desc is not None and desc.name == "modern"
-    assert save.calls == [{"mcp_protocol": status["mcp_protocol"]}]
+    assert save.calls == [save.memory]
+    assert save.memory.to_json() == {"era": era.to_dict(), "description": desc.to_dict()}
 
-    await _call(server, status, save)
+    await _call(server, save)
     assert methods(server) == ["server/discover", "tools/list", "tools/list"]  # no second probe
     assert len(save.calls) == 1  # nothing new learned, nothing written
-    assert memory.remembered_description(status) == desc  # kept though this call fetched none
+    assert save.memory.description == desc  # kept though this call fetched none
 
 
 async def test_a_server_that_changed_era_is_probed_again_and_remembered_anew() -> None:
-    status: dict[str, Any] = {}
     save = Saved()
-    await _call(Modern(), status, save)
+    await _call(Modern(), save)
     downgraded = Modern(legacy=True)
-    await _call(downgraded, status, save)
+    await _call(downgraded, save)
     assert methods(downgraded)[:4] == ["tools/list", "server/discover", "initialize", "notifications/initialized"]
-    era = memory.remembered_era(status)
+    era = save.memory.era
     assert era is not None and era.era is Era.LEGACY and era.version == "2025-11-25"
-    desc = memory.remembered_description(status)
+    desc = save.memory.description
     assert desc is not None and desc.name == "old"
     assert len(save.calls) == 2
 
 
 async def test_junk_in_the_settings_is_ignored() -> None:
-    status: dict[str, Any] = {"mcp_protocol": {"era": {"version": "1900-01-01"}, "description": "x"}}
-    assert memory.remembered_era(status) is None and memory.remembered_description(status) is None
+    junk = McpMemory.from_json({"era": {"version": "1900-01-01"}, "description": "x"})
+    assert junk.era is None and junk.description is None
     server = Modern()
-    await _call(server, status, Saved())
+    await _call(server, Saved(junk))
     assert methods(server)[0] == "server/discover"
 
 

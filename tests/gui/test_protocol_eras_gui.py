@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
-from mcp_auth_desktop.core.mcp import memory
 from mcp_auth_desktop.core.mcp.era import ProtocolEra
 from mcp_auth_desktop.core.mcp.memory import STATUS_KEY
 from mcp_auth_desktop.core.models import ServerOptions
@@ -93,7 +92,7 @@ def test_test_button_in_each_era(real_gui: Gui, server: EraServer, settings: Mem
                     doc["server_status"][view.id][STATUS_KEY] = {"era": era.to_dict()}
 
                 await settings.update(remember)
-                await until(lambda era=era: memory.remembered_era(gui.manager._servers[view.id].status) == era,
+                await until(lambda era=era: gui.manager._servers[view.id].status.mcp.era == era,
                             within=10, what="the remembered era taken over by the manager")
                 before = len(server.gateway.forwarded)
                 qtbot.mouseClick(window.toolbar.widgetForAction(window.act_test), Qt.MouseButton.LeftButton)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ def make_mcp_client(m: ManagerState, s: ServerRecord, provider: TokenProvider) -
         return m._mcp_factory(m._http, s.config.url, provider)
     from mcp_auth_desktop.core.mcp import McpClient
 
-    era = memory.remembered_era(s.status)  # the revision that worked last: no probe
+    era = s.status.mcp.era  # the revision that worked last: no probe
     client: McpClientLike = McpClient(m._http, s.config.url, token_provider=provider, era=era)
     return client
 
@@ -77,6 +76,9 @@ async def call(
             rediscover=rediscover,
         )
 
+    async def remember(learned: memory.McpMemory) -> None:
+        await m._change_status(s, lambda st: st.remembering(learned))
+
     while True:
         try:
             await refresh.current_tokens(m, s)
@@ -85,10 +87,9 @@ async def call(
             continue
         client = make_mcp_client(m, s, provider)
         try:  # either era; the era and what the server said are remembered in s.status
-            save = functools.partial(m._registry.update_status, s.config.id)
-            return await memory.call(client, method, params, s.status, save)
+            return await memory.call(client, method, params, s.status.mcp, remember)
         except errors.InsufficientScopeError as exc:
-            granted = set(s.granted_scopes) | set(s.status.get("requested_scopes") or ())
+            granted = set(s.granted_scopes) | set(s.status.requested_scopes or ())
             wanted = tuple(sorted(granted | set(exc.scopes)))
             await authorize(
                 wanted, getattr(exc, "challenge", None), "more permissions are needed"

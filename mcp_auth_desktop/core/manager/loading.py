@@ -23,6 +23,7 @@ from mcp_auth_desktop.core.registry import (
     snapshot_from_document,
 )
 from mcp_auth_desktop.core.scheduler import refresh_due_at
+from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import (
     ServerAdded,
     ServerRemoved,
@@ -57,7 +58,7 @@ async def reconcile(m: ManagerState, doc: JsonObject) -> None:
         s.config = config
         s.discovery = snap.discovery.get(config.id, s.discovery if not is_new else None)
         s.registration = snap.registrations.get(config.id)
-        s.status = snap.status.get(config.id, {})
+        s.status = snap.status.get(config.id, ServerStatus())
         if is_new and m._loaded:
             m._emit(ServerAdded(config.id, m._clock.time(), name=config.name))
         if s.busy == 0 and not s.lock.locked():
@@ -78,7 +79,7 @@ async def derive_state(m: ManagerState, s: ServerRecord) -> None:
     if s.discovery is None:
         # Discovery ran and failed (its cause is stored): say so, also after a restart
         # or in another process, rather than "new" as if it had never run.
-        target = S.ERROR if s.status.get("last_error") else S.NEW
+        target = S.ERROR if s.status.last_error else S.NEW
         if s.state in (S.NEW, S.ERROR):
             m._set_state(s, target)
         return
@@ -87,16 +88,16 @@ async def derive_state(m: ManagerState, s: ServerRecord) -> None:
     if tokens is not None:
         absorb(m, s, tokens)
         usable = tokens.refresh_token is not None or not tokens.is_expired(m._clock.time())
-        if s.status.get("sign_in_needed") or not usable:
+        if s.status.sign_in_needed or not usable:
             s.due_at = None
             m._set_state(s, S.SIGN_IN_NEEDED)
         elif s.state not in (S.ERROR, S.SIGNED_IN):
             m._set_state(s, S.SIGNED_IN)
         return
     s.forget_tokens()
-    if s.status.get("sign_in_needed"):
+    if s.status.sign_in_needed:
         target = S.SIGN_IN_NEEDED
-    elif s.status.get("revoked"):
+    elif s.status.revoked:
         target = S.REVOKED
     else:
         target = S.NEEDS_SIGN_IN

@@ -16,6 +16,7 @@ from mcp_auth_desktop.core.models import (
     ServerOptions,
     TokenSet,
 )
+from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import RevocationReport, ServerState
 
 S = ServerState
@@ -77,7 +78,8 @@ class ServerRecord:
     state: ServerState = S.NEW
     discovery: Discovery | None = None
     registration: dict[str, Any] | None = None  # the public part only
-    status: dict[str, Any] = field(default_factory=dict)
+    #: A copy of the stored status, replaced (never mutated) by ManagerState._change_status.
+    status: ServerStatus = field(default_factory=ServerStatus)
     expires_at: float | None = None
     issued_at: float = 0.0
     granted_scopes: tuple[str, ...] = ()

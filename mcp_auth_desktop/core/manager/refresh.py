@@ -21,6 +21,7 @@ from mcp_auth_desktop.core.models import (
     TokenSet,
 )
 from mcp_auth_desktop.core.scheduler import backoff_delay
+from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import (
     RefreshFailed,
     SignInNeeded,
@@ -230,8 +231,7 @@ async def stale_client_seen(m: ManagerState, s: ServerRecord, exc: errors.McpAut
     """The AS forgot our client: the next sign-in registers again (told to the user then)."""
     if not stale_client.is_stale_client(exc) or s.config.client_id:
         return  # a client the user entered is theirs to fix, never replaced
-    await m._registry.update_status(s.config.id, stale_client=True)
-    s.status["stale_client"] = True
+    await m._change_status(s, ServerStatus.client_is_stale)
     raise errors.StaleClientError(
         f"{exc.user_message}. The authorization server of {s.config.name} no longer knows "
         "this app; the next sign-in registers it again."
@@ -275,8 +275,7 @@ async def mark_sign_in_needed(
         s.forget_tokens()
     s.last_error = reason
     s.due_at = None
-    await m._registry.update_status(s.config.id, sign_in_needed=True, last_error=reason)
-    s.status.update({"sign_in_needed": True, "last_error": reason})
+    await m._change_status(s, lambda st: st.needs_sign_in(reason))
     if s.state is S.SIGN_IN_NEEDED:
         return
     m._set_state(s, S.SIGN_IN_NEEDED)
@@ -286,6 +285,6 @@ async def mark_sign_in_needed(
 
 async def tokens_gone(m: ManagerState, s: ServerRecord) -> None:
     s.forget_tokens()
-    s.status = (await m._registry.load()).status.get(s.config.id, {})
+    s.status = (await m._registry.load()).status.get(s.config.id, ServerStatus())
     if s.state in (S.SIGNED_IN, S.REFRESHING, S.ERROR):
-        m._set_state(s, S.REVOKED if s.status.get("revoked") else S.SIGN_IN_NEEDED)
+        m._set_state(s, S.REVOKED if s.status.revoked else S.SIGN_IN_NEEDED)

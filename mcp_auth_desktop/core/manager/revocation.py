@@ -24,6 +24,7 @@ from mcp_auth_desktop.core.models import (
 from mcp_auth_desktop.core.registry import (
     PendingRevocation,
 )
+from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import (
     RevocationReport,
 )
@@ -56,8 +57,7 @@ async def revoke(m: ManagerState, s: ServerRecord) -> RevocationReport:
         )
         report = await revoke_at_server(m, discovery, registration, tokens)
         if report.client_unknown and not s.config.client_id:
-            await m._registry.update_status(s.config.id, stale_client=True)
-            s.status["stale_client"] = True
+            await m._change_status(s, ServerStatus.client_is_stale)
         # Local deletion happens whatever the server said.
         await m._registry.delete_tokens(key)
     s.forget_tokens()
@@ -72,16 +72,7 @@ async def revoke(m: ManagerState, s: ServerRecord) -> RevocationReport:
         log.warning(
             "revocation at %s failed; will retry: %s", s.config.name, "; ".join(report.errors)
         )
-    await m._registry.update_status(
-        s.config.id,
-        revoked=True,
-        sign_in_needed=None,
-        pending_revocation=True if pending else None,
-    )
-    s.status.update({"revoked": True})
-    s.status.pop("sign_in_needed", None)
-    if pending:
-        s.status["pending_revocation"] = True
+    await m._change_status(s, lambda st: st.revoked_here(pending=pending))
     m._set_state(s, S.REVOKED)
     log.info("revoked %s: %s", s.config.name, report.summary())
     return report
@@ -151,7 +142,6 @@ async def finish_pending(m: ManagerState, item: PendingRevocation) -> None:
         p for p in await m._registry.pending_revocations() if p.server_id == item.server_id
     ]
     if s is not None and not remaining:
-        await m._registry.update_status(s.config.id, pending_revocation=None)
-        s.status.pop("pending_revocation", None)
+        await m._change_status(s, ServerStatus.revocation_completed)
     m._note(s, "info", f"Revocation at {item.server_name} completed.", item.server_id)
     log.info("pending revocation at %s completed", item.server_name)

@@ -144,8 +144,8 @@ async def discover(
     try:
         discovery = await m.oauth.discover(s.config, challenge=challenge)
     except errors.McpAuthError as exc:
-        s.last_error = exc.user_message
-        await m._registry.update_status(s.config.id, last_error=exc.user_message)
+        reason = s.last_error = exc.user_message
+        await m._change_status(s, lambda st: st.with_last_error(reason))
         m._set_state(s, S.ERROR if s.discovery is None else previous)
         log.info("discovery failed for %s: %s", s.config.name, exc.user_message)
         raise
@@ -168,7 +168,7 @@ async def discover(
     s.discovery = discovery
     s.last_error = None
     await m._registry.put_discovery(s.config.id, discovery)
-    await m._registry.update_status(s.config.id, last_error=None)
+    await m._change_status(s, lambda st: st.with_last_error(None))
     if previous in (S.NEW, S.ERROR, S.DISCOVERING):
         m._set_state(s, S.NEEDS_SIGN_IN)
     elif s.key() is None and previous is S.SIGNED_IN:

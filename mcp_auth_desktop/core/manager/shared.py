@@ -31,6 +31,7 @@ from mcp_auth_desktop.core.ports import (
 from mcp_auth_desktop.core.refresh_record import RefreshRecorder
 from mcp_auth_desktop.core.registry import Registry
 from mcp_auth_desktop.core.scheduler import ClockJumpDetector
+from mcp_auth_desktop.core.server_status import StatusChange
 from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState, StateChanged
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
@@ -110,6 +111,11 @@ class ManagerState:
         s.state = new
         log.debug("server %s: %s -> %s", s.config.name, old.value, new.value)
         self._emit(StateChanged(s.config.id, self._clock.time(), old=old, new=new))
+
+    async def _change_status(self, s: ServerRecord, change: StatusChange) -> None:
+        """Write ``change`` to the stored status, then apply the same change to the record's copy."""
+        await self._registry.update_status(s.config.id, change)
+        s.status = change(s.status)
 
     def _note(self, s: ServerRecord | None, level: str, message: str, server_id: str = "") -> None:
         sid = s.config.id if s else server_id

@@ -13,6 +13,7 @@ from mcp_auth_desktop.core.manager.record import (
     ServerRecord,
 )
 from mcp_auth_desktop.core.manager.shared import ManagerState
+from mcp_auth_desktop.core.server_status import ServerStatus
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
@@ -51,7 +52,7 @@ async def joined_sign_in(
     tokens = await m._registry.get_tokens(key) if key is not None else None
     if tokens is None or not signin_lock.covers(tokens, asked, wanted):
         return False
-    s.status = snap.status.get(s.config.id, {})
+    s.status = snap.status.get(s.config.id, ServerStatus())
     s.last_error = None
     s.failures = 0
     s.token_fp = None
@@ -89,11 +90,11 @@ async def sign_in_here(
             else None
         )
         secret = await m._registry.get_client_secret(s.config.id)
-        previous_scopes = tuple(s.status.get("requested_scopes") or ()) or s.granted_scopes
+        previous_scopes = s.status.requested_scopes or s.granted_scopes
         scopes = m.oauth.select_scopes(
             s.config, discovery, previous=previous_scopes, challenged=challenged
         )
-        if s.status.get("stale_client") and registration is not None:
+        if s.status.stale_client and registration is not None:
             re_register = True
             m._note(s, "warning", stale_client.reregistering_message(s.config.name))
         registration, tokens = await m.oauth.sign_in(
@@ -117,8 +118,7 @@ async def sign_in_here(
         back = previous if previous is not S.DISCOVERING else S.NEEDS_SIGN_IN
         m._set_state(s, back)
         if isinstance(exc, errors.StaleClientError) and not s.config.client_id:
-            await m._registry.update_status(s.config.id, stale_client=True)
-            s.status["stale_client"] = True
+            await m._change_status(s, ServerStatus.client_is_stale)
         raise
     finally:
         s.busy -= 1
@@ -129,17 +129,7 @@ async def sign_in_here(
     await m._registry.put_tokens(key, tokens)
     if old_key is not None and old_key != key:
         await m._registry.delete_tokens(old_key)
-    await m._registry.update_status(
-        s.config.id,
-        sign_in_needed=None,
-        revoked=None,
-        last_error=None,
-        requested_scopes=list(scopes),
-        stale_client=None,
-    )
-    s.status.update({"requested_scopes": list(scopes)})
-    for k in ("sign_in_needed", "revoked", "last_error", "stale_client"):
-        s.status.pop(k, None)
+    await m._change_status(s, lambda st: st.signed_in(scopes))
     s.last_error = None
     s.failures = 0
     s.token_fp = None

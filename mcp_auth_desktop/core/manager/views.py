@@ -8,7 +8,6 @@ from mcp_auth_desktop.core.identity import account_fields
 from mcp_auth_desktop.core.manager.record import (
     ServerRecord,
 )
-from mcp_auth_desktop.core.mcp import memory
 from mcp_auth_desktop.core.refresh_record import last_refresh
 from mcp_auth_desktop.core.state import (
     ServerView,
@@ -33,17 +32,17 @@ def view(s: ServerRecord) -> ServerView:
         registration_method=reg.get("method"),
         client_id=reg.get("client_id") or s.config.client_id,
         redirect_uri=redirect_uris[0] if redirect_uris else None,
-        requested_scopes=tuple(s.status.get("requested_scopes") or s.config.scopes),
+        requested_scopes=s.status.requested_scopes or s.config.scopes,
         granted_scopes=s.granted_scopes,
         expires_at=s.expires_at,
         has_refresh_token=s.has_refresh_token,
         last_refresh_at=last_refresh_at,
         last_refresh_result=last_refresh_result,
-        last_error=s.last_error or s.status.get("last_error"),
+        last_error=s.last_error or s.status.last_error,
         revocation_supported=(d.auth_server.revocation_endpoint is not None) if d else None,
-        pending_revocation=bool(s.status.get("pending_revocation")),
+        pending_revocation=s.status.pending_revocation,
         discovery_trail=d.trail if d else (),
-        mcp_server=memory.remembered_description(s.status),
+        mcp_server=s.status.mcp.description,
         refresh_failures=s.failures,
         failing_since=s.failing_since if s.failures else None,
         **account_fields(s.identity),

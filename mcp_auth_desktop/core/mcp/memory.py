@@ -1,7 +1,8 @@
 """What the app remembers per server about its MCP protocol, and one call that uses it.
 
 Kept in the server's non-secret status (``server_status[id]["mcp_protocol"]`` in
-the settings document, readable by the CLI, the GUI and a bridge):
+the settings document, readable by the CLI, the GUI and a bridge; the whole status
+is :class:`~mcp_auth_desktop.core.server_status.ServerStatus`):
 
 * ``era``: the :class:`~.era.ProtocolEra` that worked, so the next call makes
   no probe (the client probes again on its own when it stops working);
@@ -11,13 +12,14 @@ the settings document, readable by the CLI, the GUI and a bridge):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import McpProtocolError
 from .era import ProtocolEra, ServerDescription
 
-__all__ = ["STATUS_KEY", "remembered_era", "remembered_description", "call", "ProtocolAware"]
+__all__ = ["STATUS_KEY", "McpMemory", "call", "ProtocolAware"]
 
 STATUS_KEY = "mcp_protocol"
 
@@ -32,30 +34,43 @@ class ProtocolAware(Protocol):
     async def request(self, method: str, params: dict[str, Any] | None = None) -> Any: ...
 
 
-def _entry(status: Mapping[str, Any]) -> Mapping[str, Any]:
-    entry = status.get(STATUS_KEY)
-    return entry if isinstance(entry, dict) else {}
+@dataclass(frozen=True)
+class McpMemory:
+    """The era that worked last and what the server said about itself (a value: a call
+    that learns something hands over a new one)."""
 
+    era: ProtocolEra | None = None
+    description: ServerDescription | None = None
 
-def remembered_era(status: Mapping[str, Any]) -> ProtocolEra | None:
-    return ProtocolEra.from_dict(_entry(status).get("era"))
+    @classmethod
+    def from_json(cls, raw: object) -> McpMemory:
+        """From the settings document; junk (a hand edit, an unknown revision) is forgotten."""
+        if not isinstance(raw, dict):
+            return cls()
+        return cls(ProtocolEra.from_dict(raw.get("era")),
+                   ServerDescription.from_dict(raw.get("description")))
 
-
-def remembered_description(status: Mapping[str, Any]) -> ServerDescription | None:
-    return ServerDescription.from_dict(_entry(status).get("description"))
+    def to_json(self) -> dict[str, Any] | None:
+        """The stored entry, or None when nothing is known (no entry)."""
+        if self.era is None:
+            return None
+        entry: dict[str, Any] = {"era": self.era.to_dict()}
+        if self.description is not None:
+            entry["description"] = self.description.to_dict()
+        return entry
 
 
 async def call(
     client: ProtocolAware,
     method: str,
     params: dict[str, Any] | None,
-    status: MutableMapping[str, Any],
-    save: Callable[..., Awaitable[None]],
+    remembered: McpMemory,
+    learned: Callable[[McpMemory], Awaitable[None]],
 ) -> Any:
-    """Connect (remembered era or probe), send one request, remember what was learned.
+    """Connect (remembered era or probe), send one request, hand over what was learned.
 
-    ``initialize`` asked for by name is the legacy handshake itself. ``status`` is
-    the server's in-memory status (updated here); ``save(**fields)`` persists changed fields.
+    ``initialize`` asked for by name is the legacy handshake itself. ``learned`` is
+    awaited with the new memory only when it differs from ``remembered``.
     """
     if method == "initialize":
         handshake = getattr(client, "legacy_handshake", None) or client.initialize
@@ -63,27 +78,25 @@ async def call(
             result = await handshake()
         except McpProtocolError:
             # A 2026-07-28 server refused it and the probe learned its era: keep that.
-            await _remember(client, status, save)
+            await _remember(client, remembered, learned)
             raise
     else:
         await client.connect()
         result = await client.request(method, params)
-    await _remember(client, status, save)
+    await _remember(client, remembered, learned)
     return result
 
 
 async def _remember(
-    client: ProtocolAware, status: MutableMapping[str, Any], save: Callable[..., Awaitable[None]]
+    client: ProtocolAware, remembered: McpMemory, learned: Callable[[McpMemory], Awaitable[None]]
 ) -> None:
     era = getattr(client, "era", None)
     description = getattr(client, "description", None)
-    if isinstance(era, ProtocolEra):
-        old = _entry(status)
-        entry: dict[str, Any] = {"era": era.to_dict()}
-        if isinstance(description, ServerDescription):
-            entry["description"] = description.to_dict()
-        elif old.get("description") is not None and remembered_era(status) == era:
-            entry["description"] = old["description"]  # a remembered era made no probe: keep the last answer
-        if remembered_era(status) != era or entry.get("description") != old.get("description"):
-            status[STATUS_KEY] = entry
-            await save(**{STATUS_KEY: entry})
+    if not isinstance(era, ProtocolEra):
+        return
+    if not isinstance(description, ServerDescription):
+        # A remembered era made no probe: keep the last answer (of that era only).
+        description = remembered.description if remembered.era == era else None
+    new = McpMemory(era, description)
+    if new != remembered:
+        await learned(new)
