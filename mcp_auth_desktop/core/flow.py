@@ -32,6 +32,8 @@ import httpx
 from . import registration as reg_mod
 from . import stale_client
 from .client_config_url import client_configuration_guard
+from .device_signin import DeviceSignIn
+from .device_signin import sign_in as sign_in_with_code
 from .discovery import discover as run_discovery
 from .errors import (
     ConfigurationError,
@@ -294,6 +296,14 @@ class OAuthClient:
         guard.check_server_url()
         self._options[discovery.resource] = server.options
         resource = self.resource_for(server, discovery)
+        if isinstance(on_authorization_url, DeviceSignIn):
+            # RFC 8628: approved on any device; no listener, no redirect (core/device_signin.py).
+            return await sign_in_with_code(
+                http=self._http, clock=self._clock, guard=guard, ensure_client=self.ensure_client,
+                identify=self.identify, server=server, discovery=discovery, registration=registration,
+                scopes=scopes, resource=resource, client_secret=client_secret,
+                prompt=on_authorization_url, re_register=re_register,
+            )
         remembered = reg_mod.registered_callback_port(registration, discovery.auth_server.issuer)
         if re_register and registration is not None and registration.method == "dcr":
             log.info("registering this app again at %s, as asked", discovery.auth_server.issuer)

@@ -6,7 +6,8 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     McpAuthError                      base; .user_message is safe to show, .transient
     ├── ConfigurationError            the user's input or settings are unusable
     │   ├── InsecureUrlError          non-https endpoint, bad scheme, SSRF-blocked address
-    │   └── ClientConfigError         an MCP client's config file cannot be read or edited safely
+    │   ├── ClientConfigError         an MCP client's config file cannot be read or edited safely
+    │   └── DeviceGrantUnavailableError  sign-in with a code asked for; the AS offers no device grant
     ├── NetworkError                  connect/read failure or timeout (transient)
     │   ├── HostNotFoundError         DNS could not resolve the host
     │   ├── ConnectionRefused         nothing listens at host:port
@@ -21,6 +22,7 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     │   ├── MetadataError             malformed or mismatched PRM / AS metadata
     │   │   └── DiscoveryError        no usable metadata found at any well-known URL
     │   ├── TokenResponseError        a token response that cannot be trusted
+    │   ├── DeviceAuthorizationResponseError  an RFC 8628 device authorization answer we cannot use
     │   └── McpProtocolError          a JSON-RPC / Streamable HTTP failure
     │       ├── SseStreamError        an event stream the client cannot use (bad event id, ...)
     │       ├── UnsupportedProtocolVersionError  no protocol revision both sides speak
@@ -31,6 +33,7 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     │   ├── StartPageReusedError      the single-use loopback start page was opened twice
     │   ├── AuthorizationDenied       the user or AS refused (error=access_denied …)
     │   └── AuthorizationTimeout      nobody came back to the loopback listener in time
+    │       └── DeviceCodeExpiredError  nobody approved the device grant's code before it expired
     ├── OAuthError                    an RFC 6749 §5.2 error from token/registration/revocation
     │   ├── InvalidGrantError         sign-in needed (never transient)
     │   ├── InvalidClientError        registration unusable; re-register once
@@ -62,7 +65,9 @@ the family module, so a class can move between families without callers noticing
     network.py   NetworkError (+ children) and the response-shape ProtocolErrors
                  (ResponseTooLargeError … NotJsonError)
     oauth.py     MetadataError, DiscoveryError, TokenResponseError,
-                 AuthorizationError and OAuthError (+ children), oauth_error_from_response
+                 AuthorizationError and OAuthError (+ children), oauth_error_from_response,
+                 the device grant's three (RFC 8628; DeviceGrantUnavailableError is a
+                 ConfigurationError by kind but lives with the sign-in errors)
     mcp.py       McpProtocolError and ResourceAccessError (+ children)
     storage.py   StorageError (+ children)
     manager.py   ManagerError (+ children)

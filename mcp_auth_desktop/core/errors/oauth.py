@@ -6,7 +6,7 @@ status) to its class; server-supplied text is sanitised before it is kept.
 
 from __future__ import annotations
 
-from mcp_auth_desktop.core.errors.base import McpAuthError, ProtocolError
+from mcp_auth_desktop.core.errors.base import ConfigurationError, McpAuthError, ProtocolError
 from mcp_auth_desktop.core.text import sanitize_server_text
 
 __all__ = [
@@ -19,6 +19,9 @@ __all__ = [
     "StartPageReusedError",
     "AuthorizationDenied",
     "AuthorizationTimeout",
+    "DeviceCodeExpiredError",
+    "DeviceGrantUnavailableError",
+    "DeviceAuthorizationResponseError",
     "OAuthError",
     "InvalidGrantError",
     "InvalidClientError",
@@ -78,6 +81,18 @@ class AuthorizationTimeout(AuthorizationError):
     """Nobody completed sign-in in the browser before the deadline."""
 
     transient = True
+
+
+class DeviceCodeExpiredError(AuthorizationTimeout):
+    """The device grant's code (RFC 8628) expired before anyone approved it."""
+
+
+class DeviceGrantUnavailableError(ConfigurationError):
+    """Sign-in with a code was asked for, but the authorization server offers no device grant."""
+
+
+class DeviceAuthorizationResponseError(ProtocolError):
+    """The device authorization answer (RFC 8628 §3.2) cannot be used or shown safely."""
 
 
 class OAuthError(McpAuthError):
