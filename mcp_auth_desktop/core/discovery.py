@@ -175,18 +175,10 @@ async def _fetch_prm(
     if header_url is not None:
         return await _fetch_named_prm(http, server_url, header_url, guard, trail)
     for url in prm_urls(server_url, None):
-        try:
-            response, body = await fetch_json(
-                http, "GET", url, guard=guard, purpose="protected resource metadata"
-            )
-        except NotJsonError as exc:
-            trail.append(f"GET {redact_url(url)}: not metadata ({exc.user_message})")
+        fetched = await _fetch_well_known(http, url, guard, trail, "protected resource metadata")
+        if fetched is None:
             continue
-        except McpAuthError as exc:
-            trail.append(f"GET {redact_url(url)}: {exc.user_message}")
-            raise
-        trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
-        _refuse_server_error(response.status_code, url)
+        response, body = fetched
         if response.status_code == 200 and body is not None:
             # A mismatched resource stops discovery here (MetadataError propagates).
             return parse_protected_resource_metadata(body, server_url, guard=guard)
@@ -214,6 +206,28 @@ async def _fetch_named_prm(
         answer = "an empty body" if response.status_code == 200 else f"HTTP {response.status_code}"
         raise MetadataError(f"Could not use {what}: {redact_url(url)} answered {answer}.")
     return parse_protected_resource_metadata(body, server_url, guard=guard)
+
+
+async def _fetch_well_known(
+    http: httpx.AsyncClient, url: str, guard: UrlGuard, trail: list[str], purpose: str
+) -> tuple[httpx.Response, dict[str, Any] | None] | None:
+    """One well-known metadata URL, recorded in ``trail``; None when it is not metadata.
+
+    "Not metadata" is a body that is not JSON (a web app's HTML page). Network
+    failures, refused addresses, size limits, bombs, redirect loops and 5xx
+    answers raise: the reason is the answer, not "no metadata was found".
+    """
+    try:
+        response, body = await fetch_json(http, "GET", url, guard=guard, purpose=purpose)
+    except NotJsonError as exc:
+        trail.append(f"GET {redact_url(url)}: not metadata ({exc.user_message})")
+        return None
+    except McpAuthError as exc:
+        trail.append(f"GET {redact_url(url)}: {exc.user_message}")
+        raise
+    trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
+    _refuse_server_error(response.status_code, url)
+    return response, body
 
 
 def _refuse_server_error(status: int, url: str) -> None:
@@ -253,20 +267,10 @@ async def fetch_as_metadata(
     guard.check_syntax(issuer, "authorization server")
     last_error: MetadataError | None = None
     for url in as_metadata_urls(issuer):
-        try:
-            response, body = await fetch_json(
-                http, "GET", url, guard=guard, purpose="authorization server metadata"
-            )
-        except NotJsonError as exc:
-            trail.append(f"GET {redact_url(url)}: not metadata ({exc.user_message})")
+        fetched = await _fetch_well_known(http, url, guard, trail, "authorization server metadata")
+        if fetched is None:
             continue
-        except McpAuthError as exc:
-            # Network failures, refused addresses, size limits, bombs, redirect
-            # loops: the reason is the answer, not "no metadata was found".
-            trail.append(f"GET {redact_url(url)}: {exc.user_message}")
-            raise
-        trail.append(f"GET {redact_url(url)}: HTTP {response.status_code}")
-        _refuse_server_error(response.status_code, url)
+        response, body = fetched
         if response.status_code != 200 or body is None:
             continue
         expected = issuer
