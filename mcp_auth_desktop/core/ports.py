@@ -16,7 +16,6 @@ HttpClient          httpx.AsyncClient (plug in at its     httpx.MockTransport / 
                     transport)                            (tests/core/_fakes.py FakeAS)
 BrowserOpener       core.browser.SystemBrowser,           tests/core/_fakes.py FollowingBrowser
                     core.browser.CallbackBrowser
-CallbackListener    core.loopback.LoopbackListener        tests/core/_fakes.py FakeListener
 OAuthClientLike     core.flow.OAuthClient                 tests/manager/fakes.py FakeOAuth
 McpClientLike       core.mcp_client.McpClient             tests/manager/fakes.py FakeMcp
 ManagerLike         core.manager.TokenManager             tests/gui/fakes.py FakeManager
@@ -28,8 +27,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
@@ -38,6 +36,7 @@ from mcp_auth_desktop.core.models import (
     ServerOptions,
     TokenSet,
 )
+from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerView
 
 if TYPE_CHECKING:
@@ -46,19 +45,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BrowserOpener",
-    "CallbackListener",
     "Clock",
     "HttpClient",
     "JsonObject",
     "KeySource",
-    "ListenerFactory",
     "ManagerLike",
     "McpClientFactory",
     "McpClientLike",
     "OAuthClientLike",
     "SecretVault",
     "SettingsStore",
-    "SignInOptions",
     "StorageLocation",
     "TokenProvider",
 ]
@@ -176,48 +172,7 @@ class BrowserOpener(Protocol):
     async def open(self, url: str) -> None: ...
 
 
-class CallbackListener(Protocol):
-    """The loopback redirect endpoint a browser sign-in waits on (RFC 8252 §7.3)."""
-
-    @property
-    def redirect_uri(self) -> str: ...
-
-    def expect_state(self, state: str) -> None: ...
-
-    def start_page(self, authorization_url: str) -> str: ...
-
-    async def wait(self) -> dict[str, str]: ...
-
-    def report(self, ok: bool, message: str) -> None: ...
-
-    async def __aenter__(self) -> Any: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Any: ...
-
-
-#: Called as ``factory(port=..., timeout=...)``; returns an un-entered listener.
-ListenerFactory = Callable[..., CallbackListener]
-
-
 # --------------------------------------------------------------------------- OAuth and MCP clients
-
-
-class SignInOptions(TypedDict, total=False):
-    """The keyword options of :meth:`OAuthClientLike.sign_in`."""
-
-    #: The scopes to request (``OAuthClientLike.select_scopes``).
-    scopes: Required[tuple[str, ...]]
-    #: A pre-registered client's secret; None for a public or registered client.
-    client_secret: str | None
-    #: When given, called with the URL to open instead of opening the browser.
-    on_authorization_url: Callable[[str], None] | None
-    #: Make a new dynamic registration first (a stale client); default False.
-    re_register: bool
 
 
 class OAuthClientLike(Protocol):
@@ -226,17 +181,32 @@ class OAuthClientLike(Protocol):
     async def discover(self, server: ServerConfig, *, challenge: Any = None) -> Discovery: ...
 
     def select_scopes(
-        self, server: ServerConfig, discovery: Discovery,
-        previous: tuple[str, ...] = (), challenged: tuple[str, ...] = (),
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        previous: tuple[str, ...] = (),
+        challenged: tuple[str, ...] = (),
     ) -> tuple[str, ...]: ...
 
     async def sign_in(
-        self, server: ServerConfig, discovery: Discovery, registration: ClientRegistration | None,
-        **options: Unpack[SignInOptions],
+        self,
+        server: ServerConfig,
+        discovery: Discovery,
+        registration: ClientRegistration | None,
+        *,
+        scopes: tuple[str, ...],
+        client_secret: str | None = None,
+        on_authorization_url: Callable[[str], None] | None = None,
+        re_register: bool = False,
     ) -> tuple[ClientRegistration, TokenSet]: ...
 
     async def refresh(
-        self, discovery: Discovery, registration: ClientRegistration, tokens: TokenSet, *, resource: str | None
+        self,
+        discovery: Discovery,
+        registration: ClientRegistration,
+        tokens: TokenSet,
+        *,
+        resource: str | None,
     ) -> TokenSet: ...
 
     async def revoke(
@@ -299,6 +269,13 @@ class ManagerLike(Protocol):
     async def revoke(self, ref: str) -> RevocationReport: ...
     async def remove(self, ref: str) -> RevocationReport: ...
     async def rename(self, ref: str, name: str) -> ServerView: ...
+    def server_config(self, ref: str) -> ServerConfig:
+        """The stored settings (no secret in them), to pre-fill an edit."""
+        ...
+    async def has_client_secret(self, ref: str) -> bool:
+        """Whether a client secret is stored (its value is never shown)."""
+        ...
+    async def edit_server(self, ref: str, edit: ServerEdit) -> EditOutcome: ...
     async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]: ...
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any: ...
     @property

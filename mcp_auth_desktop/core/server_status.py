@@ -56,6 +56,9 @@ class ServerStatus:
     last_error: str | None = None
     #: The scopes the last sign-in asked for; None before the first sign-in.
     requested_scopes: tuple[str, ...] | None = None
+    #: The user changed the scopes since the last sign-in (core/manager/editing.py): the
+    #: next sign-in asks for exactly those, not for them added to the old ones.
+    scopes_edited: bool = False
     #: The last refresh by any process (core/refresh_record.py keeps the newer of two).
     last_refresh_at: float | None = None
     last_refresh_result: str | None = None
@@ -76,6 +79,7 @@ class ServerStatus:
             stale_client=bool(raw.get("stale_client")),
             last_error=_opt_str(raw.get("last_error")),
             requested_scopes=_opt_scopes(raw.get("requested_scopes")),
+            scopes_edited=bool(raw.get("scopes_edited")),
             last_refresh_at=_opt_time(raw.get("last_refresh_at")),
             last_refresh_result=_opt_str(raw.get("last_refresh_result")),
             mcp=McpMemory.from_json(raw.get(MCP_KEY)),
@@ -90,6 +94,7 @@ class ServerStatus:
             "stale_client": True if self.stale_client else None,
             "last_error": self.last_error,
             "requested_scopes": None if self.requested_scopes is None else list(self.requested_scopes),
+            "scopes_edited": True if self.scopes_edited else None,
             "last_refresh_at": self.last_refresh_at,
             "last_refresh_result": self.last_refresh_result,
             MCP_KEY: self.mcp.to_json(),
@@ -111,8 +116,12 @@ class ServerStatus:
         """A completed sign-in clears every earlier trouble and records what it asked for."""
         return replace(
             self, sign_in_needed=False, revoked=False, last_error=None, stale_client=False,
-            requested_scopes=tuple(scopes),
+            requested_scopes=tuple(scopes), scopes_edited=False,
         )
+
+    def scopes_changed(self) -> ServerStatus:
+        """The user edited the scopes: the next sign-in asks for the new ones only."""
+        return replace(self, scopes_edited=True)
 
     def revoked_here(self, *, pending: bool) -> ServerStatus:
         """Revoked; ``pending``: this revocation still has to reach the server.

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
-from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import JsonObject, StorageLocation
 from mcp_auth_desktop.core.registry import snapshot_from_document
+from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState, ServerView
 
@@ -36,6 +37,7 @@ class SettingsPreview:
         snap = snapshot_from_document(document)
         self._location = location
         self._views: dict[str, ServerView] = {}
+        self._configs = {config.id: config for config in snap.servers}
         for config in snap.servers:
             found = snap.discovery.get(config.id)
             status = snap.status.get(config.id, ServerStatus())
@@ -63,6 +65,10 @@ class SettingsPreview:
             return self._views[ref]
         except KeyError:
             raise ServerNotFoundError(f"No server {ref!r}.") from None
+
+    def server_config(self, ref: str) -> ServerConfig:
+        self.get(ref)  # the same "no server" error
+        return self._configs[ref]
 
     def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]:
         return lambda: None  # nothing changes until the real manager takes over
@@ -110,4 +116,10 @@ class SettingsPreview:
         raise ManagerError(_STARTING)
 
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
+        raise ManagerError(_STARTING)
+
+    async def has_client_secret(self, ref: str) -> bool:
+        raise ManagerError(_STARTING)
+
+    async def edit_server(self, ref: str, edit: ServerEdit) -> EditOutcome:
         raise ManagerError(_STARTING)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from mcp_auth_desktop.core import server_edit
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import (
     DuplicateServerError,
@@ -24,7 +25,7 @@ from mcp_auth_desktop.core.errors import (
     ServerNotFoundError,
     SignInRequiredError,
 )
-from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike, StorageLocation
 
 
@@ -33,6 +34,8 @@ class _Entry:
     view: core_state.ServerView
     access_token: str | None = None
     refresh_token: str | None = None
+    config: ServerConfig | None = None
+    client_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -140,7 +143,9 @@ class FakeManager:
         view = core_state.ServerView(id=sid, name=name or url.split("//")[1].split("/")[0], url=url,
                           state=core_state.ServerState.NEW, requested_scopes=scopes, client_id=client_id,
                           registration_method="preregistered" if client_id else None)
-        entry = _Entry(view)
+        entry = _Entry(view, config=ServerConfig(
+            id=sid, name=view.name, url=url, scopes=scopes, client_id=client_id,
+            client_auth_method=client_auth_method, options=options), client_secret=client_secret)
         self._entries[sid] = entry
         self.emit(core_state.ServerAdded(sid, time.time(), view.name))
         if discover:
@@ -264,6 +269,34 @@ class FakeManager:
         if method == "tools/list":
             return {"tools": list(self.tools)}
         return {}
+
+    def server_config(self, ref: str) -> ServerConfig:
+        e = self._entries[self.get(ref).id]
+        return replace(e.config or ServerConfig(id=e.view.id, name=e.view.name, url=e.view.url,
+                                                 scopes=e.view.requested_scopes),
+                       name=e.view.name)
+
+    async def has_client_secret(self, ref: str) -> bool:
+        return self._entries[self.get(ref).id].client_secret is not None
+
+    async def edit_server(self, ref: str, edit: server_edit.ServerEdit) -> server_edit.EditOutcome:
+        """The core's rules (core/server_edit.py) over the fake's own record."""
+        e = self._entries[self.get(ref).id]
+        self.calls.append(("edit", e.view.id))
+        old = self.server_config(ref)
+        has = e.client_secret is not None
+        server_edit.check_edit(old, edit, has_secret=has)
+        new = server_edit.edited_config(old, edit, has_secret=has)
+        drop = has and (edit.forget_client_secret or new.client_id != old.client_id)
+        changed = server_edit.changes(old, new, secret_changed=bool(edit.new_client_secret) or drop)
+        if edit.new_client_secret:
+            e.client_secret = edit.new_client_secret
+        elif drop:
+            e.client_secret = None
+        e.config = new
+        if changed:
+            self.emit(core_state.ServerUpdated(e.view.id, time.time()))
+        return server_edit.outcome(e.view, changed)
 
     # --- internals -------------------------------------------------------------------
 

@@ -91,6 +91,9 @@ async def sign_in_here(
         )
         secret = await m._registry.get_client_secret(s.config.id)
         previous_scopes = s.status.requested_scopes or s.granted_scopes
+        if s.status.scopes_edited:
+            # The user chose new scopes since (editing.py): ask for those, not more.
+            previous_scopes = s.config.scopes
         scopes = m.oauth.select_scopes(
             s.config, discovery, previous=previous_scopes, challenged=challenged
         )

@@ -22,7 +22,7 @@ impossible:
   ``Retry-After`` honoured) while the still-valid access token keeps being
   served.
 * Port conflicts: the loopback listener binds an ephemeral port per flow
-  (``core/loopback/`` via ``OAuthClient``); the manager never picks ports.
+  (``core/loopback.py`` via ``OAuthClient``); the manager never picks ports.
 
 Secrets never appear in a log line, an event or a ``ServerView``.
 """
@@ -38,6 +38,7 @@ from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.manager import (
     background,
     calls,
+    editing,
     loading,
     refresh,
     removal,
@@ -48,6 +49,7 @@ from mcp_auth_desktop.core.manager import (
 )
 from mcp_auth_desktop.core.manager.shared import ManagerState, log
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions, TokenSet
+from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerView
 
 
@@ -143,6 +145,14 @@ class TokenManager(ManagerState):
     async def update_options(self, ref: str, options: ServerOptions) -> ServerView:
         """Change a server's advanced options (resource override, callback port…)."""
         return await servers.update_options(self, ref, options)
+
+    async def has_client_secret(self, ref: str) -> bool:
+        """Whether a client secret is stored (for the edit dialog; the value is never shown)."""
+        return await editing.has_client_secret(self, ref)
+
+    async def edit_server(self, ref: str, edit: ServerEdit) -> EditOutcome:
+        """Change the scopes, the pre-registered client or the options; says what it means."""
+        return await editing.edit_server(self, ref, edit)
 
     async def rediscover(self, ref: str) -> ServerView:
         s = self._resolve(ref)

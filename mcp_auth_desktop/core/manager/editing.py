@@ -1,0 +1,52 @@
+"""Editing a server's settings after adding it (the rules are in ``core/server_edit.py``).
+
+Storage first, then memory, as a rename does: a settings reconcile in between must
+not undo the change. The client secret goes to the vault (never to the settings
+file); changed scopes are marked so that the next sign-in asks for exactly the new
+ones instead of adding them to the scopes the old sign-in was granted.
+"""
+
+from __future__ import annotations
+
+from mcp_auth_desktop.core import server_edit
+from mcp_auth_desktop.core.manager import views
+from mcp_auth_desktop.core.manager.record import normalize_server_url
+from mcp_auth_desktop.core.manager.shared import ManagerState, log
+from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
+from mcp_auth_desktop.core.state import ServerUpdated
+
+__all__ = ["edit_server", "has_client_secret"]
+
+
+async def edit_server(m: ManagerState, ref: str, edit: ServerEdit) -> EditOutcome:
+    s = m._resolve(ref)
+    old = s.config
+    has_secret = await m._registry.get_client_secret(old.id) is not None
+    server_edit.check_edit(old, edit, has_secret=has_secret)
+    new = server_edit.edited_config(old, edit, has_secret=has_secret)
+    # Turning "plain http to loopback" off for an http server is refused here, in the
+    # words of the URL rules, rather than at the next request.
+    normalize_server_url(new.url, new.options)
+    drop_secret = has_secret and (edit.forget_client_secret or new.client_id != old.client_id)
+    secret_changed = bool(edit.new_client_secret) or drop_secret
+    changed = server_edit.changes(old, new, secret_changed=secret_changed)
+    if not changed:
+        return server_edit.outcome(views.view(s), changed)
+    if edit.new_client_secret:
+        await m._registry.put_client_secret(old.id, edit.new_client_secret)
+    elif drop_secret:
+        # The secret belonged to the old client (or the user asked to forget it).
+        await m._registry.delete_client_secret(old.id)
+    if new != old:
+        await m._registry.put_server(new)
+        s.config = new
+    if new.scopes != old.scopes:
+        await m._change_status(s, lambda st: st.scopes_changed())
+    log.info("edited %s: %s", new.name, ", ".join(changed))
+    m._emit(ServerUpdated(old.id, m._clock.time()))
+    return server_edit.outcome(views.view(s), changed)
+
+
+async def has_client_secret(m: ManagerState, ref: str) -> bool:
+    """Whether a client secret is stored for the server (its value never leaves the vault)."""
+    return await m._registry.get_client_secret(m._resolve(ref).config.id) is not None
