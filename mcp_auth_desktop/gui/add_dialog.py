@@ -13,39 +13,23 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QVBoxLayout,
     QWidget,
 )
 
-from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.plain import set_plain, tooltip
-from mcp_auth_desktop.gui.validation import (
-    check_optional_url,
-    check_port,
-    check_server_url,
-    parse_extra_params,
-    parse_scopes,
-)
+from mcp_auth_desktop.gui.server_options_form import ServerOptionsForm
+from mcp_auth_desktop.gui.validation import check_server_url, parse_scopes
 
 __all__ = ["AddServerDialog"]
-
-_AUTH_METHODS = [
-    ("Automatic", None),
-    ("none (public client)", "none"),
-    ("client_secret_basic", "client_secret_basic"),
-    ("client_secret_post", "client_secret_post"),
-]
 
 
 class AddServerDialog(QDialog):
@@ -74,41 +58,17 @@ class AddServerDialog(QDialog):
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
         self.advanced.setToolTip("Pre-registered clients and compatibility switches")
-        self.allow_insecure_loopback = QCheckBox("Allow http to localhost / 127.0.0.1 / ::1 (local development)")
-        self.allow_private_network = QCheckBox("Allow endpoints on private network addresses")
-        self.client_id = QLineEdit()
-        self.client_id.setPlaceholderText("pre-registered client id (else automatic registration)")
-        self.client_secret = QLineEdit()
-        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.client_secret.setPlaceholderText("only for confidential clients")
-        self.client_auth_method = QComboBox()
-        for label, value in _AUTH_METHODS:
-            self.client_auth_method.addItem(label, value)
-        self.client_metadata_url = QLineEdit()
-        self.client_metadata_url.setPlaceholderText("https://… Client ID Metadata Document")
-        self.omit_resource = QCheckBox("Do not send the resource parameter")
-        self.omit_resource.setToolTip("For authorization servers that reject RFC 8707 resource")
-        self.resource_override = QLineEdit()
-        self.resource_override.setPlaceholderText("send this resource instead of the server URL")
-        self.callback_port = QLineEdit()
-        self.callback_port.setPlaceholderText("fixed loopback port, if the server needs one")
-        self.extra_params = QPlainTextEdit()
-        self.extra_params.setPlaceholderText("extra authorization parameters, one name=value a line")
-        self.extra_params.setFixedHeight(56)
-        self.extra_params.setTabChangesFocus(True)
-        adv = QFormLayout(self.advanced)
-        adv.addRow(self.allow_insecure_loopback)
-        adv.addRow(self.allow_private_network)
-        adv.addRow("Client id:", self.client_id)
-        adv.addRow("Client secret:", self.client_secret)
-        adv.addRow("Client authentication:", self.client_auth_method)
-        adv.addRow("Client metadata URL:", self.client_metadata_url)
-        adv.addRow(self.omit_resource)
-        adv.addRow("Resource override:", self.resource_override)
-        adv.addRow("Callback port:", self.callback_port)
-        adv.addRow("Authorization params:", self.extra_params)
-        items = (adv.itemAt(i) for i in range(adv.count()))
-        self._advanced_fields = [item.widget() for item in items if item is not None]
+        self.form = ServerOptionsForm(QFormLayout(self.advanced))
+        f = self.form
+        # The fields by their own names too (the window and the tests use them).
+        self.allow_insecure_loopback, self.allow_private_network = (
+            f.allow_insecure_loopback, f.allow_private_network)
+        self.client_id, self.client_secret, self.client_auth_method = (
+            f.client_id, f.client_secret, f.client_auth_method)
+        self.client_metadata_url, self.omit_resource, self.resource_override = (
+            f.client_metadata_url, f.omit_resource, f.resource_override)
+        self.callback_port, self.extra_params = f.callback_port, f.extra_params
+        self._advanced_fields = f.widgets
         self.advanced.toggled.connect(self._on_advanced_toggled)
         self._on_advanced_toggled(False)
 
@@ -152,12 +112,8 @@ class AddServerDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
 
-        for line in (self.url, self.client_id, self.client_secret, self.client_metadata_url,
-                     self.resource_override, self.callback_port):
-            line.textChanged.connect(self.revalidate)
-        self.extra_params.textChanged.connect(self.revalidate)
-        for box in (self.allow_insecure_loopback, self.allow_private_network, self.omit_resource):
-            box.toggled.connect(self.revalidate)
+        self.url.textChanged.connect(self.revalidate)
+        self.form.connect(self.revalidate)
         self.advanced.toggled.connect(self.revalidate)
         self.url.setFocus(Qt.FocusReason.OtherFocusReason)
         self.revalidate()
@@ -178,20 +134,7 @@ class AddServerDialog(QDialog):
         )
         if problem or not self._adv():
             return problem
-        extra = parse_extra_params(self.extra_params.toPlainText())
-        if isinstance(extra, str):
-            return extra
-        if self.omit_resource.isChecked() and self.resource_override.text().strip():
-            return "Choose either “do not send resource” or a resource override, not both."
-        return (
-            check_optional_url(self.client_metadata_url.text(), "client metadata URL")
-            or check_port(self.callback_port.text())
-            or (
-                "A client secret needs a client id."
-                if self.client_secret.text() and not self.client_id.text().strip()
-                else None
-            )
-        )
+        return self.form.problem()
 
     def revalidate(self) -> None:
         problem = self.validation_problem()
@@ -210,23 +153,13 @@ class AddServerDialog(QDialog):
         scopes = parse_scopes(self.scopes.text())
         if not self._adv():
             return AddServerRequest(url=url, name=name, scopes=scopes)
-        extra = parse_extra_params(self.extra_params.toPlainText())
-        port = self.callback_port.text().strip()
-        options = ServerOptions(
-            resource_override=self.resource_override.text().strip() or None,
-            omit_resource=self.omit_resource.isChecked(),
-            callback_port=int(port) if port else None,
-            extra_authorize_params=extra if isinstance(extra, tuple) else (),
-            allow_insecure_loopback=self.allow_insecure_loopback.isChecked(),
-            allow_private_network=self.allow_private_network.isChecked(),
-            client_metadata_url=self.client_metadata_url.text().strip() or None,
-        )
+        options = self.form.options()
         return AddServerRequest(
             url=url,
             name=name,
-            client_id=self.client_id.text().strip() or None,
+            client_id=self.form.client_id_text(),
             client_secret=self.client_secret.text() or None,
-            client_auth_method=self.client_auth_method.currentData(),
+            client_auth_method=self.form.auth_method(),
             scopes=scopes,
             options=options,
         )

@@ -2,39 +2,31 @@
 
 Widgets never see the manager. They read :class:`ServerView` snapshots from
 the bridge, listen to its signals, and start actions with its methods, each
-of which returns an ``asyncio.Task`` the bridge owns: the bridge marks the
-server busy while it runs, turns a failure into ``actionFailed`` with words
-the user can act on (``McpAuthError.user_message``), and cancels everything
-on :meth:`aclose`. Manager events arrive on the loop thread (qasync runs
-asyncio on the Qt thread) and are turned into signals; state changes are
-coalesced so a refresh storm of hundreds of servers costs one repaint.
+of which returns an ``asyncio.Task`` the bridge owns (``bridge_tasks.py``: busy
+while it runs, a failure in words the user can act on, everything cancelled on
+:meth:`aclose`). The manager's events become signals in ``bridge_events.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-from mcp_auth_desktop.core import stale_client
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
 from mcp_auth_desktop.core.mcp.display import protocol_label
-from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike
+from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
+from mcp_auth_desktop.gui.bridge_events import EventRelay
+from mcp_auth_desktop.gui.bridge_tasks import GLOBAL, log_text
 from mcp_auth_desktop.gui.redact import Redactor
 
-__all__ = ["ManagerBridge", "AddServerRequest", "Tool"]
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
+__all__ = ["ManagerBridge", "AddServerRequest", "Tool", "GLOBAL", "log_text"]
 
 
 @dataclass(frozen=True)
@@ -60,32 +52,13 @@ class Tool:
     description: str = ""
 
 
-#: Key of actions not bound to one server (adding a server).
-GLOBAL = ""
-
-
-class ManagerBridge(QObject):
+class ManagerBridge(EventRelay):
     """Turns manager events into Qt signals and runs manager actions as owned tasks.
 
-    Signals:
-        serversChanged(list[str]): ids whose snapshot changed (coalesced).
-        serverAdded(str), serverRemoved(str): rows appear or go.
-        busyChanged(str, bool): a server (or ``""`` for global work) started/stopped work.
-        actionFailed(str, str, str): server id, action, message for the user.
-        actionSucceeded(str, str, str): server id, action, message for the user.
-        notify(str, str, str): kind (``sign-in`` / ``refresh-failed``), title, text.
-        logLine(float, str, str): time, level, redacted text for the log view.
+    Signals (the rest in ``bridge_tasks.py`` and ``bridge_events.py``):
         authorizationUrl(str, str): server id, the URL the user must open to sign in.
     """
 
-    serversChanged = Signal(list)
-    serverAdded = Signal(str)
-    serverRemoved = Signal(str)
-    busyChanged = Signal(str, bool)
-    actionFailed = Signal(str, str, str)
-    actionSucceeded = Signal(str, str, str)
-    notify = Signal(str, str, str)
-    logLine = Signal(float, str, str)
     authorizationUrl = Signal(str, str)
 
     def __init__(
@@ -98,24 +71,12 @@ class ManagerBridge(QObject):
         coalesce_ms: int = 40,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(loop=loop, redactor=redactor, coalesce_ms=coalesce_ms, parent=parent)
         self._manager = manager
-        self._loop = loop
-        self.redactor = redactor or Redactor()
         self._url_opener = url_opener
-        self._tasks: dict[asyncio.Task[Any], tuple[str, str]] = {}
         #: Why the last add failed (None after a success), for the add dialog.
         self.last_add_error: McpAuthError | None = None
-        self._busy: dict[str, int] = {}
-        self._dirty: set[str] = set()
-        self._names: dict[str, str] = {}
-        self._failing: set[str] = set()
         self._unsubscribe: Callable[[], None] | None = None
-        self._closed = False
-        self._flush = QTimer(self)
-        self._flush.setSingleShot(True)
-        self._flush.setInterval(coalesce_ms)
-        self._flush.timeout.connect(self._on_flush_timeout)
 
     # ----------------------------------------------------------------- reading
 
@@ -184,23 +145,6 @@ class ManagerBridge(QObject):
             "passphrase": "Secrets: encrypted with your passphrase",
             "memory": "Secrets: in memory only (nothing is saved)",
         }.get(source, "Secrets: encrypted")
-
-    def is_busy(self, server_id: str) -> bool:
-        return self._busy.get(server_id, 0) > 0
-
-    @property
-    def any_busy(self) -> bool:
-        return bool(self._busy)
-
-    def running(self, server_id: str, action: str) -> asyncio.Task[Any] | None:
-        for task, (sid, act) in self._tasks.items():
-            if sid == server_id and act == action and not task.done():
-                return task
-        return None
-
-    @property
-    def task_count(self) -> int:
-        return len(self._tasks)
 
     # ----------------------------------------------------------------- actions
 
@@ -289,6 +233,25 @@ class ManagerBridge(QObject):
 
         return self._run(server_id, "rename", rename(), lambda v: f"Renamed {old} to {v.name}.")
 
+    def server_config(self, server_id: str) -> ServerConfig | None:
+        """The server's stored settings (no secret in them), to pre-fill the edit dialog."""
+        try:
+            return self._manager.server_config(server_id)
+        except McpAuthError:
+            return None
+
+    async def has_client_secret(self, server_id: str) -> bool | None:
+        """Whether a client secret is stored (None: cannot tell yet); its value never leaves."""
+        try:
+            return await self._manager.has_client_secret(server_id)
+        except McpAuthError:
+            return None
+
+    def edit(self, server_id: str, edit: ServerEdit) -> asyncio.Task[EditOutcome | None]:
+        """Save a server's edited settings; the success message says what the change means."""
+        return self._run(server_id, "edit", self._manager.edit_server(server_id, edit),
+                         lambda outcome: outcome.message)
+
     def forget_everything(self, *, revoke: bool) -> asyncio.Task[list[tuple[str, str]] | None]:
         """Remove every server (revoking first when asked), then delete the vault and its key."""
         return self._run(
@@ -329,191 +292,13 @@ class ManagerBridge(QObject):
                 )
         return tools
 
-    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        """Run GUI follow-up work (after an action) as a task the bridge cancels on close."""
-        if self._closed:
-            coro.close()
-            raise RuntimeError("the bridge is closed")
-        loop = self._loop or asyncio.get_running_loop()
-        task = loop.create_task(coro)
-        self._tasks[task] = (GLOBAL, "ui")
-        task.add_done_callback(self._forget_task)
-        return task
-
     async def aclose(self) -> None:
         """Cancel and await every task this bridge started; stop listening."""
         self._closed = True
-        self._flush.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-
-    # ----------------------------------------------------------------- internals
-
-    def _run(
-        self,
-        server_id: str,
-        action: str,
-        coro: Coroutine[Any, Any, T],
-        success: Callable[[T], str] | None = None,
-    ) -> asyncio.Task[T | None]:
-        if self._closed:
-            coro.close()
-            raise RuntimeError("the bridge is closed")
-        loop = self._loop or asyncio.get_running_loop()
-        task = loop.create_task(self._guard(server_id, action, coro, success))
-        self._tasks[task] = (server_id, action)
-        task.add_done_callback(self._forget_task)
-        return task
-
-    async def _guard(
-        self,
-        server_id: str,
-        action: str,
-        coro: Awaitable[T],
-        success: Callable[[Any], str] | None,
-    ) -> T | None:
-        self._set_busy(server_id, +1)
-        try:
-            result = await coro
-        except asyncio.CancelledError:
-            if not self._closed:
-                self.actionFailed.emit(server_id, action, f"{_ACTION_WORDS[action]} was cancelled.")
-            raise
-        except McpAuthError as exc:
-            message = self.redactor(exc.user_message)
-            hint = stale_client.gui_server_failure_hint(exc) if action in ("test", "copy") else None
-            if hint:
-                message += " " + hint
-            self._emit_log("warning", f"{self._label(server_id)}: {action} failed: {message}")
-            self.actionFailed.emit(server_id, action, message)
-            return None
-        except Exception:
-            # A bug, not a server problem: keep the app alive, log it with the traceback.
-            log.exception("%s failed unexpectedly", action)
-            self.actionFailed.emit(
-                server_id,
-                action,
-                f"{_ACTION_WORDS[action]} failed because of an internal error; see the log.",
-            )
-            return None
-        else:
-            if success is not None:
-                message = self.redactor(success(result))
-                self.actionSucceeded.emit(server_id, action, message)
-                if action not in _LOGGED_BY_EVENTS:
-                    self._emit_log("info", log_text(self._names.get(server_id), message))
-            else:
-                self.actionSucceeded.emit(server_id, action, "")
-            return result
-        finally:
-            self._set_busy(server_id, -1)
-            if server_id:
-                self._mark_dirty(server_id)
-
-    def _forget_task(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.pop(task, None)
-
-    def _label(self, server_id: str) -> str:
-        return self._names.get(server_id) or server_id or "app"
-
-    def _set_busy(self, server_id: str, delta: int) -> None:
-        before = self._busy.get(server_id, 0)
-        after = max(0, before + delta)
-        if after:
-            self._busy[server_id] = after
-        else:
-            self._busy.pop(server_id, None)
-        if (before > 0) != (after > 0):
-            self.busyChanged.emit(server_id, after > 0)
-
-    def _mark_dirty(self, server_id: str) -> None:
-        self._dirty.add(server_id)
-        if not self._flush.isActive() and not self._closed:
-            self._flush.start()
-
-    def _on_flush_timeout(self) -> None:
-        dirty, self._dirty = sorted(self._dirty), set()
-        if dirty:
-            self.serversChanged.emit(dirty)
-
-    def _emit_log(self, level: str, text: str, at: float | None = None) -> None:
-        self.logLine.emit(at if at is not None else time.time(), level, self.redactor(text))
-
-    def _on_manager_event(self, event: core_state.ManagerEvent) -> None:
-        if self._closed:
-            return
-        sid = event.server_id
-        if isinstance(event, core_state.ServerAdded):
-            self._names[sid] = event.name
-            self.serverAdded.emit(sid)
-            self._emit_log("info", f"{event.name}: added", event.at)
-            return
-        if isinstance(event, core_state.ServerRemoved):
-            name = self._names.pop(sid, event.name)
-            self._dirty.discard(sid)
-            self._failing.discard(sid)
-            self.serverRemoved.emit(sid)
-            summary = f" ({event.report.summary()})" if event.report is not None else ""
-            self._emit_log("info", f"{name}: removed{summary}", event.at)
-            return
-        self._mark_dirty(sid)
-        label = self._label(sid)
-        if isinstance(event, core_state.StateChanged):
-            self._emit_log("debug", f"{label}: {event.old.value} → {event.new.value}", event.at)
-        elif isinstance(event, core_state.TokensRefreshed):
-            self._failing.discard(sid)
-            rotated = ", refresh token rotated" if event.rotated else ""
-            self._emit_log("info", f"{label}: tokens refreshed{rotated}", event.at)
-        elif isinstance(event, core_state.SignInNeeded):
-            reason = sanitize_server_text(event.reason)
-            self._emit_log("warning", f"{label}: sign-in needed: {reason}", event.at)
-            self.notify.emit("sign-in", f"{label} needs you to sign in", self.redactor(reason))
-        elif isinstance(event, core_state.RefreshFailed):
-            reason = sanitize_server_text(event.reason)
-            retry = f"; retrying in {event.retry_in:.0f} s" if event.retry_in else ""
-            self._emit_log("warning", f"{label}: refresh failed: {reason}{retry}", event.at)
-            # Tell the user once per outage, not at every retry.
-            if sid not in self._failing:
-                self._failing.add(sid)
-                self.notify.emit(
-                    "refresh-failed", f"Refreshing {label} failed", self.redactor(reason + retry)
-                )
-        elif isinstance(event, core_state.LogEvent):
-            self._emit_log(event.level, log_text(self._names.get(sid), event.message), event.at)
-
-
-def log_text(name: str | None, message: str) -> str:
-    """A manager note as a log line: prefixed with the server's name unless the note names
-    it already (no "Notes: Signed in to Notes."); never with an internal id (a server
-    already removed, or the app itself)."""
-    if name is None or name in message:
-        return message
-    return f"{name}: {message}"
-
-
-_ACTION_WORDS = {
-    "add": "Adding the server",
-    "sign-in": "Signing in",
-    "refresh": "Refreshing",
-    "copy": "Copying the token",
-    "revoke": "Revoking",
-    "remove": "Removing the server",
-    "test": "Testing the connection",
-    "forget": "Forgetting everything",
-    "rename": "Renaming the server",
-}
-
-#: Actions whose outcome the manager's own events already put in the log (added, signed in,
-#: tokens refreshed, removed with its report): their success message goes to the status
-#: bar only, so the log has one line per thing that happened.
-_LOGGED_BY_EVENTS = frozenset({"add", "sign-in", "refresh", "remove"})
+        await self._cancel_all()
 
 
 def _home_relative(path: str) -> str:

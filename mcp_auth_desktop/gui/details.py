@@ -11,13 +11,14 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
     QListWidget,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -61,7 +62,12 @@ _SERVER_TEXT = (
 
 
 class DetailsPanel(QScrollArea):
-    """Shows one :class:`ServerView`; ``show_view(None)`` shows a hint instead."""
+    """Shows one :class:`ServerView`; ``show_view(None)`` shows a hint instead.
+
+    Signals: editRequested() — the user wants to change the server's settings.
+    """
+
+    editRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +115,10 @@ class DetailsPanel(QScrollArea):
             value.setAccessibleName(label)
             self.fields[key] = value
             form.addRow(f"{label}:", value)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Change the scopes, the client and the options (Ctrl+E)")
+        self.edit_button.clicked.connect(self.editRequested)
+        form.addRow("", self.edit_button)
         outer.addWidget(self.group)
 
         self.trail_box = QGroupBox("What discovery found")

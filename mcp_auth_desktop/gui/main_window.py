@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # The dialogs load when first opened, not before the first frame (bench/bench_gui.py).
     from mcp_auth_desktop.gui.about_dialog import AboutDialog
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+    from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
     from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
 
 __all__ = ["MainWindow"]
@@ -128,6 +129,7 @@ class MainWindow(WindowActionsMixin, ServerCommandsMixin, WindowDialogsMixin, QM
         bridge.logLine.connect(self.log_view.on_log_line)
         bridge.authorizationUrl.connect(self.details.set_authorization_url)
         actions.message.connect(self.show_message)
+        self.details.editRequested.connect(self.edit_selected)
         actions.toolsListed.connect(self._on_tools_listed)
         self.bridge_counter = BridgeCounter(parent=self)
         self.bridge_counter.countsChanged.connect(self.model.set_bridge_counts)
@@ -135,6 +137,7 @@ class MainWindow(WindowActionsMixin, ServerCommandsMixin, WindowDialogsMixin, QM
         self.bridge_counter.start()
 
         self.add_dialog: AddServerDialog | None = None
+        self.edit_dialog: EditServerDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self.report_box: QMessageBox | None = None
@@ -208,6 +211,8 @@ class MainWindow(WindowActionsMixin, ServerCommandsMixin, WindowDialogsMixin, QM
         prefix = f"{view.name}: " if view else ""
         self.show_message(prefix + message)
         if action == "add" and self.add_dialog is not None:
+            return  # the dialog shows it
+        if action == "edit" and self.edit_dialog is not None and self.edit_dialog.config.id == server_id:
             return  # the dialog shows it
         self.show_error("Something did not work", prefix + message)
 

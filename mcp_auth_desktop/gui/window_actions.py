@@ -60,6 +60,9 @@ class WindowActionsMixin(WindowParts):
                                        QKeySequence.StandardKey.Delete, self.remove_selected)
         self.act_rename = self._action("rename", "Re&name…", "Give the selected server another name",
                                        "F2", self.rename_selected)
+        self.act_edit = self._action("settings", "&Edit…",
+                                     "Change the selected server's scopes, client and options",
+                                     "Ctrl+E", self.edit_selected)
         self.act_settings = self._action("settings", "Se&ttings…", "Clipboard, refresh, start-at-login, notifications",
                                          "Ctrl+,", self.open_settings)
         self.act_forget = self._action("remove", "&Forget everything…",
@@ -102,11 +105,12 @@ class WindowActionsMixin(WindowParts):
         server_menu.addMenu(self.use_in.use_in)
         server_menu.addMenu(self.use_in.snippet)
         server_menu.insertAction(self.act_re_register, self.act_rename)
+        server_menu.insertAction(self.act_re_register, self.act_edit)
         # The same actions on a right-click on a row.
         self.row_menu = RowMenu(self.table, [
             self.act_sign_in, self.act_re_register, self.act_refresh, self.act_copy, self.act_test,
             None, self.use_in.use_in, self.use_in.snippet,
-            None, self.act_rename, self.act_revoke, self.act_remove], self)
+            None, self.act_rename, self.act_edit, self.act_revoke, self.act_remove], self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self.row_menu.show_at)
 
@@ -147,4 +151,6 @@ class WindowActionsMixin(WindowParts):
         self.act_revoke.setEnabled(signed_in and not busy)
         self.act_remove.setEnabled(view is not None)
         self.act_rename.setEnabled(view is not None and not busy)
+        self.act_edit.setEnabled(view is not None and not busy)
+        self.details.edit_button.setEnabled(view is not None and not busy)
         self.use_in.set_enabled(view is not None)

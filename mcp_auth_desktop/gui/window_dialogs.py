@@ -1,5 +1,5 @@
-"""The main window's dialogs: add a server, settings, about. Each is built when first
-opened (not before the first frame) and opened with ``open()`` so the loop keeps running."""
+"""The main window's dialogs: add a server, edit one, settings, about. Each is built when
+first opened (not before the first frame) and opened with ``open()`` so the loop keeps running."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
+from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.preferences import GuiSettings
@@ -17,6 +18,7 @@ from mcp_auth_desktop.gui.window_host import WindowParts
 if TYPE_CHECKING:
     from mcp_auth_desktop.gui.about_dialog import AboutDialog
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+    from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
     from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
 
 __all__ = ["WindowDialogsMixin"]
@@ -81,6 +83,59 @@ class WindowDialogsMixin(WindowParts):
         dialog.set_working(False)
         dialog.accept()
         self.select_server(view.id)
+
+    # --- edit a server -----------------------------------------------------------
+
+    def edit_selected(self) -> EditServerDialog | None:
+        """The selected server's settings, pre-filled, to change and save (Edit…)."""
+        view = self.selected_view()
+        if view is None:
+            return None
+        if self.edit_dialog is not None:
+            if self.edit_dialog.config.id == view.id:
+                self.edit_dialog.raise_()
+                self.edit_dialog.activateWindow()
+                return self.edit_dialog
+            self.edit_dialog.reject()
+        config = self.bridge.server_config(view.id)
+        if config is None:
+            self.show_message(f"{view.name} cannot be edited: it is no longer in the list.")
+            return None
+        from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
+
+        dialog = EditServerDialog(config, self)
+        dialog.submitted.connect(lambda edit, d=dialog: self._on_edit_submitted(d, edit))
+        dialog.signInRequested.connect(self.server_actions.sign_in)
+        dialog.finished.connect(lambda _r, d=dialog: self._on_edit_dialog_finished(d))
+        self.edit_dialog = dialog
+        dialog.open()
+        self.bridge.spawn(self._tell_secret_stored(dialog))
+        return dialog
+
+    async def _tell_secret_stored(self, dialog: EditServerDialog) -> None:
+        stored = await self.bridge.has_client_secret(dialog.config.id)
+        if dialog is self.edit_dialog:
+            dialog.set_secret_stored(stored)
+
+    def _on_edit_dialog_finished(self, dialog: EditServerDialog) -> None:
+        if self.edit_dialog is dialog:
+            self.edit_dialog = None
+        dialog.deleteLater()
+
+    def _on_edit_submitted(self, dialog: EditServerDialog, edit: ServerEdit) -> None:
+        dialog.set_working(True)
+        task = self.bridge.edit(dialog.config.id, edit)
+        self.bridge.spawn(self._after_edit(task, dialog))
+
+    async def _after_edit(self, task: asyncio.Task[EditOutcome | None],
+                          dialog: EditServerDialog) -> None:
+        outcome = await task
+        if dialog is not self.edit_dialog:
+            return  # closed meanwhile: the status bar (or the error box) has said it
+        if outcome is None:
+            dialog.show_error(self._last_failure.get(dialog.config.id, "The change was not saved."))
+            return
+        dialog.show_outcome(outcome)
 
     # --- settings ----------------------------------------------------------------
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
     from mcp_auth_desktop.gui.bridge import ManagerBridge
     from mcp_auth_desktop.gui.details import DetailsPanel
+    from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
     from mcp_auth_desktop.gui.preferences import Preferences
     from mcp_auth_desktop.gui.server_model import ServerTableModel
     from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
@@ -58,7 +59,9 @@ if TYPE_CHECKING:
         act_revoke: QAction
         act_remove: QAction
         act_rename: QAction
+        act_edit: QAction
         add_dialog: AddServerDialog | None
+        edit_dialog: EditServerDialog | None
         settings_dialog: SettingsDialog | None
         about_dialog: AboutDialog | None
         confirm_box: QMessageBox | None
@@ -83,6 +86,7 @@ if TYPE_CHECKING:
         def revoke_selected(self) -> object: ...
         def remove_selected(self) -> object: ...
         def rename_selected(self) -> object: ...
+        def edit_selected(self) -> object: ...
         def forget_everything(self) -> object: ...
         def open_add_dialog(self) -> object: ...
         def open_settings(self) -> object: ...

@@ -40,7 +40,7 @@ def test_right_click_a_row_offers_every_server_action_and_rename_works(real_gui:
         assert window.row_menu.texts() == [
             "&Sign in", window.act_re_register.text(), "&Refresh", "&Copy token", "&Test",
             window.use_in.use_in.title(), window.use_in.snippet.title(),
-            "Re&name…", "Re&voke", "Re&move…"]
+            "Re&name…", "&Edit…", "Re&voke", "Re&move…"]
         # Every per-server action of the toolbar is in it, with the same enabled state.
         in_menu = {a.text(): a for a in menu.actions()}
         for action in window.server_action_list:

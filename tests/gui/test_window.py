@@ -360,7 +360,15 @@ def test_keyboard_shortcuts(make_gui: Any, qtbot: Any) -> None:
     qtbot.keyClick(gui.window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert gui.window.add_dialog is not None
     gui.window.add_dialog.reject()
-    for action in gui.window.server_action_list + [gui.window.act_add, gui.window.act_settings]:
+    gui.window.activateWindow()
+    qtbot.waitUntil(gui.window.isActiveWindow, timeout=3000)
+    gui.window.table.setFocus()
+    qtbot.keyClick(gui.window.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert gui.window.edit_dialog is not None  # Edit… the selected server
+    assert gui.window.edit_dialog.config.id == gui.window.selected_id()
+    gui.window.edit_dialog.reject()
+    for action in gui.window.server_action_list + [gui.window.act_add, gui.window.act_settings,
+                                                   gui.window.act_edit]:
         assert action.toolTip(), action.text()
         assert not action.shortcut().isEmpty(), action.text()
 
