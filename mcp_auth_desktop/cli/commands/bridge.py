@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
 
-__all__ = ["add_parser", "run"]
+from mcp_auth_desktop.cli.table import Command
+
+__all__ = ["BRIDGE", "run"]
 
 HELP = "serve a remote MCP server on stdin/stdout for clients that only start commands"
 
 
-def add_parser(cmd: Callable[..., argparse.ArgumentParser]) -> None:
-    p = cmd("bridge", HELP, json_flag=False)
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument("server", metavar="NAME|URL")
     p.add_argument(
         "--timeout",
@@ -52,3 +52,6 @@ def run(args: argparse.Namespace) -> int:
             ))
     except KeyboardInterrupt:
         return 0
+
+
+BRIDGE = Command(name="bridge", help=HELP, build=_build, json_flag=False, run_protocol=run)

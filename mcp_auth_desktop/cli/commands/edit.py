@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from mcp_auth_desktop.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from mcp_auth_desktop.cli.render import dumps
+from mcp_auth_desktop.cli.table import Command, Session
 from mcp_auth_desktop.core.models import ServerOptions
 
-__all__ = ["add_parser", "run", "describe"]
+__all__ = ["EDIT", "describe", "edited"]
 
 
-def add_parser(cmd: Callable[..., argparse.ArgumentParser]) -> None:
-    p = cmd("edit", "change a server's advanced options (used at the next sign-in)")
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument("server", metavar="NAME|URL")
     res = p.add_mutually_exclusive_group()
     res.add_argument("--resource", help="send this RFC 8707 resource instead of the server URL")
@@ -78,24 +78,28 @@ def edited(old: ServerOptions, args: argparse.Namespace) -> ServerOptions:
     return new
 
 
-async def run(manager: Any, args: argparse.Namespace) -> int:
-    config = manager.server_config(args.server)
+async def edit(session: Session, args: argparse.Namespace) -> int:
+    config = session.manager.server_config(args.server)
     try:
         options = edited(config.options, args)
     except ValueError as exc:
         print(f"mcp-auth: error: {exc}", file=sys.stderr)
-        return 2  # usage (EXIT_USAGE in cli/main.py, not imported: no import circle)
+        return EXIT_USAGE
     changed = options != config.options
     if changed:
-        await manager.update_options(config.id, options)
+        await session.manager.update_options(config.id, options)
     shown = describe(options)
     if args.json:
         print(dumps({"server": config.name, "changed": changed, "options": shown}))
-        return 0
+        return EXIT_OK
     print(f"{'Changed' if changed else 'Nothing changed for'} {config.name}:")
     for key, value in shown.items():
         text = " ".join(value) if isinstance(value, list) else str(value)
         print(f"  {key}: {text or '-'}")
     if changed:
         print(f"Used at the next sign-in: mcp-auth login {config.name}")
-    return 0
+    return EXIT_OK
+
+
+EDIT = Command(name="edit", help="change a server's advanced options (used at the next sign-in)",
+               build=_build, run=edit, checks_server_options=True)

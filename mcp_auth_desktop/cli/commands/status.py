@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
 
+from mcp_auth_desktop.cli.exit_codes import EXIT_OK
 from mcp_auth_desktop.cli.render import dumps, format_overview, format_status, view_to_dict
+from mcp_auth_desktop.cli.table import Command, Session
 
-__all__ = ["add_parser", "run"]
+__all__ = ["STATUS"]
 
 
-def add_parser(cmd: Callable[..., argparse.ArgumentParser]) -> None:
-    p = cmd("status", "show every server's state, account, expiry, last refresh and last error, "
-                      "or everything known about one server")
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument("server", metavar="NAME|URL", nargs="?")
 
 
-def run(manager: Any, args: argparse.Namespace, storage: str) -> int:
+async def status(session: Session, args: argparse.Namespace) -> int:
+    manager, storage = session.manager, session.storage
     if args.server is None:
         views = manager.servers()
         if args.json:
             print(dumps({"storage": storage, "servers": [view_to_dict(v) for v in views]}))
         else:
             print(format_overview(views, storage))
-        return 0
+        return EXIT_OK
     view = manager.get(args.server)
     if args.json:
         print(dumps({**view_to_dict(view), "storage": storage}))
     else:
         print(format_status(view, storage))
-    return 0
+    return EXIT_OK
+
+
+STATUS = Command(name="status",
+                 help="show every server's state, account, expiry, last refresh and last error, "
+                      "or everything known about one server",
+                 build=_build, run=status,
+                 answers_empty_home=lambda args: args.server is None)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from mcp_auth_desktop.clients import setup
+from mcp_auth_desktop.cli.table import Command
 from mcp_auth_desktop.clients.targets import CLIENTS
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.models import ServerConfig
 
-__all__ = ["add_parser", "find_server", "run"]
+__all__ = ["SETUP_CLIENT", "find_server", "run"]
 
 _HELP = "write a server into an MCP client's configuration (or --remove it)"
 
 
-def add_parser(cmd: Callable[..., argparse.ArgumentParser]) -> None:
-    p = cmd("setup-client", _HELP, json_flag=False)
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument("client", metavar="CLIENT", choices=tuple(CLIENTS),
                    help="one of: " + ", ".join(CLIENTS))
     p.add_argument("server", metavar="NAME|URL")
@@ -76,6 +74,8 @@ def find_server(ref: str) -> ServerConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcp_auth_desktop.clients import setup  # when this command runs, not to parse arguments
+
     server = find_server(args.server)
     entry_name = args.entry_name or server.name
     if args.print_only:
@@ -109,3 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if change.changed and not args.remove:
         print(f"Restart {change.client.title} (or reload its MCP servers) to use it.")
     return 0
+
+
+SETUP_CLIENT = Command(name="setup-client", help=_HELP, build=_build, json_flag=False,
+                       run_settings=run)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
 
+from mcp_auth_desktop.cli.exit_codes import EXIT_OK, EXIT_SIGN_IN
 from mcp_auth_desktop.cli.render import account_text, dumps, state_name
+from mcp_auth_desktop.cli.table import Command, Session
 
-__all__ = ["add_parser", "run"]
+__all__ = ["WHOAMI"]
 
 
-def add_parser(cmd: Callable[..., argparse.ArgumentParser]) -> None:
-    p = cmd("whoami", "show which account you are signed in as at a server")
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument("server", metavar="NAME|URL")
 
 
-def run(manager: Any, args: argparse.Namespace) -> int:
-    view = manager.get(args.server)
+async def whoami(session: Session, args: argparse.Namespace) -> int:
+    view = session.manager.get(args.server)
     signed_in = view.account is not None or view.expires_at is not None or view.has_refresh_token
     if args.json:
         print(dumps({
@@ -32,4 +31,8 @@ def run(manager: Any, args: argparse.Namespace) -> int:
     else:
         print(account_text(view))
     # Not signed in is a sign-in matter (exit 3), like `token`.
-    return 0 if signed_in else 3
+    return EXIT_OK if signed_in else EXIT_SIGN_IN
+
+
+WHOAMI = Command(name="whoami", help="show which account you are signed in as at a server",
+                 build=_build, run=whoami)
