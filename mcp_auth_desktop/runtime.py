@@ -1,6 +1,6 @@
 """The one wiring of the application: settings, storage, the HTTP client, the manager.
 
-The GUI (``gui/app.py``), the command line (``cli/main.py``) and the self-test
+The GUI (``gui/app.py``), the command line (``cli/runner.py``) and the self-test
 (``gui/self_test.py``) all build what they run on with :func:`open_runtime` and
 close it with :meth:`Runtime.aclose`; ``mcp-auth bridge`` (``bridge/run.py``), which
 re-reads the store into a fresh manager after another process changed it, opens its

@@ -6,19 +6,17 @@ era it found, and ``server/discover`` then answers without another probe."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.cli.helpers import ROOT, cli_env, run_cli
 from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 BROWSER = f"{sys.executable} {ROOT / 'tests' / 'interop' / 'era_browser.py'}"  # follows the auto-approved redirects
 
 
@@ -32,10 +30,7 @@ def mock() -> Iterator[MockProcess]:
 
 
 def mcp_auth(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MCP_AUTH_DESKTOP_KEYRING": "passphrase",
-           "MCP_AUTH_DESKTOP_PASSPHRASE": "call initialize test", "BROWSER": BROWSER}
-    return subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return run_cli(*args, env=cli_env("call initialize test", browser=BROWSER), timeout=120)
 
 
 def test_initialize_against_a_2026_only_server_points_to_server_discover(mock: MockProcess) -> None:

@@ -9,41 +9,23 @@ stored sign-in works.
 
 from __future__ import annotations
 
-import os
 import queue
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from mcp_auth_desktop.core.loopback import is_start_page
-from tests.mock.helpers import MockProcess, start_mock_process
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve")
-    try:
-        yield proc
-    finally:
-        proc.stop()
+from tests.cli.helpers import cli_env, run_cli, start_cli
+from tests.mock.helpers import MockProcess
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "MCP_AUTH_DESKTOP_KEYRING": "passphrase",
-            "MCP_AUTH_DESKTOP_PASSPHRASE": "concurrent login test", "BROWSER": "false"}
+    return cli_env("concurrent login test")
 
 
 def cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "mcp_auth_desktop.cli.main", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+    return start_cli(*args, env=env())
 
 
 def lines_of(stream: object) -> queue.Queue[str]:
@@ -74,8 +56,7 @@ def wait_for(q: queue.Queue[str], seen: list[str], want: str, timeout: float = 3
 
 
 def test_two_logins_at_once_give_one_consent_and_one_stored_sign_in(mock: MockProcess) -> None:
-    added = subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", "add", mock.mcp_url, "--name", "m",
-                            "--allow-insecure-loopback"], capture_output=True, text=True, env=env(), cwd=ROOT, timeout=60)
+    added = run_cli("add", mock.mcp_url, "--name", "m", "--allow-insecure-loopback", env=env())
     assert added.returncode == 0, added.stderr
     first = cli("login", "m", "--no-browser")
     second: subprocess.Popen[str] | None = None
@@ -108,11 +89,9 @@ def test_two_logins_at_once_give_one_consent_and_one_stored_sign_in(mock: MockPr
     stats = mock.control()["stats"]
     assert stats["codes_issued"] == 1
     assert stats.get("token_requests:authorization_code", 0) == 1
-    token = subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", "token", "m"],
-                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=60)
+    token = run_cli("token", "m", env=env())
     assert token.returncode == 0 and len(token.stdout.strip()) > 20
     # A refresh after the joined sign-in rotates once and nothing is lost.
-    refreshed = subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", "refresh", "m"],
-                               capture_output=True, text=True, env=env(), cwd=ROOT, timeout=60)
+    refreshed = run_cli("refresh", "m", env=env())
     assert refreshed.returncode == 0, refreshed.stderr
     assert mock.control()["stats"].get("token_requests:refresh_token", 0) == 1

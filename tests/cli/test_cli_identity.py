@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from mcp_auth_desktop.core.identity import identity_from_id_token
+from tests.cli.helpers import cli_env, run_cli, sign_in_link, start_cli
 from tests.mock.helpers import MockProcess, start_mock_process
 
-ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "ada@example.com"
 
 
@@ -39,35 +38,24 @@ def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockProcess]:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "MCP_AUTH_DESKTOP_KEYRING": "passphrase",
-            "MCP_AUTH_DESKTOP_PASSPHRASE": "cli identity test", "BROWSER": "false"}
+    return cli_env("cli identity test")
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, env=env(), cwd=ROOT, timeout=60)
+    return run_cli(*args, env=env(), input=stdin)
 
 
 def login(mock: MockProcess, name: str, *options: str, stdin: str | None = None) -> None:
     """`mcp-auth login URL --no-browser`; the 'user' opens the printed link (auto-approve)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mcp_auth_desktop.cli.main", "login", mock.mcp_url, "--no-browser",
-         "--allow-insecure-loopback", "--name", name, *options],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+    proc = start_cli("login", mock.mcp_url, "--no-browser", "--allow-insecure-loopback",
+                     "--name", name, *options, env=env(), stdin=subprocess.PIPE)
     try:
         assert proc.stdin is not None and proc.stderr is not None
         if stdin is not None:
             proc.stdin.write(stdin)
         proc.stdin.close()
         proc.stdin = None  # closed: communicate() must not flush it
-        url = None
-        for _ in range(50):
-            line = proc.stderr.readline()
-            if not line:
-                break
-            if line.startswith("http"):
-                url = line.strip()
-                break
+        url = sign_in_link(proc.stderr)
         assert url, "no sign-in link printed"
         with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - loopback
             assert resp.status == 200

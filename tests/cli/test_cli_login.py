@@ -3,68 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from mcp_auth_desktop.core.loopback import is_start_page
-from tests.mock.helpers import MockProcess, start_mock_process
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve")
-    try:
-        yield proc
-    finally:
-        proc.stop()
+from tests.cli.helpers import cli_env, run_cli, sign_in_link, start_cli
+from tests.mock.helpers import MockProcess
 
 
 def env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "MCP_AUTH_DESKTOP_KEYRING": "passphrase",
-        "MCP_AUTH_DESKTOP_PASSPHRASE": "cli login test",
-        "BROWSER": "false",  # must not be used with --no-browser
-    }
+    return cli_env("cli login test")  # BROWSER=false: must not be used with --no-browser
 
 
 def test_login_no_browser_prints_url_and_waits_then_token_works(mock: MockProcess):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mcp_auth_desktop.cli.main",
-            "login",
-            mock.mcp_url,
-            "--no-browser",
-            "--allow-insecure-loopback",
-            "--name",
-            "fresh",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env(),
-        cwd=ROOT,
-    )
+    proc = start_cli("login", mock.mcp_url, "--no-browser", "--allow-insecure-loopback",
+                     "--name", "fresh", env=env())
     try:
         assert proc.stderr is not None
-        url = None
-        for _ in range(50):  # bounded
-            line = proc.stderr.readline()
-            if not line:
-                break
-            if line.startswith("http"):
-                url = line.strip()
-                break
+        url = sign_in_link(proc.stderr)
         # The printed link is the listener's single-use start page (issue 15 #4): no
         # state or code_challenge in it; it redirects to the authorization URL.
         assert url and is_start_page(url) and "state=" not in url and "code_challenge" not in url
@@ -87,23 +42,9 @@ def test_login_no_browser_prints_url_and_waits_then_token_works(mock: MockProces
             proc.wait(10)
     assert proc.returncode == 0, err
     assert "Signed in to fresh" in out
-    token = subprocess.run(
-        [sys.executable, "-m", "mcp_auth_desktop.cli.main", "token", "fresh"],
-        capture_output=True,
-        text=True,
-        env=env(),
-        cwd=ROOT,
-        timeout=60,
-    )
+    token = run_cli("token", "fresh", env=env())
     assert token.returncode == 0 and len(token.stdout.strip()) > 20
-    status = subprocess.run(
-        [sys.executable, "-m", "mcp_auth_desktop.cli.main", "status", mock.mcp_url, "--json"],
-        capture_output=True,
-        text=True,
-        env=env(),
-        cwd=ROOT,
-        timeout=60,
-    )
+    status = run_cli("status", mock.mcp_url, "--json", env=env())
     view = json.loads(status.stdout)
     assert view["state"] == "signed_in" and view["registration_method"] == "dcr"
     assert token.stdout.strip() not in status.stdout

@@ -8,47 +8,28 @@ the old registration deleted at A.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.cli.helpers import cli_env, sign_in_link, start_cli
 from tests.manager.test_migration import Pair, pair, stat  # noqa: F401 - fixture
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "MCP_AUTH_DESKTOP_KEYRING": "passphrase",
-        "MCP_AUTH_DESKTOP_PASSPHRASE": "cli migration test",
-        "BROWSER": "false",  # must not be used with --no-browser
-    }
 
 
 def _approving(*args: str) -> subprocess.CompletedProcess[str]:
     """Run a command that prints an authorization URL; open it as the user would."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mcp_auth_desktop.cli.main", *args, "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
-    )
+    # BROWSER=false: must not be used with --no-browser.
+    proc = start_cli(*args, "--no-browser", env=cli_env("cli migration test"))
     seen: list[str] = []
     try:
         assert proc.stderr is not None
-        for _ in range(50):
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            if line.startswith("http"):
-                with urllib.request.urlopen(line.strip(), timeout=20) as resp:  # noqa: S310
-                    assert resp.status == 200
-                break
+        url = sign_in_link(proc.stderr, seen)
+        if url:
+            with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310
+                assert resp.status == 200
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

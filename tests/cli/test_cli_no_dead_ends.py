@@ -7,20 +7,16 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 from mcp_auth_desktop.storage import FileVault, PassphraseKeyProvider
 from mcp_auth_desktop.storage.paths import app_paths
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli.helpers import run_cli
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k not in ("MCP_AUTH_DESKTOP_PASSPHRASE",)}
     full.update(env)
-    return subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", *args], capture_output=True,
-                          text=True, env=full, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
+    return run_cli(*args, env=full, stdin=subprocess.DEVNULL)
 
 
 def test_list_on_an_empty_home_without_a_keyring_is_an_empty_list() -> None:

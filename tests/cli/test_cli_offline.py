@@ -5,30 +5,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from mcp_auth_desktop.cli.main import EXIT_CODES, exit_code_for
 from mcp_auth_desktop.core import errors
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli.helpers import ROOT, cli_env, run_cli
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["MCP_AUTH_DESKTOP_KEYRING"] = "passphrase"
-    env["MCP_AUTH_DESKTOP_PASSPHRASE"] = "correct horse battery staple"
-    return subprocess.run(
-        [sys.executable, "-m", "mcp_auth_desktop.cli.main", *args],
-        capture_output=True,
-        text=True,
-        input=stdin or "",
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    env = cli_env("correct horse battery staple", browser=None)
+    return run_cli(*args, env=env, input=stdin or "")
 
 
 def test_help_documents_every_exit_code():

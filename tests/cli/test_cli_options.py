@@ -5,35 +5,22 @@ sign-in against the mock server process."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.cli.helpers import cli_env, run_cli, sign_in_link, start_cli
+from tests.mock.helpers import MockProcess
 
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {"MCP_AUTH_DESKTOP_KEYRING": "passphrase", "MCP_AUTH_DESKTOP_PASSPHRASE": "cli options test",
-       "BROWSER": "false"}
+
+def env() -> dict[str, str]:
+    return cli_env("cli options test")  # read at each run: every test has its own home
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcp_auth_desktop.cli.main", *args], capture_output=True,
-                          text=True, env={**os.environ, **ENV}, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve")
-    try:
-        yield proc
-    finally:
-        proc.stop()
+    return run_cli(*args, env=env(), stdin=subprocess.DEVNULL)
 
 
 def test_did_you_mean_a_command_an_option_and_a_server() -> None:
@@ -89,12 +76,11 @@ def test_login_refuses_options_it_would_ignore_and_edit_applies_them(mock: MockP
         "resource": "(the server URL)", "callback_port": port, "auth_params": [],
         "allow_insecure_loopback": True}}
     # Now the same option agrees with the server, and the sign-in uses it.
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_auth_desktop.cli.main", "login", "m", "--no-browser",
-                             "--callback-port", str(port)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV}, cwd=ROOT)
+    proc = start_cli("login", "m", "--no-browser", "--callback-port", str(port), env=env(),
+                     stdin=subprocess.DEVNULL)
     try:
         assert proc.stderr is not None
-        url = next((line.strip() for line in iter(proc.stderr.readline, "") if line.startswith("http")), None)
+        url = sign_in_link(proc.stderr)
         assert url and f"127.0.0.1:{port}/" in url
         with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - loopback
             assert resp.status == 200

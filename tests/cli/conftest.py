@@ -1,0 +1,19 @@
+"""The mock server process the CLI tests sign in at (a module may define its own ``mock``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.mock.helpers import MockProcess, start_mock_process
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockProcess]:
+    """The mock server, approving every sign-in by itself."""
+    proc = start_mock_process("--auto-approve")
+    try:
+        yield proc
+    finally:
+        proc.stop()
