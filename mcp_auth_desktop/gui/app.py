@@ -24,7 +24,7 @@ from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
 from mcp_auth_desktop.gui.qt_app import make_qapplication
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
-from mcp_auth_desktop.gui.start_report import FIRST_FRAME_MARKER, READY_MARKER
+from mcp_auth_desktop.gui.start_report import FIRST_FRAME_MARKER, READY_MARKER, mark
 from mcp_auth_desktop.gui.vault_unlock import (
     KEYRING_NOTICE_DELAY_MS,
     KEYRING_TIMEOUT,
@@ -82,6 +82,7 @@ def configure_logging(verbose: bool, redactor: Redactor) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    mark("imports")
     withhold_secrets_from_children()  # before anything can start a child (issue 15 #9)
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     redactor = Redactor()
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
 
     app = make_qapplication([sys.argv[0]])
+    mark("qapplication")
     instance = SingleInstance()
     if instance.ask_running_instance():
         print("MCP Auth Desktop is already running; its window was brought forward.")
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     wake = QTimer()
     wake.start(250)
     wake.timeout.connect(lambda: None)
+    mark("single_instance")
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         try:
             return runner.run(desktop.run())

@@ -39,7 +39,7 @@ from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.preview import SettingsPreview
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
-from mcp_auth_desktop.gui.start_report import first_frame_line, ready_line
+from mcp_auth_desktop.gui.start_report import first_frame_line, mark, ready_line, trace_line
 from mcp_auth_desktop.gui.tray import TrayIcon
 from mcp_auth_desktop.gui.unexpected import UnexpectedErrors, show_fatal
 from mcp_auth_desktop.gui.vault_unlock import StartCancelled, VaultUnlock
@@ -189,6 +189,7 @@ class DesktopApp:
         the real manager. Nothing that needs a token works until then.
         """
         t0 = time.perf_counter()
+        mark("event_loop")
         ephemeral: Storage | None = None
         if self.args.ephemeral or self.args.demo:
             ephemeral = await open_storage(ephemeral=True)
@@ -200,16 +201,19 @@ class DesktopApp:
         await self.preferences.load()
         preview = SettingsPreview(await settings.load(),
                                   ephemeral[0].location if ephemeral else None)
+        mark("settings")
         self.bridge = ManagerBridge(preview, loop=asyncio.get_running_loop(),
                                     redactor=self.redactor,
                                     url_opener=self._url_opener or self._open_in_browser)
         self.bridge.start()
         self.clipboard = SecretClipboard()
         self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
+        mark("bridge")
         self.window = MainWindow(self.bridge, self.actions, self.preferences,
                                  keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit,
                                  layout_file=None if ephemeral else _layout_file())
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
+        mark("window")
         tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
         if tray_ok:
             self.tray = TrayIcon(self.bridge, self.actions, self.preferences,
@@ -223,14 +227,17 @@ class DesktopApp:
         if self.instance is not None:
             self.instance.showRequested.connect(self._on_show_requested)
             self.instance.signInRequested.connect(self._on_sign_in_requested)
+        mark("tray_icon")
         if not (self.args.hidden and tray_ok):
             self.window.show()
         await asyncio.sleep(0)  # let the tray icon and the window be shown
+        mark("shown")
         self.first_frame_seconds = time.perf_counter() - t0
         if self.args.exit_after_start:
             # Which of the deferred parts were loaded by then (bench/bench_gui.py, tests).
             print(first_frame_line(len(preview.servers()),
                                    self.tray is not None and self.tray.isVisible()), flush=True)
+            print(trace_line(), flush=True)
         # What the first frame did not need: the vault (the keyring), the HTTP stack, the
         # manager, every token. The settings stay the one store the window already uses.
         vault = ephemeral[0] if ephemeral else await self.unlock.open()
