@@ -1,3 +1,3 @@
-from mcp_auth_desktop.gui.app import main
+from mcp_auth_desktop.gui.entry import main
 
 raise SystemExit(main())

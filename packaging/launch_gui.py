@@ -35,6 +35,6 @@ if __name__ == "__main__":
         sys.argv = [sys.argv[0], *sys.argv[3:]]
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         sys.exit(0)
-    from mcp_auth_desktop.gui.app import main
+    from mcp_auth_desktop.gui.entry import main
 
     sys.exit(main())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     redactor = Redactor()
     configure_logging(args.verbose, redactor)
     if args.self_test:
+        gc.enable()  # no GuiThreadCollector in the self-test: automatic collection (gui/entry.py)
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from mcp_auth_desktop.gui.self_test import run_self_test
 

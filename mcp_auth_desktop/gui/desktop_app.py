@@ -39,6 +39,7 @@ from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.preview import SettingsPreview
 from mcp_auth_desktop.gui.redact import Redactor
 from mcp_auth_desktop.gui.single_instance import SingleInstance
+from mcp_auth_desktop.gui.source_cache import drop_source_cache
 from mcp_auth_desktop.gui.start_report import first_frame_line, mark, ready_line, trace_line
 from mcp_auth_desktop.gui.tray import TrayIcon
 from mcp_auth_desktop.gui.unexpected import UnexpectedErrors, show_fatal
@@ -243,13 +244,15 @@ class DesktopApp:
         vault = ephemeral[0] if ephemeral else await self.unlock.open()
         self.vault = vault
         try:
+            factory = self._manager_factory or _token_manager()
+            drop_source_cache()  # after each batch of imports: gui/source_cache.py
             runtime = await open_runtime(
                 storage=(vault, settings), http=self._http_factory() if self._http_factory else None,
-                manager_factory=self._manager_factory or _token_manager(),
-                audit=not (self.args.ephemeral or self.args.demo))
+                manager_factory=factory, audit=not (self.args.ephemeral or self.args.demo))
         except BaseException:
             self.vault = None  # open_runtime closed it
             raise
+        drop_source_cache()
         self.runtime = runtime
         self.http, self.manager = runtime.http, runtime.manager
         manager = runtime.manager

@@ -102,6 +102,7 @@ class _SvgEngine(QIconEngine):
         return size
 
 
+@cache
 def icon(name: str) -> QIcon:
     """An action icon (``action-<name>.svg``), tinted with the palette's text colour."""
     return QIcon(_SvgEngine(f"action-{name}", tint=True))
