@@ -221,12 +221,7 @@ async def settle(oauth: OAuthClientLike, vault: SecretVault, item: Retired) -> M
             revoked = None
             problems.append("the client registration is missing, so the old tokens were only deleted here")
     deleted: bool | None = None
-    if (
-        registration is not None
-        and registration.method == "dcr"
-        and registration.registration_access_token
-        and registration.registration_client_uri
-    ):
+    if registration is not None and registration.deletable:
         try:
             deleted = await oauth.delete_registration(registration)
         except McpAuthError as exc:

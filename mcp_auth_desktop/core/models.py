@@ -267,6 +267,15 @@ class ClientRegistration:
     #: Where the client was registered; its origin may hold registration_client_uri.
     registration_endpoint: str | None = None
 
+    @property
+    def deletable(self) -> bool:
+        """Whether RFC 7592 lets us delete it: our own dynamic registration, with its credentials."""
+        return (
+            self.method == "dcr"
+            and bool(self.registration_access_token)
+            and bool(self.registration_client_uri)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "issuer": self.issuer,

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, Unpack
 
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
@@ -52,6 +52,7 @@ __all__ = [
     "ManagerLike",
     "McpClientFactory",
     "McpClientLike",
+    "NewServer",
     "OAuthClientLike",
     "SecretVault",
     "SettingsStore",
@@ -236,26 +237,61 @@ McpClientFactory = Callable[["httpx.AsyncClient", str, TokenProvider], McpClient
 # --------------------------------------------------------------------------- the manager
 
 
-class ManagerLike(Protocol):
-    """The token manager as the GUI and the CLI see it (``core.manager.TokenManager``)."""
+class NewServer(TypedDict, total=False):
+    """The settings of a server being added (:meth:`ManagerLike.add_server`); all optional."""
 
-    async def start(self, *, background: bool = True) -> None: ...
-    async def aclose(self) -> None: ...
+    #: Shown in lists and used on the command line; default: from the URL, made unique.
+    name: str | None
+    #: A pre-registered client (with its secret and how it is sent); default: none, the
+    #: client is registered at the first sign-in. A secret needs a client id.
+    client_id: str | None
+    client_secret: str | None
+    client_auth_method: str | None
+    #: Scopes to ask for beyond what the server advertises; default: ().
+    scopes: tuple[str, ...]
+    #: Advanced options (resource override, callback port, insecure loopback…).
+    options: ServerOptions
+    #: Find the authorization server before storing anything; default: True.
+    discover: bool
+
+
+class ManagerLike(Protocol):
+    """The token manager as the GUI and the CLI see it (``core.manager.TokenManager``).
+
+    Each method is documented here, once; ``TokenManager`` implements them in the
+    modules of ``core/manager/``. A server is named by ``ref``: its id, its name (any
+    case) or its URL.
+    """
+
+    async def start(self, *, background: bool = True) -> None:
+        """Load the servers; with ``background`` also run the refresh loop and watch settings.
+
+        The CLI passes ``background=False``: it serves one command and exits, while
+        the GUI (or a daemon) keeps the loop.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Cancel every task; the HTTP client, vault and settings stay open (the caller owns them)."""
+        ...
+
     def servers(self) -> list[ServerView]: ...
     def get(self, ref: str) -> ServerView: ...
-    def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]: ...
-    async def add_server(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        client_auth_method: str | None = None,
-        scopes: tuple[str, ...] = (),
-        options: ServerOptions = ...,
-        discover: bool = True,
-    ) -> ServerView: ...
+
+    def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every event from now on; returns the way to unsubscribe."""
+        ...
+
+    async def add_server(self, url: str, **settings: Unpack[NewServer]) -> ServerView:
+        """Add a server; unless ``discover`` is False, find its authorization server first.
+
+        Discovery runs before anything is stored: when it fails (unreachable,
+        refused, unusable metadata) its typed error is raised and nothing is
+        left behind. To keep such a server for later, add it again with
+        ``discover=False`` (the GUI asks first; the CLI has ``--no-discover``).
+        """
+        ...
+
     async def sign_in(
         self,
         ref: str,
@@ -263,20 +299,69 @@ class ManagerLike(Protocol):
         on_authorization_url: Callable[[str], None] | None = None,
         scopes: tuple[str, ...] = (),
         re_register: bool = False,
-    ) -> ServerView: ...
-    async def refresh(self, ref: str, *, force: bool = True) -> ServerView: ...
-    async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str: ...
-    async def revoke(self, ref: str) -> RevocationReport: ...
-    async def remove(self, ref: str) -> RevocationReport: ...
+    ) -> ServerView:
+        """Run the browser sign-in; ``scopes`` adds challenged scopes (step-up) to the request.
+
+        ``re_register`` makes a new dynamic client registration first (the user's way
+        out when the authorization server forgot this app without saying so).
+        """
+        ...
+
+    async def refresh(self, ref: str, *, force: bool = True) -> ServerView:
+        """Refresh now (``force``) or only when the token is due.
+
+        A forced refresh that finds another caller already rotated the token after
+        this one was asked for uses that result instead of sending a second request.
+        """
+        ...
+
+    async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str:
+        """A valid access token, refreshed first when it would expire within ``min_ttl`` s.
+
+        When a refresh fails transiently and the current token is still valid it is
+        returned anyway: a flaky token endpoint must not break callers.
+        """
+        ...
+
+    async def revoke(self, ref: str) -> RevocationReport:
+        """Revoke at the server (refresh token, then access token), then delete locally."""
+        ...
+
+    async def remove(self, ref: str) -> RevocationReport:
+        """Revoke, delete a dynamic registration (RFC 7592) where possible, forget everything."""
+        ...
+
     async def rename(self, ref: str, name: str) -> ServerView: ...
+
     def server_config(self, ref: str) -> ServerConfig:
         """The stored settings (no secret in them), to pre-fill an edit."""
         ...
+
     async def has_client_secret(self, ref: str) -> bool:
         """Whether a client secret is stored (its value is never shown)."""
         ...
-    async def edit_server(self, ref: str, edit: ServerEdit) -> EditOutcome: ...
-    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]: ...
-    async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any: ...
+
+    async def edit_server(self, ref: str, edit: ServerEdit) -> EditOutcome:
+        """Change the scopes, the pre-registered client or the options; says what it means."""
+        ...
+
+    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
+        """Remove every server, then delete the vault file, its keyring item and the server list.
+
+        With ``revoke`` each server is removed as by :meth:`remove` first (revocation and
+        deregistration at the server); what the servers answer never stops the local
+        deletion, which is the point of this action. Returns (server name, outcome) pairs.
+        The vault is gone afterwards: the CLI exits and the app closes.
+        """
+        ...
+
+    async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
+        """One authenticated MCP request; returns its JSON-RPC result.
+
+        A refused token is refreshed once; more scopes or a new sign-in are asked for
+        only where the implementation is told it may (``core/manager/calls.py``).
+        """
+        ...
+
     @property
     def storage_location(self) -> StorageLocation: ...

@@ -11,11 +11,11 @@ action started meanwhile is refused with a message saying so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
-from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
-from mcp_auth_desktop.core.ports import JsonObject, StorageLocation
+from mcp_auth_desktop.core.models import ServerConfig
+from mcp_auth_desktop.core.ports import JsonObject, NewServer, StorageLocation
 from mcp_auth_desktop.core.registry import snapshot_from_document
 from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.server_status import ServerStatus
@@ -87,10 +87,7 @@ class SettingsPreview:
     async def aclose(self) -> None:
         return None
 
-    async def add_server(self, url: str, *, name: str | None = None, client_id: str | None = None,
-                         client_secret: str | None = None, client_auth_method: str | None = None,
-                         scopes: tuple[str, ...] = (), options: ServerOptions = ServerOptions(),  # noqa: B008
-                         discover: bool = True) -> ServerView:
+    async def add_server(self, url: str, **settings: Unpack[NewServer]) -> ServerView:
         raise ManagerError(_STARTING)
 
     async def sign_in(self, ref: str, *, on_authorization_url: Callable[[str], None] | None = None,

@@ -9,10 +9,7 @@ from typing import Any
 
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.manager import refresh, servers, sign_in
-from mcp_auth_desktop.core.manager.record import (
-    MAX_AUTHORIZATIONS_PER_CALL,
-    ServerRecord,
-)
+from mcp_auth_desktop.core.manager.record import MAX_AUTHORIZATIONS_PER_CALL, ServerRecord
 from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.mcp import memory
 from mcp_auth_desktop.core.ports import McpClientLike, TokenProvider
@@ -67,14 +64,10 @@ async def call(
                 f"{s.config.name}: {why}. Sign in again."
             )
         authorizations += 1
-        await sign_in.authorize(
-            m,
-            s,
-            on_authorization_url=on_authorization_url,
-            challenged=challenged,
-            challenge=challenge,
-            rediscover=rediscover,
-        )
+        await sign_in.authorize(m, s, sign_in.Authorization(
+            on_authorization_url=on_authorization_url, challenged=challenged,
+            challenge=challenge, rediscover=rediscover,
+        ))
 
     async def remember(learned: memory.McpMemory) -> None:
         await m._change_status(s, lambda st: st.remembering(learned))

@@ -9,24 +9,12 @@ import httpx
 
 from mcp_auth_desktop.core import errors, stale_client
 from mcp_auth_desktop.core.manager import loading
-from mcp_auth_desktop.core.manager.record import (
-    SERVE_LEEWAY,
-    S,
-    ServerRecord,
-    fingerprint,
-)
+from mcp_auth_desktop.core.manager.record import SERVE_LEEWAY, S, ServerRecord, fingerprint
 from mcp_auth_desktop.core.manager.shared import ManagerState
-from mcp_auth_desktop.core.models import (
-    CredentialKey,
-    TokenSet,
-)
+from mcp_auth_desktop.core.models import CredentialKey, TokenSet
 from mcp_auth_desktop.core.scheduler import backoff_delay
 from mcp_auth_desktop.core.server_status import ServerStatus
-from mcp_auth_desktop.core.state import (
-    RefreshFailed,
-    SignInNeeded,
-    TokensRefreshed,
-)
+from mcp_auth_desktop.core.state import RefreshFailed, SignInNeeded, TokensRefreshed
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
@@ -38,11 +26,7 @@ def margin_ttl(m: ManagerState, s: ServerRecord) -> float:
 
 
 async def get_token(m: ManagerState, ref: str, *, min_ttl: float = 60.0) -> str:
-    """A valid access token, refreshed first when it would expire within ``min_ttl`` s.
-
-    When a refresh fails transiently and the current token is still valid
-    it is returned anyway: a flaky token endpoint must not break callers.
-    """
+    """``ManagerLike.get_token``: a refresh fails over to the still-valid token when transient."""
     s = m._resolve(ref)
     tokens = await current_tokens(m, s)
     now = m._clock.time()

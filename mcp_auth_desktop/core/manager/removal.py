@@ -11,23 +11,15 @@ import httpx
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.manager import revocation
 from mcp_auth_desktop.core.manager.shared import ManagerState
-from mcp_auth_desktop.core.registry import (
-    DISCOVERY,
-    REGISTRATIONS,
-    SERVERS,
-    STATUS,
-)
+from mcp_auth_desktop.core.registry import DISCOVERY, REGISTRATIONS, SERVERS, STATUS
 from mcp_auth_desktop.core.revocation_text import registration_skip_reason
-from mcp_auth_desktop.core.state import (
-    RevocationReport,
-    ServerRemoved,
-)
+from mcp_auth_desktop.core.state import RevocationReport, ServerRemoved
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
 
 async def remove(m: ManagerState, ref: str) -> RevocationReport:
-    """Revoke, delete a dynamic registration (RFC 7592) where possible, forget everything."""
+    """``ManagerLike.remove``: revocation first, the registration's deletion only for our own (DCR)."""
     s = m._resolve(ref)
     async with s.lock:
         report = (
@@ -44,12 +36,7 @@ async def remove(m: ManagerState, ref: str) -> RevocationReport:
             if s.discovery is not None
             else None
         )
-        if (
-            registration is not None
-            and registration.method == "dcr"
-            and registration.registration_access_token
-            and registration.registration_client_uri
-        ):
+        if registration is not None and registration.deletable:
             try:
                 deleted = await m.oauth.delete_registration(registration)
             except (errors.McpAuthError, httpx.HTTPError) as exc:
@@ -85,13 +72,7 @@ async def remove(m: ManagerState, ref: str) -> RevocationReport:
 
 
 async def forget_everything(m: ManagerState, *, revoke: bool = True) -> list[tuple[str, str]]:
-    """Remove every server, then delete the vault file, its keyring item and the server list.
-
-    With ``revoke`` each server is removed as by :meth:`remove` first (revocation and
-    deregistration at the server); what the servers answer never stops the local
-    deletion, which is the point of this action. Returns (server name, outcome) pairs.
-    The vault is gone afterwards: the CLI exits and the app closes.
-    """
+    """``ManagerLike.forget_everything``: each server as by :func:`remove`, then the stores."""
     outcome: list[tuple[str, str]] = []
     for s in list(m._servers.values()):
         name = s.config.name

@@ -16,18 +16,10 @@ from mcp_auth_desktop.core.manager.record import (
     revocation_incomplete,
 )
 from mcp_auth_desktop.core.manager.shared import ManagerState
-from mcp_auth_desktop.core.models import (
-    ClientRegistration,
-    Discovery,
-    TokenSet,
-)
-from mcp_auth_desktop.core.registry import (
-    PendingRevocation,
-)
+from mcp_auth_desktop.core.models import ClientRegistration, Discovery, TokenSet
+from mcp_auth_desktop.core.registry import PendingRevocation
 from mcp_auth_desktop.core.server_status import ServerStatus
-from mcp_auth_desktop.core.state import (
-    RevocationReport,
-)
+from mcp_auth_desktop.core.state import RevocationReport
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 from mcp_auth_desktop.core import errors, migration
 from mcp_auth_desktop.core.manager import views
@@ -17,38 +17,18 @@ from mcp_auth_desktop.core.manager.record import (
     same_url,
 )
 from mcp_auth_desktop.core.manager.shared import ManagerState
-from mcp_auth_desktop.core.models import (
-    Discovery,
-    ServerConfig,
-    ServerOptions,
-)
-from mcp_auth_desktop.core.state import (
-    ServerAdded,
-    ServerView,
-)
+from mcp_auth_desktop.core.models import Discovery, ServerConfig, ServerOptions
+from mcp_auth_desktop.core.ports import NewServer
+from mcp_auth_desktop.core.state import ServerAdded, ServerView
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
 
-async def add_server(
-    m: ManagerState,
-    url: str,
-    *,
-    name: str | None = None,
-    client_id: str | None = None,
-    client_secret: str | None = None,
-    client_auth_method: str | None = None,
-    scopes: tuple[str, ...] = (),
-    options: ServerOptions = ServerOptions(),  # noqa: B008 - frozen
-    discover: bool = True,
-) -> ServerView:
-    """Add a server; with ``discover`` find its authorization server first.
-
-    Discovery runs before anything is stored: when it fails (unreachable,
-    refused, unusable metadata) its typed error is raised and nothing is
-    left behind. To keep such a server for later, add it again with
-    ``discover=False`` (the GUI asks first; the CLI has ``--no-discover``).
-    """
+async def add_server(m: ManagerState, url: str, **settings: Unpack[NewServer]) -> ServerView:
+    """``ManagerLike.add_server`` (core/ports.py): the settings' defaults are applied here."""
+    name, client_id = settings.get("name"), settings.get("client_id")
+    client_secret = settings.get("client_secret")
+    options = settings.get("options", ServerOptions())
     canonical = normalize_server_url(url, options)
     for s in m._servers.values():
         if same_url(s.config.url, canonical):
@@ -59,20 +39,20 @@ async def add_server(
     check_name_free(m, chosen)
     if client_secret is not None and not client_id:
         raise errors.ConfigurationError("A client secret needs a client id: give both, or neither.")
-    method = client_auth_method
+    method = settings.get("client_auth_method")
     if client_id and method is None:
         method = "client_secret_basic" if client_secret else "none"
     config = ServerConfig(
         id=uuid.uuid4().hex[:12],
         name=chosen,
         url=canonical,
-        scopes=tuple(scopes),
+        scopes=tuple(settings.get("scopes", ())),
         client_id=client_id or None,
         client_auth_method=method if client_id else None,
         options=options,
         added_at=m._clock.time(),
     )
-    discovery = await m.oauth.discover(config) if discover else None
+    discovery = await m.oauth.discover(config) if settings.get("discover", True) else None
     # In the registry before the settings write, so a settings watch that
     # fires in between finds it and does not announce it a second time.
     s = ServerRecord(config=config, busy=1, discovery=discovery)

@@ -4,41 +4,53 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mcp_auth_desktop.core import errors, signin_lock, stale_client
 from mcp_auth_desktop.core.manager import loading, revocation, servers
-from mcp_auth_desktop.core.manager.record import (
-    S,
-    ServerRecord,
-)
+from mcp_auth_desktop.core.manager.record import S, ServerRecord
 from mcp_auth_desktop.core.manager.shared import ManagerState
+from mcp_auth_desktop.core.models import TokenSet
 from mcp_auth_desktop.core.server_status import ServerStatus
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
 
-async def sign_in(
-    m: ManagerState,
-    s: ServerRecord,
-    *,
-    on_authorization_url: Callable[[str], None] | None,
-    challenged: tuple[str, ...] = (),
-    challenge: Any = None,
-    rediscover: bool = False,
-    re_register: bool = False,
-) -> None:
+@dataclass(frozen=True)
+class Authorization:
+    """What one sign-in or step-up asks for: from the Sign in action or a refused MCP call."""
+
+    #: Shows the authorization URL (the GUI's link, a device-code display); None: the browser.
+    on_authorization_url: Callable[[str], None] | None = None
+    #: Scopes the server asked for (step-up), requested with those already granted.
+    challenged: tuple[str, ...] = ()
+    #: The server's ``WWW-Authenticate`` challenge, for discovery (its resource metadata URL).
+    challenge: Any = None
+    #: Look for the authorization server again first: the server may name another one now.
+    rediscover: bool = False
+    #: Register the client again first (the authorization server forgot this app).
+    re_register: bool = False
+
+
+async def authorize(m: ManagerState, s: ServerRecord, request: Authorization) -> None:
+    """The one entry to a sign-in or a step-up (``challenged`` scopes): one at a time per server.
+
+    Both the user's "Sign in" (with the scopes a server asked for) and an MCP call
+    refused for its token or its scopes come here.
+    """
+    async with s.sign_in_lock:
+        await sign_in(m, s, request)
+
+
+async def sign_in(m: ManagerState, s: ServerRecord, request: Authorization) -> None:
     """One sign-in per server across processes (core/signin_lock.py): wait, then join or sign in."""
     asked = m._clock.time()
-    wanted = tuple(challenged or ())
     note = signin_lock.waiting_message(s.config.name)
     async with signin_lock.hold(m._vault, s.config.id, on_wait=lambda: m._note(s, "warning", note)):
-        if not re_register and await joined_sign_in(m, s, asked, wanted):
+        if not request.re_register and await joined_sign_in(m, s, asked, request.challenged):
             return
-        await sign_in_here(
-            m, s, on_authorization_url=on_authorization_url, challenged=challenged,
-            challenge=challenge, rediscover=rediscover, re_register=re_register,
-        )
+        await sign_in_here(m, s, request)
 
 
 async def joined_sign_in(
@@ -53,28 +65,24 @@ async def joined_sign_in(
     if tokens is None or not signin_lock.covers(tokens, asked, wanted):
         return False
     s.status = snap.status.get(s.config.id, ServerStatus())
+    take_sign_in(m, s, tokens, f"Signed in to {s.config.name} (by another process; joined it).")
+    return True
+
+
+def take_sign_in(m: ManagerState, s: ServerRecord, tokens: TokenSet, note: str) -> None:
+    """The record takes a stored sign-in: earlier failures forgotten, refresh scheduled."""
     s.last_error = None
     s.failures = 0
     s.token_fp = None
     loading.absorb(m, s, tokens)
     m._set_state(s, S.SIGNED_IN)
-    m._note(s, "info", f"Signed in to {s.config.name} (by another process; joined it).")
+    m._note(s, "info", note)
     m._wake.set()
-    return True
 
 
-async def sign_in_here(
-    m: ManagerState,
-    s: ServerRecord,
-    *,
-    on_authorization_url: Callable[[str], None] | None,
-    challenged: tuple[str, ...] = (),
-    challenge: Any = None,
-    rediscover: bool = False,
-    re_register: bool = False,
-) -> None:
-    if s.discovery is None or rediscover:
-        await servers.discover(m, s, challenge=challenge, force=rediscover)
+async def sign_in_here(m: ManagerState, s: ServerRecord, request: Authorization) -> None:
+    if s.discovery is None or request.rediscover:
+        await servers.discover(m, s, challenge=request.challenge, force=request.rediscover)
     discovery = s.discovery
     assert discovery is not None  # noqa: S101 - _discover sets it or raises
     async with s.lock:
@@ -95,10 +103,10 @@ async def sign_in_here(
             # The user chose new scopes since (editing.py): ask for those, not more.
             previous_scopes = s.config.scopes
         scopes = m.oauth.select_scopes(
-            s.config, discovery, previous=previous_scopes, challenged=challenged
+            s.config, discovery, previous=previous_scopes, challenged=request.challenged
         )
         if s.status.stale_client and registration is not None:
-            re_register = True
+            request = replace(request, re_register=True)
             m._note(s, "warning", stale_client.reregistering_message(s.config.name))
         registration, tokens = await m.oauth.sign_in(
             s.config,
@@ -106,8 +114,8 @@ async def sign_in_here(
             registration,
             scopes=scopes,
             client_secret=secret,
-            on_authorization_url=on_authorization_url,
-            re_register=re_register,
+            on_authorization_url=request.on_authorization_url,
+            re_register=request.re_register,
         )
     except BaseException as exc:
         # Whatever went wrong (a bug below us included), the server must not
@@ -133,14 +141,8 @@ async def sign_in_here(
     if old_key is not None and old_key != key:
         await m._registry.delete_tokens(old_key)
     await m._change_status(s, lambda st: st.signed_in(scopes))
-    s.last_error = None
-    s.failures = 0
-    s.token_fp = None
-    loading.absorb(m, s, tokens)
-    m._set_state(s, S.SIGNED_IN)
-    m._note(s, "info", f"Signed in to {s.config.name}.")
+    take_sign_in(m, s, tokens, f"Signed in to {s.config.name}.")
     log.info("signed in to %s", s.config.name)
-    m._wake.set()
     await revocation.settle_migrations(m, s)
 
 
@@ -148,29 +150,3 @@ async def public_registration(m: ManagerState, s: ServerRecord) -> dict[str, Any
     snap = await m._registry.load()
     return snap.registrations.get(s.config.id)
 
-
-async def authorize(
-    m: ManagerState,
-    s: ServerRecord,
-    *,
-    on_authorization_url: Callable[[str], None] | None,
-    challenged: tuple[str, ...] = (),
-    challenge: Any = None,
-    rediscover: bool = False,
-    re_register: bool = False,
-) -> None:
-    """The one entry to a sign-in or a step-up (``challenged`` scopes): one at a time per server.
-
-    Both the user's "Sign in" (with the scopes a server asked for) and an MCP call
-    refused for its token or its scopes come here.
-    """
-    async with s.sign_in_lock:
-        await sign_in(
-            m,
-            s,
-            on_authorization_url=on_authorization_url,
-            challenged=challenged,
-            challenge=challenge,
-            rediscover=rediscover,
-            re_register=re_register,
-        )

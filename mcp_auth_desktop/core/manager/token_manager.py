@@ -32,42 +32,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
 
 from mcp_auth_desktop.core import errors
+
+# refresh, servers and sign_in are imported under other names: the methods they
+# implement take those names in the class.
 from mcp_auth_desktop.core.manager import (
     background,
     calls,
     editing,
     loading,
-    refresh,
     removal,
     revocation,
-    servers,
-    sign_in,
     views,
 )
+from mcp_auth_desktop.core.manager import refresh as refreshing
+from mcp_auth_desktop.core.manager import servers as registry
+from mcp_auth_desktop.core.manager import sign_in as signing
 from mcp_auth_desktop.core.manager.shared import ManagerState, log
-from mcp_auth_desktop.core.models import ServerConfig, ServerOptions, TokenSet
-from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
+from mcp_auth_desktop.core.manager.sign_in import Authorization
+from mcp_auth_desktop.core.models import ServerConfig, TokenSet
+from mcp_auth_desktop.core.ports import ManagerLike
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerView
 
 
-class TokenManager(ManagerState):
+class TokenManager(ManagerState, ManagerLike):
     """Registry, state machine, background refresh, revocation and removal of MCP servers.
 
-    The work is done by the modules of this package (functions over the shared
-    ``ManagerState``); this class is the API the GUI, the CLI and the bridge use.
+    The API the GUI, the CLI and the bridge use. Its contract and documentation are
+    :class:`~mcp_auth_desktop.core.ports.ManagerLike`'s (inherited here, so mypy checks
+    the two agree); the work is done by the modules of this package, functions over the
+    shared ``ManagerState``, most of them bound below as the methods themselves.
     """
 
     # ------------------------------------------------------------------ life
 
     async def start(self, *, background: bool = True) -> None:
-        """Load the servers; with ``background`` also run the refresh loop and watch settings.
-
-        The CLI passes ``background=False``: it serves one command and exits,
-        while the GUI (or a daemon) keeps the loop.
-        """
         if self._started:
             return
         self._started = True
@@ -78,7 +78,6 @@ class TokenManager(ManagerState):
             self._spawn(loading.watch_settings(self), "settings-watch")
 
     async def aclose(self) -> None:
-        """Cancel every task; the http client, vault and settings stay open (the caller owns them)."""
         self._closed = True
         await self._records.drain()
         tasks = list(self._tasks)
@@ -110,109 +109,51 @@ class TokenManager(ManagerState):
 
     # -------------------------------------------------------------- registry
 
-    async def add_server(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        client_auth_method: str | None = None,
-        scopes: tuple[str, ...] = (),
-        options: ServerOptions = ServerOptions(),  # noqa: B008 - frozen
-        discover: bool = True,
-    ) -> ServerView:
-        """Add a server; with ``discover`` find its authorization server first.
-
-        Discovery runs before anything is stored: when it fails (unreachable,
-        refused, unusable metadata) its typed error is raised and nothing is
-        left behind. To keep such a server for later, add it again with
-        ``discover=False`` (the GUI asks first; the CLI has ``--no-discover``).
-        """
-        return await servers.add_server(
-            self, url, name=name, client_id=client_id, client_secret=client_secret,
-            client_auth_method=client_auth_method, scopes=scopes, options=options,
-            discover=discover,
-        )
-
-    async def rename(self, ref: str, name: str) -> ServerView:
-        return await servers.rename(self, ref, name)
+    add_server = registry.add_server
+    rename = registry.rename
+    update_options = registry.update_options
 
     def server_config(self, ref: str) -> ServerConfig:
-        """The server's stored settings (no secret in them), for editing them."""
         return self._resolve(ref).config
 
-    async def update_options(self, ref: str, options: ServerOptions) -> ServerView:
-        """Change a server's advanced options (resource override, callback port…)."""
-        return await servers.update_options(self, ref, options)
-
-    async def has_client_secret(self, ref: str) -> bool:
-        """Whether a client secret is stored (for the edit dialog; the value is never shown)."""
-        return await editing.has_client_secret(self, ref)
-
-    async def edit_server(self, ref: str, edit: ServerEdit) -> EditOutcome:
-        """Change the scopes, the pre-registered client or the options; says what it means."""
-        return await editing.edit_server(self, ref, edit)
+    has_client_secret = editing.has_client_secret
+    edit_server = editing.edit_server
 
     async def rediscover(self, ref: str) -> ServerView:
         s = self._resolve(ref)
-        await servers.discover(self, s, force=True)
+        await registry.discover(self, s, force=True)
         return views.view(s)
 
     # --------------------------------------------------------------- sign-in
 
     async def sign_in(
-        self,
-        ref: str,
-        *,
-        on_authorization_url: Callable[[str], None] | None = None,
-        scopes: tuple[str, ...] = (),
-        re_register: bool = False,
+        self, ref: str, *, on_authorization_url: Callable[[str], None] | None = None,
+        scopes: tuple[str, ...] = (), re_register: bool = False,
     ) -> ServerView:
-        """Run the browser sign-in; ``scopes`` adds challenged scopes (step-up) to the request.
-
-        ``re_register`` makes a new dynamic client registration first (the user's way
-        out when the authorization server forgot this app without saying so).
-        """
         s = self._resolve(ref)
-        await sign_in.authorize(
-            self, s, on_authorization_url=on_authorization_url, challenged=scopes,
-            re_register=re_register,
-        )
+        await signing.authorize(self, s, Authorization(
+            on_authorization_url=on_authorization_url, challenged=scopes, re_register=re_register,
+        ))
         return views.view(s)
 
     # --------------------------------------------------------------- refresh
 
     async def refresh(self, ref: str, *, force: bool = True) -> ServerView:
-        """Refresh now (``force``) or only when the token is due.
-
-        A forced refresh that finds another caller already rotated the token
-        after this one was asked for uses that result instead of sending a
-        second request.
-        """
         s = self._resolve(ref)
-        await refresh.refresh(self, s, force=force, min_ttl=refresh.margin_ttl(self, s))
+        await refreshing.refresh(self, s, force=force, min_ttl=refreshing.margin_ttl(self, s))
         return views.view(s)
 
-    async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str:
-        """A valid access token, refreshed first when it would expire within ``min_ttl`` s.
-
-        When a refresh fails transiently and the current token is still valid
-        it is returned anyway: a flaky token endpoint must not break callers.
-        """
-        return await refresh.get_token(self, ref, min_ttl=min_ttl)
+    get_token = refreshing.get_token
 
     async def token_info(self, ref: str, *, min_ttl: float = 60.0) -> TokenSet:
         """Like :meth:`get_token` but the whole token set (for ``mcp-auth token --json``)."""
         s = self._resolve(ref)
         await self.get_token(ref, min_ttl=min_ttl)
-        return await refresh.current_tokens(self, s)
+        return await refreshing.current_tokens(self, s)
 
     # ------------------------------------------------------ background loop
 
-    async def run_due(self) -> None:
-        """Start every refresh that is due now and wait for them (the loop's step; tests call it)."""
-        await background.run_due(self)
+    run_due = background.run_due
 
     def _next_wake(self) -> float:
         return background.next_wake(self)
@@ -243,50 +184,15 @@ class TokenManager(ManagerState):
     # --------------------------------------------------------- revoke/remove
 
     async def revoke(self, ref: str) -> RevocationReport:
-        """Revoke at the server (refresh token, then access token), then delete locally."""
         s = self._resolve(ref)
         async with s.lock:
             report = await revocation.revoke(self, s)
         return report
 
-    async def retry_pending_revocations(self, *, only_due: bool = False) -> list[RevocationReport]:
-        """Retry revocations that failed earlier; successful ones are forgotten."""
-        return await revocation.retry_pending(self, only_due=only_due)
-
-    async def remove(self, ref: str) -> RevocationReport:
-        """Revoke, delete a dynamic registration (RFC 7592) where possible, forget everything."""
-        return await removal.remove(self, ref)
-
-    async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
-        """Remove every server, then delete the vault file, its keyring item and the server list.
-
-        With ``revoke`` each server is removed as by :meth:`remove` first (revocation and
-        deregistration at the server); what the servers answer never stops the local
-        deletion, which is the point of this action. Returns (server name, outcome) pairs.
-        The vault is gone afterwards: the CLI exits and the app closes.
-        """
-        return await removal.forget_everything(self, revoke=revoke)
+    retry_pending_revocations = revocation.retry_pending
+    remove = removal.remove
+    forget_everything = removal.forget_everything
 
     # ------------------------------------------------------------ MCP calls
 
-    async def call(
-        self,
-        ref: str,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        interactive: bool = False,
-        on_authorization_url: Callable[[str], None] | None = None,
-    ) -> Any:
-        """One authenticated MCP request; returns its JSON-RPC result.
-
-        401: refresh once, then sign in (``interactive``) or raise
-        SignInRequiredError. 403 insufficient_scope: step-up sign-in with the
-        union of the granted and challenged scopes. At most
-        ``MAX_AUTHORIZATIONS_PER_CALL`` authorizations in all, so a server
-        that keeps refusing cannot loop us.
-        """
-        return await calls.call(
-            self, ref, method, params, interactive=interactive,
-            on_authorization_url=on_authorization_url,
-        )
+    call = calls.call

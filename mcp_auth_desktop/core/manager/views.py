@@ -5,13 +5,9 @@ from __future__ import annotations
 import logging
 
 from mcp_auth_desktop.core.identity import account_fields
-from mcp_auth_desktop.core.manager.record import (
-    ServerRecord,
-)
+from mcp_auth_desktop.core.manager.record import ServerRecord
 from mcp_auth_desktop.core.refresh_record import last_refresh
-from mcp_auth_desktop.core.state import (
-    ServerView,
-)
+from mcp_auth_desktop.core.state import ServerView
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
