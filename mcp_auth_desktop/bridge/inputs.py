@@ -4,14 +4,16 @@ A 2026 server answers ``tools/call`` (or ``prompts/get``, ``resources/read``) wi
 ``resultType: "input_required"`` and ``inputRequests`` (elicitation, sampling, roots). A
 legacy client cannot read that, but it does answer the same requests when a server sends
 them as JSON-RPC requests: the bridge sends each one to the client on stdout, waits for its
-answer on stdin, and the caller retries the original request with ``inputResponses`` and the
-server's ``requestState`` (echoed unchanged).
+answer on stdin, and retries the original request with ``inputResponses`` and the
+server's ``requestState`` (echoed unchanged) until the result is complete
+(:meth:`InputRelay.rounds`, bounded).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp_auth_desktop.bridge.stdio import StdoutWriter
@@ -20,6 +22,8 @@ from mcp_auth_desktop.core import errors
 __all__ = ["InputRelay", "MAX_INPUT_ROUNDS"]
 
 MAX_INPUT_ROUNDS = 8
+#: Sends one request upstream and returns its response (the session's, with its deadline).
+Collect = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 _METHODS = frozenset({"elicitation/create", "sampling/createMessage", "roots/list"})
 
 
@@ -38,6 +42,29 @@ class InputRelay:
         if not future.done():
             future.set_result(message)
         return True
+
+    async def rounds(
+        self, collect: Collect, outgoing: dict[str, Any], reply: dict[str, Any], where: str,
+        answer_within: float,
+    ) -> dict[str, Any]:
+        """For a legacy client: put a 2026 server's input requests to the client, retry with
+        its answers and the server's requestState, until the result is complete (bounded).
+
+        ``answer_within`` bounds each round's wait for the client: a person may be answering
+        (elicitation), so the caller gives a generous bound, not the server's.
+        """
+        for _ in range(MAX_INPUT_ROUNDS):
+            result = reply.get("result")
+            if not isinstance(result, dict) or result.get("resultType") != "input_required":
+                return reply
+            params = dict(outgoing.get("params") or {})
+            params.pop("requestState", None)
+            async with asyncio.timeout(answer_within):
+                params["inputResponses"] = await self.answer(result.get("inputRequests"), where)
+            if isinstance(result.get("requestState"), str):
+                params["requestState"] = result["requestState"]  # opaque: echoed unchanged
+            reply = await collect({**outgoing, "params": params})
+        return reply
 
     async def answer(self, requests: Any, where: str) -> dict[str, Any]:
         """Each input request put to the client; ``{key: its result}``."""

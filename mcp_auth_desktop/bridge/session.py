@@ -20,35 +20,29 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from mcp_auth_desktop.bridge.inputs import MAX_INPUT_ROUNDS, InputRelay
+from mcp_auth_desktop.bridge.inputs import InputRelay
+from mcp_auth_desktop.bridge.jsonrpc import (
+    AUTH_ERROR,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    UPSTREAM_ERROR,
+    error_message,
+    failure,
+    is_id,
+    says_modern,
+)
 from mcp_auth_desktop.bridge.stdio import StdinReader, StdoutWriter
 from mcp_auth_desktop.bridge.translate import EraTranslator, modern_version
 from mcp_auth_desktop.bridge.upstream import ServerAnswered, SessionExpired, Upstream
 from mcp_auth_desktop.core import errors, jsonutil
-from mcp_auth_desktop.core.mcp.era import MODERN_ERROR_CODES, Era
+from mcp_auth_desktop.core.mcp.era import Era
 
 __all__ = ["BridgeSession", "AUTH_ERROR", "UPSTREAM_ERROR", "PARSE_ERROR", "INVALID_REQUEST"]
 
 log = logging.getLogger(__name__)
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-INTERNAL_ERROR = -32603
-#: Server-defined range: the bridge could not get a usable token (sign-in, scope, revoked).
-AUTH_ERROR = -32001
-#: Server-defined range: the remote server could not be reached or answered badly.
-UPSTREAM_ERROR = -32002
 _NOTIFY_TIMEOUT = 30.0
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool)
-
-
-def _says_modern(reply: Any) -> bool:
-    """An error only a 2026-07-28 server sends (header mismatch, missing capability, version)."""
-    error = reply.get("error") if isinstance(reply, dict) else None
-    return isinstance(error, dict) and error.get("code") in MODERN_ERROR_CODES
 
 
 class BridgeSession:
@@ -130,12 +124,12 @@ class BridgeSession:
     async def _on_message(self, message: Any) -> None:
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
             rid = message.get("id") if isinstance(message, dict) else None
-            self._error(rid if _is_id(rid) else None, INVALID_REQUEST, "Invalid request: not JSON-RPC 2.0.")
+            self._error(rid if is_id(rid) else None, INVALID_REQUEST, "Invalid request: not JSON-RPC 2.0.")
             return
         method = message.get("method")
         rid = message.get("id")
         if isinstance(method, str) and "id" in message:
-            if not _is_id(rid):
+            if not is_id(rid):
                 self._error(None, INVALID_REQUEST, "Invalid request: the id must be a string or an integer.")
             elif self._unavailable is not None:
                 self._error(rid, AUTH_ERROR, self._unavailable.user_message)
@@ -166,7 +160,7 @@ class BridgeSession:
             if method == "notifications/initialized":
                 self._start_listener()
             return
-        if _is_id(rid) and ("result" in message or "error" in message):
+        if is_id(rid) and ("result" in message or "error" in message):
             if self._inputs.take(message):
                 return  # the client's answer to input the bridge asked for (2026 server)
             await self._notify(message)  # the client's answer to a server request
@@ -185,23 +179,15 @@ class BridgeSession:
                 raise
         except ServerAnswered as answered:
             self._out.write(answered.message)
-        except TimeoutError:
-            self._error(rid, UPSTREAM_ERROR,
-                        f"The MCP server at {self.upstream.where} sent nothing for "
-                        f"{self.timeout:g} seconds; the bridge gave up on this request.",
-                        reason="timeout")
         except errors.InsufficientScopeError as exc:
             message_text = exc.user_message
             if self._step_up is not None:
                 message_text = (await self._step_up(exc.scopes, exc.user_message)).user_message
             self._error(rid, AUTH_ERROR, message_text, reason="insufficient_scope",
                         scopes=list(exc.scopes))
-        except (errors.SignInRequiredError, errors.InvalidTokenError, errors.InvalidGrantError,
-                errors.ServerNotFoundError, errors.AuthorizationError) as exc:
-            self._error(rid, AUTH_ERROR, exc.user_message, reason="sign_in_required")
-        except errors.McpAuthError as exc:
-            self._error(rid, UPSTREAM_ERROR, exc.user_message,
-                        reason="unavailable" if exc.transient else "failed")
+        except (TimeoutError, errors.McpAuthError) as exc:
+            code, text, reason = failure(exc, self.upstream.where, self.timeout)
+            self._error(rid, code, text, reason=reason)
         except Exception as exc:  # noqa: BLE001 - the client must get an answer, not a hang
             log.exception("forwarding %s failed unexpectedly", message.get("method"))
             self._error(rid, INTERNAL_ERROR, f"The bridge failed unexpectedly ({type(exc).__name__}).")
@@ -237,7 +223,8 @@ class BridgeSession:
             reply = await self._collect(outgoing)
         self.era.learn(method, reply)
         if self.era.mode == "to_modern":
-            reply = await self._input_rounds(outgoing, reply)
+            reply = await self._inputs.rounds(self._collect, outgoing, reply, self.upstream.where,
+                                              max(self.timeout, 600.0))
             relayed = self.era.to_legacy_reply(reply)
             if isinstance(relayed, str):
                 self._error(message["id"], UPSTREAM_ERROR, relayed, reason="failed")
@@ -246,25 +233,6 @@ class BridgeSession:
         elif self.era.mode == "to_legacy":
             reply = self.era.to_modern_reply(method, reply)
         self._out.write(reply)
-
-    async def _input_rounds(self, outgoing: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
-        """For a legacy client: put a 2026 server's input requests to the client, retry with
-        its answers and the server's requestState, until the result is complete (bounded)."""
-        for _ in range(MAX_INPUT_ROUNDS):
-            result = reply.get("result")
-            if not isinstance(result, dict) or result.get("resultType") != "input_required":
-                return reply
-            params = dict(outgoing.get("params") or {})
-            params.pop("requestState", None)
-            # A person may be answering (elicitation): a generous bound, not the server's.
-            async with asyncio.timeout(max(self.timeout, 600.0)):
-                params["inputResponses"] = await self._inputs.answer(
-                    result.get("inputRequests"), self.upstream.where
-                )
-            if isinstance(result.get("requestState"), str):
-                params["requestState"] = result["requestState"]  # opaque: echoed unchanged
-            reply = await self._collect({**outgoing, "params": params})
-        return reply
 
     async def _learn_tools(self, meta: Any) -> None:
         cursor: str | None = None
@@ -333,14 +301,14 @@ class BridgeSession:
             try:
                 reply = await self._collect(message)
             except ServerAnswered as exc:
-                if _says_modern(exc.message):
+                if says_modern(exc.message):
                     raise
                 reply = exc.message
             except errors.McpProtocolError:
                 if self.era.upstream_era == "modern":
                     raise
                 reply = {}
-            if "result" in reply or self.era.upstream_era == "modern" or _says_modern(reply):
+            if "result" in reply or self.era.upstream_era == "modern" or says_modern(reply):
                 self.era.learn(str(message.get("method")), reply)
                 self._out.write(reply)
                 return
@@ -357,10 +325,14 @@ class BridgeSession:
         self._start_listener()
         await self._forward(message)
 
-    def _initialized(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
+    def _take_version(self, reply: dict[str, Any]) -> None:
+        """The revision an initialize answer settled on goes on every later request."""
         result = reply.get("result")
         if isinstance(result, dict) and isinstance(result.get("protocolVersion"), str):
             self.upstream.protocol_version = result["protocolVersion"]
+
+    def _initialized(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
+        self._take_version(reply)
         params = request.get("params")
         info = params.get("clientInfo") if isinstance(params, dict) else None
         name = info.get("name") if isinstance(info, dict) else None
@@ -379,10 +351,8 @@ class BridgeSession:
         self.upstream.protocol_version = None
         async with asyncio.timeout(self.timeout):
             async for item in self.upstream.send(again, expect_id=again["id"]):
-                if item.get("id") == again["id"] and "result" in item:
-                    result = item["result"]
-                    if isinstance(result, dict) and isinstance(result.get("protocolVersion"), str):
-                        self.upstream.protocol_version = result["protocolVersion"]
+                if item.get("id") == again["id"]:
+                    self._take_version(item)
             async for _ in self.upstream.send({"jsonrpc": "2.0", "method": "notifications/initialized"}):
                 pass
 
@@ -402,7 +372,7 @@ class BridgeSession:
 
     def _cancel_local(self, params: Any) -> None:
         rid = params.get("requestId") if isinstance(params, dict) else None
-        task = self._tasks.get(rid) if _is_id(rid) else None
+        task = self._tasks.get(rid) if is_id(rid) else None
         if task is not None:
             self._cancelled.add(rid)
             task.cancel()
@@ -423,7 +393,4 @@ class BridgeSession:
             log.exception("the server's event stream failed")
 
     def _error(self, rid: Any, code: int, text: str, **data: Any) -> None:
-        error: dict[str, Any] = {"code": code, "message": text}
-        if data:
-            error["data"] = {"server": self.upstream.where, **data}
-        self._out.write({"jsonrpc": "2.0", "id": rid, "error": error})
+        self._out.write(error_message(rid, code, text, self.upstream.where, **data))
