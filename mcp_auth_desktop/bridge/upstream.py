@@ -9,9 +9,10 @@ that ends before the response is resumed with ``GET`` and ``Last-Event-ID``
 :meth:`Upstream.listen`.
 
 Tokens come from a :class:`TokenSource` for every request; a 401 asks it for
-a fresh token once and retries. Refusals are typed (core/errors/):
-401 after the retry → InvalidTokenError, 403 ``insufficient_scope`` →
-InsufficientScopeError, a dead connection → NetworkError, any other status
+a fresh token once and retries. Refusals are typed (core/errors/), by the
+app client's own rule (core/mcp/answers.token_refusal): 401 after the retry →
+InvalidTokenError, 403 ``insufficient_scope`` → InsufficientScopeError, a dead
+connection → NetworkError, any other status
 without a JSON-RPC answer → McpProtocolError naming the status.
 """
 
@@ -24,18 +25,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from mcp_auth_desktop.core import jsonutil
-from mcp_auth_desktop.core.errors import (
-    InsufficientScopeError,
-    InvalidJsonError,
-    InvalidTokenError,
-    McpProtocolError,
-    NetworkError,
-    ResourceAccessError,
-    ResponseTooLargeError,
-    sanitize_server_text,
-)
+from mcp_auth_desktop.core import errors, jsonutil
+from mcp_auth_desktop.core.errors import sanitize_server_text
 from mcp_auth_desktop.core.http import USER_AGENT, network_error
+from mcp_auth_desktop.core.mcp.answers import media_type, read_capped, token_refusal
 from mcp_auth_desktop.core.mcp_client import MAX_MESSAGE_BYTES, SseParser
 from mcp_auth_desktop.core.urls import redact_url
 from mcp_auth_desktop.core.www_authenticate import bearer_challenge
@@ -74,10 +67,6 @@ def make_upstream_http() -> httpx.AsyncClient:
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=30.0),
         headers={"User-Agent": USER_AGENT},
     )
-
-
-def _media_type(resp: httpx.Response) -> str:
-    return str(resp.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 def _messages(payload: Any) -> list[Message]:
@@ -138,7 +127,7 @@ class Upstream:
                             self.session_id = sid
                     if resp.status_code == 202 or expect_id is None:
                         return
-                    kind = _media_type(resp)
+                    kind = media_type(resp)
                     if kind == "text/event-stream":
                         parser = SseParser(self._max)
                         answered = False
@@ -155,7 +144,7 @@ class Upstream:
                         for item in _messages(self._parse(await self._read(resp))):
                             yield item
                         return
-                    raise McpProtocolError(
+                    raise errors.McpProtocolError(
                         f"The MCP server at {self.where} answered with an unexpected content "
                         f"type ({sanitize_server_text(kind or 'none', 60)})."
                     )
@@ -180,7 +169,7 @@ class Upstream:
                     if resp.status_code == 405:
                         self.get_stream_supported = False
                         return
-                    if resp.status_code != 200 or _media_type(resp) != "text/event-stream":
+                    if resp.status_code != 200 or media_type(resp) != "text/event-stream":
                         failures += 1
                         log.info("GET stream refused (HTTP %s)", resp.status_code)
                     else:
@@ -203,7 +192,7 @@ class Upstream:
             headers["Mcp-Session-Id"] = sid
             async with asyncio.timeout(3.0):
                 await self._http.delete(self.url, headers=headers)
-        except (httpx.HTTPError, TimeoutError, ResourceAccessError, NetworkError) as exc:
+        except (httpx.HTTPError, TimeoutError, errors.ResourceAccessError, errors.NetworkError) as exc:
             log.debug("ending the session failed: %s", type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - shutting down; a token problem is not news here
             log.debug("ending the session failed: %s", type(exc).__name__)
@@ -226,55 +215,32 @@ class Upstream:
         if 200 <= status < 300:
             return
         challenge = bearer_challenge(resp.headers.get_list("www-authenticate"))
-        described = ": ".join(p for p in (challenge.error, challenge.error_description) if p) if challenge else ""
-        if status == 401:
-            err: ResourceAccessError = InvalidTokenError(
-                f"The MCP server at {self.where} did not accept the access token even after a "
-                f"refresh ({sanitize_server_text(described) or 'HTTP 401'}).",
-                status=401,
-            )
-            err.challenge = challenge
-            raise err
-        if status == 403 and challenge is not None and challenge.error == "insufficient_scope":
-            scopes = challenge.scope or ()
-            err = InsufficientScopeError(
-                f"The MCP server at {self.where} needs more permissions"
-                + (f" (scopes: {' '.join(scopes)})" if scopes else ""),
-                scopes=scopes,
-            )
-            err.challenge = challenge
-            raise err
+        # The step-up's advice is the bridge's own (BridgeTokens.step_up), so none here.
+        refusal = token_refusal(status, challenge, self.where, after_refresh=True, advice=False)
+        if refusal is not None:
+            raise refusal
         if status == 404 and self.session_id is not None and not _is_initialize(message):
             raise SessionExpired()
         # A JSON-RPC error for this request in the body (e.g. 400 "Unsupported version")
         # is the server's own answer: pass it through rather than hiding it.
-        if expect_id is not None and _media_type(resp) in ("application/json",):
+        if expect_id is not None and media_type(resp) in ("application/json",):
             try:
                 payload = self._parse(await self._read(resp))
-            except (McpProtocolError, ResponseTooLargeError):
+            except (errors.McpProtocolError, errors.ResponseTooLargeError):
                 payload = None
             for item in _messages(payload):
                 if item.get("id") == expect_id and "error" in item:
                     raise ServerAnswered(item)
-        raise McpProtocolError(f"The MCP server at {self.where} answered HTTP {status}.")
+        raise errors.McpProtocolError(f"The MCP server at {self.where} answered HTTP {status}.")
 
     async def _read(self, resp: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        async for chunk in resp.aiter_bytes():
-            total += len(chunk)
-            if total > self._max:
-                raise ResponseTooLargeError(
-                    f"The MCP server at {self.where} sent a message larger than {self._max} bytes."
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_capped(resp, self._max, self.where, "message")
 
     def _parse(self, raw: bytes) -> Any:
         try:
             return jsonutil.loads(raw)
-        except InvalidJsonError:
-            raise McpProtocolError(f"The MCP server at {self.where} sent invalid JSON.") from None
+        except errors.InvalidJsonError:
+            raise errors.McpProtocolError(f"The MCP server at {self.where} sent invalid JSON.") from None
 
     async def _events(self, resp: httpx.Response, parser: SseParser) -> AsyncIterator[Message]:
         async for chunk in resp.aiter_bytes():
@@ -302,13 +268,13 @@ class Upstream:
             headers["Last-Event-ID"] = last
             log.info("resuming the event stream after event %s", sanitize_server_text(last, 40))
             async with self._http.stream("GET", self.url, headers=headers) as again:
-                if again.status_code != 200 or _media_type(again) != "text/event-stream":
+                if again.status_code != 200 or media_type(again) != "text/event-stream":
                     break
                 async for item in self._events(again, parser):
                     yield item
                     if _answers(item, expect_id):
                         return
-        raise McpProtocolError(
+        raise errors.McpProtocolError(
             f"The MCP server at {self.where} closed the event stream without answering."
         )
 

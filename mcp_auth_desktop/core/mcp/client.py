@@ -317,6 +317,6 @@ class McpClient:
 
     @staticmethod
     def _match(payload: Any, expect_id: int) -> dict[str, Any] | None:
-        from .transport import match_response
+        from .answers import match_response
 
         return match_response(payload, expect_id)

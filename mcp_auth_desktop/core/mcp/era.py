@@ -144,20 +144,9 @@ class ServerDescription:
         era = era_of_version(version) if isinstance(version, str) else None
         if era is None or not isinstance(version, str):
             return None
-        caps = raw.get("capabilities")
-        supported = raw.get("supported_versions")
-        return cls(
-            era=era,
-            protocol_version=version,
-            name=_opt_str(raw.get("server_name")),
-            version=_opt_str(raw.get("server_version")),
-            title=_opt_str(raw.get("server_title")),
-            instructions=_opt_str(raw.get("instructions")),
-            capabilities=caps if isinstance(caps, dict) else {},
-            supported_versions=tuple(v for v in supported if isinstance(v, str))
-            if isinstance(supported, list)
-            else (),
-        )
+        info = {"name": raw.get("server_name"), "version": raw.get("server_version"), "title": raw.get("server_title")}
+        return cls._checked(era, version, info, raw.get("instructions"), raw.get("capabilities"),
+                            raw.get("supported_versions"))
 
     @classmethod
     def from_result(cls, era: Era, protocol_version: str, result: dict[str, Any]) -> ServerDescription:
@@ -171,16 +160,28 @@ class ServerDescription:
         if not isinstance(info, dict):
             info = result.get("serverInfo")
         info = info if isinstance(info, dict) else {}
-        caps = result.get("capabilities")
-        supported = result.get("supportedVersions")
+        return cls._checked(era, protocol_version, info, result.get("instructions"), result.get("capabilities"),
+                            result.get("supportedVersions"))
+
+    @classmethod
+    def _checked(
+        cls,
+        era: Era,
+        protocol_version: str,
+        info: dict[str, Any],
+        instructions: object,
+        capabilities: object,
+        supported: object,
+    ) -> ServerDescription:
+        """One description from fields of any origin, each kept only when of the right type."""
         return cls(
             era=era,
             protocol_version=protocol_version,
             name=_opt_str(info.get("name")),
             version=_opt_str(info.get("version")),
             title=_opt_str(info.get("title")),
-            instructions=_opt_str(result.get("instructions")),
-            capabilities=caps if isinstance(caps, dict) else {},
+            instructions=_opt_str(instructions),
+            capabilities=capabilities if isinstance(capabilities, dict) else {},
             supported_versions=tuple(v for v in supported if isinstance(v, str))
             if isinstance(supported, list)
             else (),

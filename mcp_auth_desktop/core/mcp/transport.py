@@ -6,9 +6,10 @@ server-to-client requests) is decided by the caller through arguments.
 Status handling:
 
 * 401 -> :class:`~..errors.InvalidTokenError`; 403 ``insufficient_scope`` ->
-  :class:`~..errors.InsufficientScopeError`; any other 403 ->
-  :class:`~..errors.ResourceAccessError`; all carry ``.challenge``. These are
-  the same whatever the era: the token manager refreshes, signs in or steps up.
+  :class:`~..errors.InsufficientScopeError` (both by :func:`.answers.token_refusal`,
+  the bridge's rule too); any other 403 -> :class:`~..errors.ResourceAccessError`;
+  all carry ``.challenge``. These are the same whatever the era: the token
+  manager refreshes, signs in or steps up.
 * 404 on a request that carried a legacy session id -> :class:`SessionExpired`.
 * any other 4xx -> :class:`HttpRejected` with the parsed JSON body (if any),
   which era detection inspects; callers turn it into McpProtocolError.
@@ -24,15 +25,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import httpx
 
 from .. import jsonutil
 from ..errors import (
-    InsufficientScopeError,
     InvalidJsonError,
-    InvalidTokenError,
     McpProtocolError,
     NetworkError,
     ResourceAccessError,
@@ -40,7 +40,8 @@ from ..errors import (
     sanitize_server_text,
 )
 from ..http import network_error
-from ..www_authenticate import BearerChallenge, bearer_challenge
+from ..www_authenticate import bearer_challenge
+from .answers import describe_challenge, match_response, media_type, read_capped, token_refusal
 from .sse import SseEvent, SseParser, last_event_id_header
 
 __all__ = ["Transport", "HttpRejected", "SessionExpired", "ServerRequestHandler", "MAX_STREAM_BYTES"]
@@ -74,29 +75,25 @@ class HttpRejected(Exception):
         self.body = body
 
 
+@dataclass(eq=False)
 class Transport:
     """POSTs JSON-RPC messages to one MCP endpoint."""
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        url: str,
-        where: str,
-        *,
-        token_provider: Callable[[], Awaitable[str | None]] | None,
-        max_message_bytes: int,
-        request_timeout: float,
-    ) -> None:
-        self._http = http
-        self._url = url
-        self.where = where
-        self._token_provider = token_provider
-        self.max_message_bytes = max_message_bytes
-        self._timeout = request_timeout
+    http: httpx.AsyncClient
+    url: str
+    #: The endpoint as messages name it (redacted: no query, no userinfo).
+    where: str
+    _: KW_ONLY
+    #: Asked for the access token before every request (None: send none).
+    token_provider: Callable[[], Awaitable[str | None]] | None
+    #: Cap on one JSON body or one event.
+    max_message_bytes: int
+    #: Bound on one exchange, seconds.
+    request_timeout: float
 
     async def base_headers(self) -> dict[str, str]:
         headers = {"Accept": _ACCEPT, "Content-Type": "application/json"}
-        token = await self._token_provider() if self._token_provider is not None else None
+        token = await self.token_provider() if self.token_provider is not None else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return headers
@@ -119,14 +116,14 @@ class Transport:
         headers.update(extra_headers)
         log.debug("MCP %s -> %s", method, self.where)
         try:
-            async with asyncio.timeout(self._timeout):
-                async with self._http.stream("POST", self._url, content=body, headers=headers) as resp:
+            async with asyncio.timeout(self.request_timeout):
+                async with self.http.stream("POST", self.url, content=body, headers=headers) as resp:
                     await self._check_status(resp, method, has_session)
                     if on_response is not None:
                         on_response(resp)
                     if expect_id is None:
                         return None  # a notification: 202 (or any 2xx) is all we need
-                    kind = _media_type(resp)
+                    kind = media_type(resp)
                     if kind == "text/event-stream":
                         return await self._from_stream(
                             resp, expect_id, method, extra_headers, resumable, on_server_request
@@ -139,7 +136,7 @@ class Transport:
                     )
         except TimeoutError:
             raise NetworkError(
-                f"The MCP server at {self.where} did not answer {method} within {self._timeout:g} seconds."
+                f"The MCP server at {self.where} did not answer {method} within {self.request_timeout:g} seconds."
             ) from None
         except httpx.HTTPError as exc:
             raise _network_error(exc, self.where) from None
@@ -147,7 +144,7 @@ class Transport:
     async def delete(self, extra_headers: dict[str, str]) -> None:
         headers = await self.base_headers()
         headers.update(extra_headers)
-        await self._http.delete(self._url, headers=headers)
+        await self.http.delete(self.url, headers=headers)
 
     # -- status ---------------------------------------------------------------------
 
@@ -156,28 +153,14 @@ class Transport:
         if 200 <= status < 300:
             return
         challenge = bearer_challenge(resp.headers.get_list("www-authenticate"))
-        if status == 401:
-            err: ResourceAccessError = InvalidTokenError(
-                f"The MCP server at {self.where} did not accept the access token "
-                f"({_describe(challenge) or 'HTTP 401'}). Refresh the token or sign in again.",
-                status=401,
-            )
-            err.challenge = challenge
-            raise err
-        if status == 403 and challenge is not None and challenge.error == "insufficient_scope":
-            scopes = challenge.scope or ()
-            err = InsufficientScopeError(
-                f"The MCP server at {self.where} needs more permissions for {method}"
-                + (f" (scopes: {' '.join(scopes)})" if scopes else "")
-                + ". Sign in again to grant them.",
-                scopes=scopes,
-            )
-            err.challenge = challenge
-            raise err
+        refusal = token_refusal(status, challenge, self.where, method=method)
+        if refusal is not None:
+            raise refusal
         if status == 403:
+            described = describe_challenge(challenge)
             err = ResourceAccessError(
                 f"The MCP server at {self.where} refused {method} (HTTP 403"
-                + (f": {_describe(challenge)}" if challenge and _describe(challenge) else "")
+                + (f": {described}" if described else "")
                 + ").",
                 status=403,
             )
@@ -193,7 +176,7 @@ class Transport:
 
     async def _json_or_none(self, resp: httpx.Response) -> object:
         """The body of an error response as JSON, or None (bounded, never raises for bad JSON)."""
-        kind = _media_type(resp)
+        kind = media_type(resp)
         try:
             raw = await self._read_capped(resp)
         except ResponseTooLargeError:
@@ -208,17 +191,7 @@ class Transport:
             return None
 
     async def _read_capped(self, resp: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        body = resp.aiter_bytes()
-        async for chunk in body:
-            total += len(chunk)
-            if total > self.max_message_bytes:
-                raise ResponseTooLargeError(
-                    f"The MCP server at {self.where} sent a response larger than {self.max_message_bytes} bytes."
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_capped(resp, self.max_message_bytes, self.where, "response")
 
     # -- event streams ------------------------------------------------------------
 
@@ -257,9 +230,9 @@ class Transport:
             headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in plain.items()]
             headers.append((b"Last-Event-ID", resume_id))
             log.debug("MCP: resuming the event stream for %s", method)
-            async with self._http.stream("GET", self._url, headers=headers) as again:
+            async with self.http.stream("GET", self.url, headers=headers) as again:
                 await self._check_status(again, method, has_session=False)
-                if _media_type(again) != "text/event-stream":
+                if media_type(again) != "text/event-stream":
                     break
                 reply = await self._scan(again, parser, expect_id, method, on_server_request, extra_headers)
         if reply is not None:
@@ -331,9 +304,9 @@ class Transport:
         headers.pop("Content-Type", None)
         headers["Accept"] = "text/event-stream"
         try:
-            async with self._http.stream("GET", self._url, headers=headers) as resp:
+            async with self.http.stream("GET", self.url, headers=headers) as resp:
                 opened.set()
-                if resp.status_code != 200 or _media_type(resp) != "text/event-stream":
+                if resp.status_code != 200 or media_type(resp) != "text/event-stream":
                     return
                 parser = SseParser(self.max_message_bytes)
                 read = 0
@@ -396,32 +369,6 @@ async def _drain(chunks: AsyncIterator[bytes]) -> None:
                 left -= len(chunk)
                 if left < 0:
                     return
-
-
-def match_response(payload: Any, expect_id: int) -> dict[str, Any] | None:
-    """The JSON-RPC response with our id in a message or batch, else None."""
-    items = payload if isinstance(payload, list) else [payload]
-    for item in items:
-        if (
-            isinstance(item, dict)
-            and item.get("id") == expect_id
-            and not isinstance(item.get("id"), bool)
-            and ("result" in item or "error" in item)
-            and "method" not in item
-        ):
-            return item
-    return None
-
-
-def _media_type(response: httpx.Response) -> str:
-    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
-
-
-def _describe(challenge: BearerChallenge | None) -> str:
-    if challenge is None:
-        return ""
-    parts = [p for p in (challenge.error, challenge.error_description) if p]
-    return ": ".join(parts)
 
 
 def _network_error(exc: httpx.HTTPError, where: str) -> NetworkError:
