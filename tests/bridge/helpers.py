@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import pytest
 
 from tests.bridge.faults import FaultProxy, mock_behind_proxy
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess, running_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "bridge test passphrase"
@@ -78,11 +78,8 @@ def stats(mock: MockProcess) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve")
-    try:
+    with running_mock("--auto-approve") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture()

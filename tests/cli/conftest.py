@@ -6,14 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess, running_mock
 
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockProcess]:
     """The mock server, approving every sign-in by itself."""
-    proc = start_mock_process("--auto-approve")
-    try:
+    with running_mock("--auto-approve") as proc:
         yield proc
-    finally:
-        proc.stop()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["MCP_AUTH", "ROOT", "cli_env", "run_cli", "sign_in_link", "start_cli"]
+__all__ = ["MCP_AUTH", "ROOT", "approve_sign_in", "cli_env", "run_cli", "sign_in_link", "start_cli"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The full command (not the lean `token` path of the console script).
@@ -52,3 +53,23 @@ def sign_in_link(stderr: IO[str], seen: list[str] | None = None, *, lines: int =
         if line.startswith("http"):
             return line.strip()
     return None
+
+
+def approve_sign_in(proc: subprocess.Popen[str], *,
+                    timeout: float = 30) -> tuple[str | None, subprocess.CompletedProcess[str]]:
+    """Open the sign-in link ``proc`` prints, as the user would (the mock approves by itself),
+    and wait for the process to end (killed if anything fails). Returns the link (None when
+    none was printed) and the outcome, whose stderr includes the lines read before the link."""
+    seen: list[str] = []
+    try:
+        assert proc.stderr is not None
+        url = sign_in_link(proc.stderr, seen)
+        if url is not None:
+            with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - loopback
+                assert resp.status == 200
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    return url, subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(seen) + err)

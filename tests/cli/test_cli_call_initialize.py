@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cli.helpers import ROOT, cli_env, run_cli
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess, running_mock
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +22,8 @@ BROWSER = f"{sys.executable} {ROOT / 'tests' / 'interop' / 'era_browser.py'}"  #
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve", "--protocol", "2026-07-28")
-    try:
+    with running_mock("--auto-approve", "--protocol", "2026-07-28") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def mcp_auth(*args: str) -> subprocess.CompletedProcess[str]:

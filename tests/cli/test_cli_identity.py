@@ -8,14 +8,13 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mcp_auth_desktop.core.identity import identity_from_id_token
-from tests.cli.helpers import cli_env, run_cli, sign_in_link, start_cli
+from tests.cli.helpers import approve_sign_in, cli_env, run_cli, start_cli
 from tests.mock.helpers import MockProcess, start_mock_process
 
 EMAIL = "ada@example.com"
@@ -49,22 +48,14 @@ def login(mock: MockProcess, name: str, *options: str, stdin: str | None = None)
     """`mcp-auth login URL --no-browser`; the 'user' opens the printed link (auto-approve)."""
     proc = start_cli("login", mock.mcp_url, "--no-browser", "--allow-insecure-loopback",
                      "--name", name, *options, env=env(), stdin=subprocess.PIPE)
-    try:
-        assert proc.stdin is not None and proc.stderr is not None
-        if stdin is not None:
-            proc.stdin.write(stdin)
-        proc.stdin.close()
-        proc.stdin = None  # closed: communicate() must not flush it
-        url = sign_in_link(proc.stderr)
-        assert url, "no sign-in link printed"
-        with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - loopback
-            assert resp.status == 200
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-    assert proc.returncode == 0, err
+    assert proc.stdin is not None
+    if stdin is not None:
+        proc.stdin.write(stdin)
+    proc.stdin.close()
+    proc.stdin = None  # closed: communicate() must not flush it
+    url, done = approve_sign_in(proc)
+    assert url, "no sign-in link printed"
+    assert done.returncode == 0, done.stderr
 
 
 def whoami(name: str) -> dict[str, object]:

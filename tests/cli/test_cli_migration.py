@@ -9,11 +9,10 @@ the old registration deleted at A.
 from __future__ import annotations
 
 import subprocess
-import urllib.request
 
 import pytest
 
-from tests.cli.helpers import cli_env, sign_in_link, start_cli
+from tests.cli.helpers import approve_sign_in, cli_env, start_cli
 from tests.manager.test_migration import Pair, pair, stat  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.e2e
@@ -23,19 +22,7 @@ def _approving(*args: str) -> subprocess.CompletedProcess[str]:
     """Run a command that prints an authorization URL; open it as the user would."""
     # BROWSER=false: must not be used with --no-browser.
     proc = start_cli(*args, "--no-browser", env=cli_env("cli migration test"))
-    seen: list[str] = []
-    try:
-        assert proc.stderr is not None
-        url = sign_in_link(proc.stderr, seen)
-        if url:
-            with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310
-                assert resp.status == 200
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(seen) + err)
+    return approve_sign_in(proc, timeout=60)[1]
 
 
 def test_call_after_a_migration_says_what_happened(pair: Pair) -> None:  # noqa: F811

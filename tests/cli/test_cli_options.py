@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import urllib.request
 
 import pytest
 
-from tests.cli.helpers import cli_env, run_cli, sign_in_link, start_cli
+from tests.cli.helpers import approve_sign_in, cli_env, run_cli, start_cli
 from tests.mock.helpers import MockProcess
 
 
@@ -78,17 +77,8 @@ def test_login_refuses_options_it_would_ignore_and_edit_applies_them(mock: MockP
     # Now the same option agrees with the server, and the sign-in uses it.
     proc = start_cli("login", "m", "--no-browser", "--callback-port", str(port), env=env(),
                      stdin=subprocess.DEVNULL)
-    try:
-        assert proc.stderr is not None
-        url = sign_in_link(proc.stderr)
-        assert url and f"127.0.0.1:{port}/" in url
-        with urllib.request.urlopen(url, timeout=20) as resp:  # noqa: S310 - loopback
-            assert resp.status == 200
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    url, done = approve_sign_in(proc)
+    assert url and f"127.0.0.1:{port}/" in url
+    assert done.returncode == 0, done.stderr
     view = json.loads(cli("status", "m", "--json").stdout)
     assert view["state"] == "signed_in" and view["redirect_uri"].startswith(f"http://127.0.0.1:{port}/")

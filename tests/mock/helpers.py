@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,16 @@ def start_mock_process(*args: str, timeout: float = 20.0, env: dict[str, str] | 
         raise
     finally:
         selector.close()
+
+
+@contextmanager
+def running_mock(*args: str) -> Iterator[MockProcess]:
+    """:func:`start_mock_process`, stopped again on leaving (the body of most fixtures)."""
+    proc = start_mock_process(*args)
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 def make_app(**overrides: Any) -> tuple[Starlette, MockState]:

@@ -19,17 +19,14 @@ from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.manager.test_with_mock_server import HeadlessApprover
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess, running_mock
 from tests.security.test_transport_guard import Listener, non_loopback_address
 
 
 @pytest.fixture
 def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve")
-    try:
+    with running_mock("--auto-approve") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 async def _sign_in_and_remove(mock: MockProcess) -> tuple[list[str], bool | None, int]:

@@ -30,7 +30,7 @@ from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.urls import UrlGuard
 from mcp_auth_desktop.storage import open_storage
 from tests.manager.test_with_mock_server import HeadlessApprover
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess, running_mock
 
 NAME = "as.rebind.example.test"
 
@@ -189,11 +189,8 @@ async def test_pinned_address_still_verifies_the_certificate_name(tmp_path: Path
 
 @pytest.fixture
 def mock() -> Iterator[MockProcess]:
-    proc = start_mock_process("--auto-approve")
-    try:
+    with running_mock("--auto-approve") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def non_loopback_address() -> str:
