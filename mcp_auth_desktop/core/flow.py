@@ -1,4 +1,4 @@
-"""``OAuthClient``: the thin async orchestration over the pure protocol modules.
+"""``OAuthClient``: the thin async orchestration over the protocol steps.
 
 It owns no state worth persisting: the manager passes in what it stored
 (discovery, registration, tokens) and stores what comes back. Collaborators
@@ -7,42 +7,44 @@ are constructor arguments so tests can replace each of them.
 
 One sign-in (see docs/ARCHITECTURE.md)::
 
-    LoopbackListener (ephemeral port) ─▶ redirect_uri from the bound address
-    ensure_client (reuse / pre-registered / CIMD / DCR with that redirect_uri)
-    PendingAuthorization {state, verifier, issuer, resource}   (C59: one record)
-    browser ─▶ AS ─▶ listener.wait() ─▶ parse_callback (state, then iss, then error)
-    token request (code + verifier + resource) ─▶ TokenSet
+    bind_listener (ephemeral port) ─▶ redirect_uri from the bound address   browser_sign_in
+    ensure_client (reuse / pre-registered / CIMD / DCR with that redirect_uri)  registration
+    PendingAuthorization {state, verifier, issuer, resource}   (C59)         browser_sign_in
+    authorize: browser ─▶ AS ─▶ listener.wait() ─▶ parse_callback            browser_sign_in
+    exchange_code (code + verifier + resource) ─▶ TokenSet                   endpoint_calls
     invalid_client at the token endpoint ─▶ StaleClientError (the next sign-in registers
     again; one sign-in never shows two consent screens)
+
+Refresh and revocation go through :mod:`.endpoint_calls` too; the pure
+request and response steps are in :mod:`.oauth`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from types import TracebackType
-from typing import Any, Protocol, cast
+from dataclasses import replace
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 import httpx
 
 from . import registration as reg_mod
 from . import stale_client
+from .browser_sign_in import (
+    AuthorizationBudget,
+    PendingAuthorization,
+    authorize,
+    bind_listener,
+    default_listener,
+    step_up_scopes,
+)
 from .client_config_url import client_configuration_guard
 from .device_signin import DeviceSignIn
 from .device_signin import sign_in as sign_in_with_code
 from .discovery import discover as run_discovery
-from .errors import (
-    ConfigurationError,
-    McpAuthError,
-    OAuthError,
-    SignInRequiredError,
-    StaleClientError,
-)
-from .http import fetch_json
+from .endpoint_calls import exchange_code, refresh_grant, revoke_tokens
+from .errors import McpAuthError, SignInRequiredError, StaleClientError
 from .identity import resolve_identity
 from .models import (
     ClientRegistration,
@@ -52,23 +54,15 @@ from .models import (
     SystemClock,
     TokenSet,
 )
-from .oauth.authorization import build_authorization_url, parse_callback
-from .oauth.request import HttpRequest
-from .oauth.revocation import build_revocation_request, check_revocation_response
-from .oauth.scopes import select_scopes, union_scopes
-from .oauth.tokens import (
-    build_code_token_request,
-    build_refresh_token_request,
-    parse_token_response,
-)
-from .pkce import make_state, make_verifier, s256_challenge
+from .oauth.scopes import select_scopes
 from .ports import BrowserOpener as Opener
-from .ports import Clock
+from .ports import CallbackListener, Clock, ListenerFactory, SignInOptions
 from .state import RevocationReport
 from .urls import Resolver, UrlGuard
 
 __all__ = [
     "OAuthClient",
+    # Defined in browser_sign_in and ports; importable from here as before.
     "CallbackListener",
     "ListenerFactory",
     "Opener",
@@ -78,105 +72,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class CallbackListener(Protocol):
-    """What the flow needs from ``core.loopback.LoopbackListener``."""
-
-    @property
-    def redirect_uri(self) -> str: ...
-
-    def expect_state(self, state: str) -> None: ...
-
-    def start_page(self, authorization_url: str) -> str: ...
-
-    async def wait(self) -> dict[str, str]: ...
-
-    def report(self, ok: bool, message: str) -> None: ...
-
-    async def __aenter__(self) -> Any: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Any: ...
-
-
-#: Called as ``factory(port=..., timeout=...)``; returns an un-entered listener.
-ListenerFactory = Callable[..., CallbackListener]
-
-
-def _default_listener(*, port: int, timeout: float) -> CallbackListener:
-    # Imported on use: the listener module is owned and landed separately.
-    loopback = importlib.import_module(f"{__package__}.loopback")
-    return cast(CallbackListener, loopback.LoopbackListener(port=port, timeout=timeout))
-
-
-def _default_browser() -> Opener:
-    browser = importlib.import_module(f"{__package__}.browser")
-    return cast(Opener, browser.SystemBrowser())
-
-
-@dataclass(frozen=True)
-class PendingAuthorization:
-    """Everything one authorization request must be checked against (MCP C59)."""
-
-    state: str = field(repr=False)
-    code_verifier: str = field(repr=False)
-    issuer: str
-    iss_supported: bool
-    redirect_uri: str
-    resource: str | None
-    scopes: tuple[str, ...]
-
-    @classmethod
-    def new(
-        cls,
-        discovery: Discovery,
-        redirect_uri: str,
-        resource: str | None,
-        scopes: tuple[str, ...],
-    ) -> PendingAuthorization:
-        meta = discovery.auth_server
-        return cls(
-            state=make_state(),
-            code_verifier=make_verifier(),
-            issuer=meta.issuer,
-            iss_supported=meta.authorization_response_iss_parameter_supported,
-            redirect_uri=redirect_uri,
-            resource=resource,
-            scopes=scopes,
-        )
-
-    @property
-    def code_challenge(self) -> str:
-        return s256_challenge(self.code_verifier)
-
-
-def step_up_scopes(previous: tuple[str, ...], challenged: tuple[str, ...]) -> tuple[str, ...]:
-    """Scopes for a step-up authorization: previous ones plus the challenged ones (MCP A:386)."""
-    return union_scopes(previous, challenged)
-
-
-@dataclass
-class AuthorizationBudget:
-    """Counts authorization requests for one operation (MCP A:401: bounded retries)."""
-
-    limit: int = 3
-    used: int = 0
-
-    def take(self) -> None:
-        if self.used >= self.limit:
-            raise SignInRequiredError(
-                f"The server still refuses access after {self.limit} sign-in attempts; giving up."
-            )
-        self.used += 1
-
-    @property
-    def exhausted(self) -> bool:
-        return self.used >= self.limit
 
 
 class OAuthClient:
@@ -198,7 +93,7 @@ class OAuthClient:
         self._browser = browser
         self._client_name = client_name
         self._authorization_timeout = authorization_timeout
-        self._listener_factory: ListenerFactory = listener_factory or _default_listener
+        self._listener_factory: ListenerFactory = listener_factory or default_listener
         self._resolver = resolver
         # Options seen per resource, so refresh/revoke (which get no ServerConfig)
         # apply the user's URL rules when they are known.
@@ -276,15 +171,8 @@ class OAuthClient:
     # ------------------------------------------------------------ sign-in
 
     async def sign_in(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        registration: ClientRegistration | None,
-        *,
-        scopes: tuple[str, ...],
-        client_secret: str | None = None,
-        on_authorization_url: Callable[[str], None] | None = None,
-        re_register: bool = False,
+        self, server: ServerConfig, discovery: Discovery, registration: ClientRegistration | None,
+        **options: Unpack[SignInOptions],
     ) -> tuple[ClientRegistration, TokenSet]:
         """One browser sign-in; ``re_register`` makes a new dynamic registration first.
 
@@ -292,6 +180,8 @@ class OAuthClient:
         (servers that compare redirect URIs exactly know no other); when that
         port is taken, on a free one, and the client is registered again for it.
         """
+        scopes, client_secret = options["scopes"], options.get("client_secret")
+        on_authorization_url, re_register = options.get("on_authorization_url"), options.get("re_register", False)
         guard = self._guard(server)
         guard.check_server_url()
         self._options[discovery.resource] = server.options
@@ -309,7 +199,13 @@ class OAuthClient:
             log.info("registering this app again at %s, as asked", discovery.auth_server.issuer)
             registration = None
         async with contextlib.AsyncExitStack() as stack:
-            listener = await self._bind_listener(stack, server, remembered)
+            listener = await bind_listener(
+                stack,
+                self._listener_factory,
+                fixed=server.options.callback_port,
+                remembered=remembered,
+                authorization_timeout=self._authorization_timeout,
+            )
             redirect_uri = listener.redirect_uri
             reg = await self.ensure_client(
                 server,
@@ -320,9 +216,14 @@ class OAuthClient:
                 scopes=scopes,
             )
             pending = PendingAuthorization.new(discovery, redirect_uri, resource, scopes)
-            code = await self._authorize(server, discovery, reg, pending, listener, on_authorization_url)
+            code = await authorize(
+                server.options, discovery, reg, pending, listener,
+                on_authorization_url, self._browser,
+            )
             try:
-                tokens = await self._exchange_code(discovery, reg, pending, code, guard, client_secret)
+                tokens = await exchange_code(
+                    self._http, discovery, reg, pending, code, guard, client_secret, self._clock
+                )
             except McpAuthError as exc:
                 if reg.method == "dcr" and stale_client.is_stale_client(exc):
                     # The code is bound to a client the AS refuses. Authorizing again with a
@@ -349,101 +250,6 @@ class OAuthClient:
         )
         return replace(tokens, identity=found.to_dict() if found else None, id_token=None)
 
-    async def _bind_listener(
-        self, stack: contextlib.AsyncExitStack, server: ServerConfig, remembered: int | None
-    ) -> CallbackListener:
-        fixed = server.options.callback_port
-        listener = self._listener_factory(
-            port=fixed or remembered or 0, timeout=self._authorization_timeout
-        )
-        try:
-            await stack.enter_async_context(listener)
-        except ConfigurationError:
-            if fixed or not remembered:
-                raise  # the user's own port: say so rather than pick another
-            log.info("callback port %d is in use; using a free port (the client is registered again)", remembered)
-            listener = self._listener_factory(port=0, timeout=self._authorization_timeout)
-            await stack.enter_async_context(listener)
-        return listener
-
-    async def _authorize(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        reg: ClientRegistration,
-        pending: PendingAuthorization,
-        listener: CallbackListener,
-        on_authorization_url: Callable[[str], None] | None,
-    ) -> str:
-        url = build_authorization_url(
-            discovery.auth_server,
-            reg.client_id,
-            pending.redirect_uri,
-            state=pending.state,
-            code_challenge=pending.code_challenge,
-            scopes=pending.scopes,
-            resource=pending.resource,
-            extra_params=server.options.extra_authorize_params,
-            allow_insecure_loopback=server.options.allow_insecure_loopback,
-        )
-        listener.expect_state(pending.state)
-        # The browser (and the link shown to the user) get a single-use loopback page
-        # that redirects to this URL: state and code_challenge never reach an argv.
-        url = listener.start_page(url)
-        if on_authorization_url is not None:
-            on_authorization_url(url)
-        else:
-            browser = self._browser or _default_browser()
-            await browser.open(url)
-        params = await listener.wait()
-        try:
-            code = parse_callback(
-                params,
-                expected_state=pending.state,
-                expected_issuer=pending.issuer,
-                iss_supported=pending.iss_supported,
-            )
-        except McpAuthError as exc:
-            # Only our own text: on an iss mismatch nothing from the response is shown.
-            listener.report(False, exc.user_message)
-            raise
-        return code
-
-    async def _send(
-        self, request: HttpRequest, guard: UrlGuard, purpose: str
-    ) -> tuple[httpx.Response, dict[str, Any] | None]:
-        return await fetch_json(
-            self._http, request.method, request.url, guard=guard, purpose=purpose, **request.httpx_kwargs()
-        )
-
-    async def _exchange_code(
-        self,
-        discovery: Discovery,
-        reg: ClientRegistration,
-        pending: PendingAuthorization,
-        code: str,
-        guard: UrlGuard,
-        client_secret: str | None,
-    ) -> TokenSet:
-        request = build_code_token_request(
-            discovery.auth_server.token_endpoint,
-            reg,
-            code=code,
-            redirect_uri=pending.redirect_uri,
-            code_verifier=pending.code_verifier,
-            resource=pending.resource,
-            client_secret=client_secret if reg.method == "preregistered" else None,
-        )
-        response, body = await self._send(request, guard, "token endpoint")
-        return parse_token_response(
-            response.status_code,
-            response.headers,
-            body,
-            now=self._clock.time(),
-            requested_scopes=pending.scopes,
-            resource=pending.resource or discovery.resource,
-        )
-
     # ------------------------------------------------------------ refresh & revoke
 
     async def refresh(
@@ -461,20 +267,10 @@ class OAuthClient:
             )
         if not tokens.refresh_token:
             raise SignInRequiredError("There is no refresh token; sign in again.")
-        request = build_refresh_token_request(
-            meta.token_endpoint, registration, refresh_token=tokens.refresh_token, resource=resource
-        )
         guard = self._stored_guard(discovery, meta.token_endpoint)
-        response, body = await self._send(request, guard, "token endpoint")
-        new = parse_token_response(
-            response.status_code,
-            response.headers,
-            body,
-            now=self._clock.time(),
-            requested_scopes=tokens.scope,
-            resource=tokens.resource or resource or discovery.resource,
+        return await refresh_grant(
+            self._http, discovery, registration, tokens, tokens.refresh_token, resource, guard, self._clock
         )
-        return tokens.with_refresh(new)
 
     async def revoke(
         self, discovery: Discovery, registration: ClientRegistration, tokens: TokenSet
@@ -488,46 +284,7 @@ class OAuthClient:
                 errors=("the stored client belongs to another authorization server",),
             )
         guard = self._stored_guard(discovery, endpoint)
-        problems: list[str] = []
-        client_unknown = False
-        done = {"refresh_token": False, "access_token": False}
-        # Refresh token first: revoking it usually takes the access tokens with it,
-        # and it is the long-lived secret (RFC 7009 §2.1).
-        for hint, token in (("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token)):
-            if not token:
-                continue
-            request = build_revocation_request(endpoint, registration, token, hint)
-            try:
-                response, body = await fetch_json(
-                    self._http,
-                    request.method,
-                    request.url,
-                    guard=guard,
-                    purpose="revocation endpoint",
-                    json_required=False,
-                    **request.httpx_kwargs(),
-                )
-                check_revocation_response(response.status_code, response.headers, body, now=self._clock.time())
-                done[hint] = True
-            except McpAuthError as exc:
-                what = "refresh token" if hint == "refresh_token" else "access token"
-                if stale_client.is_stale_client(exc):
-                    # Another registration could not revoke what was issued to this one
-                    # (RFC 7009 §2.1 binds the token to its client); say it as it is.
-                    client_unknown = True
-                    problems.append(stale_client.REVOCATION_CLIENT_UNKNOWN)
-                    break
-                if isinstance(exc, OAuthError) and exc.error == "unsupported_token_type":
-                    problems.append(f"the server cannot revoke the {what}")
-                else:
-                    problems.append(f"{what}: {exc.user_message}")
-        return RevocationReport(
-            supported=True,
-            refresh_token_revoked=done["refresh_token"],
-            access_token_revoked=done["access_token"],
-            errors=tuple(problems),
-            client_unknown=client_unknown,
-        )
+        return await revoke_tokens(self._http, endpoint, registration, tokens, guard, self._clock)
 
     async def delete_registration(self, registration: ClientRegistration) -> bool:
         uri = registration.registration_client_uri

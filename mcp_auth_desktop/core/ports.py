@@ -16,6 +16,7 @@ HttpClient          httpx.AsyncClient (plug in at its     httpx.MockTransport / 
                     transport)                            (tests/core/_fakes.py FakeAS)
 BrowserOpener       core.browser.SystemBrowser,           tests/core/_fakes.py FollowingBrowser
                     core.browser.CallbackBrowser
+CallbackListener    core.loopback.LoopbackListener        tests/core/_fakes.py FakeListener
 OAuthClientLike     core.flow.OAuthClient                 tests/manager/fakes.py FakeOAuth
 McpClientLike       core.mcp_client.McpClient             tests/manager/fakes.py FakeMcp
 ManagerLike         core.manager.TokenManager             tests/gui/fakes.py FakeManager
@@ -27,7 +28,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, Unpack
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
 
 from mcp_auth_desktop.core.models import (
     ClientRegistration,
@@ -45,10 +47,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BrowserOpener",
+    "CallbackListener",
     "Clock",
     "HttpClient",
     "JsonObject",
     "KeySource",
+    "ListenerFactory",
     "ManagerLike",
     "McpClientFactory",
     "McpClientLike",
@@ -56,6 +60,7 @@ __all__ = [
     "OAuthClientLike",
     "SecretVault",
     "SettingsStore",
+    "SignInOptions",
     "StorageLocation",
     "TokenProvider",
 ]
@@ -173,7 +178,48 @@ class BrowserOpener(Protocol):
     async def open(self, url: str) -> None: ...
 
 
+class CallbackListener(Protocol):
+    """The loopback redirect endpoint a browser sign-in waits on (RFC 8252 §7.3)."""
+
+    @property
+    def redirect_uri(self) -> str: ...
+
+    def expect_state(self, state: str) -> None: ...
+
+    def start_page(self, authorization_url: str) -> str: ...
+
+    async def wait(self) -> dict[str, str]: ...
+
+    def report(self, ok: bool, message: str) -> None: ...
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any: ...
+
+
+#: Called as ``factory(port=..., timeout=...)``; returns an un-entered listener.
+ListenerFactory = Callable[..., CallbackListener]
+
+
 # --------------------------------------------------------------------------- OAuth and MCP clients
+
+
+class SignInOptions(TypedDict, total=False):
+    """The keyword options of :meth:`OAuthClientLike.sign_in`."""
+
+    #: The scopes to request (``OAuthClientLike.select_scopes``).
+    scopes: Required[tuple[str, ...]]
+    #: A pre-registered client's secret; None for a public or registered client.
+    client_secret: str | None
+    #: When given, called with the URL to open instead of opening the browser.
+    on_authorization_url: Callable[[str], None] | None
+    #: Make a new dynamic registration first (a stale client); default False.
+    re_register: bool
 
 
 class OAuthClientLike(Protocol):
@@ -182,32 +228,17 @@ class OAuthClientLike(Protocol):
     async def discover(self, server: ServerConfig, *, challenge: Any = None) -> Discovery: ...
 
     def select_scopes(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        previous: tuple[str, ...] = (),
-        challenged: tuple[str, ...] = (),
+        self, server: ServerConfig, discovery: Discovery,
+        previous: tuple[str, ...] = (), challenged: tuple[str, ...] = (),
     ) -> tuple[str, ...]: ...
 
     async def sign_in(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        registration: ClientRegistration | None,
-        *,
-        scopes: tuple[str, ...],
-        client_secret: str | None = None,
-        on_authorization_url: Callable[[str], None] | None = None,
-        re_register: bool = False,
+        self, server: ServerConfig, discovery: Discovery, registration: ClientRegistration | None,
+        **options: Unpack[SignInOptions],
     ) -> tuple[ClientRegistration, TokenSet]: ...
 
     async def refresh(
-        self,
-        discovery: Discovery,
-        registration: ClientRegistration,
-        tokens: TokenSet,
-        *,
-        resource: str | None,
+        self, discovery: Discovery, registration: ClientRegistration, tokens: TokenSet, *, resource: str | None
     ) -> TokenSet: ...
 
     async def revoke(

@@ -17,9 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from mcp_auth_desktop.core.flow import CallbackListener
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
-from mcp_auth_desktop.core.ports import BrowserOpener, Clock
+from mcp_auth_desktop.core.ports import BrowserOpener, CallbackListener, Clock
 
 from ._helpers import FakeClock, public_resolver
 
@@ -198,7 +197,6 @@ def make_client(fake: FakeAS, http: httpx.AsyncClient, *, tamper: Any = None, cl
 
 
 if TYPE_CHECKING:
-    # `make typecheck` proves each fake implements the port it stands in for (core/ports.py,
-    # and the flow's listener).
+    # `make typecheck` proves each fake implements the port it stands in for (core/ports.py).
     def _ports(b: FollowingBrowser, li: FakeListener, c: FakeClock) -> tuple[BrowserOpener, CallbackListener, Clock]:
         return b, li, c

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.models import (
@@ -21,7 +21,7 @@ from mcp_auth_desktop.core.models import (
     ServerConfig,
     TokenSet,
 )
-from mcp_auth_desktop.core.ports import Clock, McpClientLike, OAuthClientLike
+from mcp_auth_desktop.core.ports import Clock, McpClientLike, OAuthClientLike, SignInOptions
 from mcp_auth_desktop.core.state import RevocationReport
 
 
@@ -104,17 +104,10 @@ class FakeOAuth:
             resource=resource,
         )
 
-    async def sign_in(
-        self,
-        server: ServerConfig,
-        discovery: Discovery,
-        registration: ClientRegistration | None,
-        *,
-        scopes: tuple[str, ...],
-        client_secret: str | None = None,
-        on_authorization_url: Callable[[str], None] | None = None,
-        re_register: bool = False,
-    ) -> tuple[ClientRegistration, TokenSet]:
+    async def sign_in(self, server: ServerConfig, discovery: Discovery, registration: ClientRegistration | None,
+                      **options: Unpack[SignInOptions]) -> tuple[ClientRegistration, TokenSet]:
+        scopes, client_secret = options["scopes"], options.get("client_secret")
+        re_register, on_authorization_url = options.get("re_register", False), options.get("on_authorization_url")
         self.sign_in_calls.append(scopes)
         self.re_register_calls.append(re_register)
         if on_authorization_url is not None:

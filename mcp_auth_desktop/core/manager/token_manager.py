@@ -22,7 +22,7 @@ impossible:
   ``Retry-After`` honoured) while the still-valid access token keeps being
   served.
 * Port conflicts: the loopback listener binds an ephemeral port per flow
-  (``core/loopback.py`` via ``OAuthClient``); the manager never picks ports.
+  (``core/loopback/`` via ``OAuthClient``); the manager never picks ports.
 
 Secrets never appear in a log line, an event or a ``ServerView``.
 """
