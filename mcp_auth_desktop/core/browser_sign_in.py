@@ -13,11 +13,9 @@ Also the bounds on repeated authorizations (step-up scopes, the attempt budget).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
 
 from .errors import ConfigurationError, McpAuthError, SignInRequiredError
 from .models import ClientRegistration, Discovery, ServerOptions
@@ -40,14 +38,17 @@ log = logging.getLogger(__name__)
 
 
 def default_listener(*, port: int, timeout: float) -> CallbackListener:
-    # Imported on use: the listener (asyncio streams, sockets) is only needed for a sign-in.
-    loopback = importlib.import_module(f"{__package__}.loopback")
-    return cast(CallbackListener, loopback.LoopbackListener(port=port, timeout=timeout))
+    # Imported on use: only a sign-in needs the listener. Typed, so mypy checks
+    # LoopbackListener against the CallbackListener port.
+    from .loopback import LoopbackListener
+
+    return LoopbackListener(port=port, timeout=timeout)
 
 
 def default_browser() -> BrowserOpener:
-    browser = importlib.import_module(f"{__package__}.browser")
-    return cast(BrowserOpener, browser.SystemBrowser())
+    from .browser import SystemBrowser
+
+    return SystemBrowser()
 
 
 @dataclass(frozen=True)
