@@ -12,6 +12,10 @@ it and tests can state every rule without Qt. The rules:
   still pending.
 * **ok**: every server is fine now (an empty list is fine).
 
+While the vault is still locked (LOCKED: the keyring's unlock prompt, a passphrase)
+nothing about a server is known: each is an attention finding saying what the app
+waits for, and the headline says the tokens are locked, never "all fine".
+
 Each finding names the server, so the tooltip can say which one and why.
 """
 
@@ -55,9 +59,13 @@ class HealthSummary:
     health: Health
     findings: tuple[Finding, ...]
     total: int
+    #: What the app waits for while the vault is locked (None once it is open).
+    locked: str | None = None
 
     @property
     def headline(self) -> str:
+        if self.locked is not None:
+            return f"your tokens are locked: {self.locked}"
         if self.health is Health.OK:
             return "all servers are fine" if self.total else "no servers yet"
         worst = list(dict.fromkeys(f.server for f in self.findings if f.health is self.health))
@@ -91,6 +99,8 @@ def server_health(view: ServerView, now: float) -> list[Finding]:
     expired = view.expires_at is not None and view.expires_at <= now
     failures = view.refresh_failures
     failing = failures >= REPEATED_FAILURES
+    if state is ServerState.LOCKED:
+        return [Finding(name, Health.ATTENTION, view.locked_because or "tokens locked")]
     if state is ServerState.ERROR:
         found.append(Finding(name, Health.ERROR, view.last_error or "has a problem"))
     elif state is ServerState.NEEDS_SIGN_IN:
@@ -135,4 +145,6 @@ def summarise(views: Iterable[ServerView], now: float) -> HealthSummary:
     findings = [f for v in views for f in server_health(v, now)]
     findings.sort(key=lambda f: (-f.health.rank, f.server.lower()))
     health = findings[0].health if findings else Health.OK
-    return HealthSummary(health=health, findings=tuple(findings), total=len(views))
+    locked = next((v.locked_because or "tokens locked" for v in views
+                   if v.state is ServerState.LOCKED), None)
+    return HealthSummary(health=health, findings=tuple(findings), total=len(views), locked=locked)

@@ -14,7 +14,9 @@ States and the transitions the manager makes::
     SIGNED_IN ──revoke──▶ REVOKED ──sign_in──▶ SIGNING_IN
 
 NEEDS_SIGN_IN means "never signed in"; SIGN_IN_NEEDED means "was signed in,
-the grant is gone" (the user is notified).
+the grant is gone" (the user is notified). LOCKED is never a manager state: it is
+what the window shows before the vault is open (the keyring's unlock prompt, a
+passphrase), when a server's real state cannot be known yet.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class ServerState(enum.Enum):
     SIGN_IN_NEEDED = "sign-in needed"
     ERROR = "error"
     REVOKED = "revoked"
+    #: The vault is not open yet: the real state is unknown (``ServerView.locked_because``).
+    LOCKED = "locked"
 
     @property
     def needs_attention(self) -> bool:
@@ -95,6 +99,9 @@ class ServerView:
     account_source: str | None = None
     #: False when ``account`` was read from an access token nobody verified.
     account_verified: bool = False
+    #: LOCKED only: what the app waits for before it can know the state, in a few words
+    #: (e.g. "waiting for the keyring").
+    locked_because: str | None = None
 
 
 @dataclass(frozen=True)

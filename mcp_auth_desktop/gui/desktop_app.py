@@ -101,7 +101,8 @@ class DesktopApp:
         self._told_about_tray = False
         #: The excepthook and the loop's handler while running (restored at shutdown).
         self.errors = UnexpectedErrors(self.redactor, lambda: self.window)
-        self.unlock = VaultUnlock(lambda: self.window, self._can_ask)
+        self.unlock = VaultUnlock(lambda: self.window, self._can_ask, self._on_vault_waiting)
+        self.preview: SettingsPreview | None = None  # the rows until the manager takes over
         self.damage: DamageReport | None = None
         self.startup_seconds: float | None = None
         #: Until the window and the tray were first shown (from the settings alone).
@@ -180,6 +181,13 @@ class DesktopApp:
         log.info("quit while starting")
         return False
 
+    def _on_vault_waiting(self, because: str) -> None:
+        """What the app waits for to open the vault: on the rows, the tray, the status bar."""
+        if self.preview is not None:
+            self.preview.set_waiting(because)
+        if self.window is not None:
+            self.window.show_locked(because)
+
     async def start(self) -> None:
         """The settings, the first frame from them alone, then the vault, then the runtime.
 
@@ -200,8 +208,8 @@ class DesktopApp:
         self.settings = settings
         self.preferences = Preferences(settings)
         await self.preferences.load()
-        preview = SettingsPreview(await settings.load(),
-                                  ephemeral[0].location if ephemeral else None)
+        preview = self.preview = SettingsPreview(await settings.load(),
+                                                 ephemeral[0].location if ephemeral else None)
         mark("settings")
         self.bridge = ManagerBridge(preview, loop=asyncio.get_running_loop(),
                                     redactor=self.redactor,
@@ -257,6 +265,7 @@ class DesktopApp:
         self.http, self.manager = runtime.http, runtime.manager
         manager = runtime.manager
         self.bridge.attach(manager)
+        self.preview = None
         self.window.show_storage()
         if self.tray is not None:
             self.tray.rebuild_menu()  # the real manager's servers, for hosts that never ask

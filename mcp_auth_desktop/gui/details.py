@@ -178,7 +178,8 @@ class DetailsPanel(QScrollArea):
             return
         f = self.fields
         self.group.setTitle(view.name)
-        set_plain(f["state"], view.state.value)
+        set_plain(f["state"], f"locked — {view.locked_because}" if view.locked_because
+                  else view.state.value)
         set_plain(f["account"], account_cell(view, none="not signed in"))
         set_plain(f["url"], view.url)
         set_plain(f["resource"], view.resource or "—")

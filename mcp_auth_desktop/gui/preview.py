@@ -3,14 +3,20 @@
 The window and the tray are shown from this read-only stand-in for the manager
 while the runtime (the HTTP stack and the TokenManager, which reads every server's
 tokens) is still being opened; :meth:`ManagerBridge.attach` then swaps in the real
-manager and every row is repainted from it. Nothing here reads a secret: each
-server shows as "refreshing" (its tokens are being checked) until then, and an
+manager and every row is repainted from it. Nothing here reads a secret, and an
 action started meanwhile is refused with a message saying so.
+
+Until the vault is open no server's state can be known (its tokens are in the vault):
+each row is LOCKED, saying what the app waits for (:meth:`SettingsPreview.set_waiting`,
+told by ``vault_unlock.py``): opening the vault, the keyring's unlock prompt, the
+keyring refusing to unlock (the user is offered Try again), or a passphrase.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Unpack
 
 from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
@@ -19,9 +25,21 @@ from mcp_auth_desktop.core.ports import JsonObject, NewServer, StorageLocation
 from mcp_auth_desktop.core.registry import snapshot_from_document
 from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.server_status import ServerStatus
-from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState, ServerView
+from mcp_auth_desktop.core.state import (
+    ManagerEvent,
+    RevocationReport,
+    ServerState,
+    ServerUpdated,
+    ServerView,
+)
 
-__all__ = ["SettingsPreview"]
+__all__ = ["KEYRING_LOCKED", "OPENING", "PASSPHRASE", "SettingsPreview", "WAITING_FOR_KEYRING"]
+
+#: What a locked row says the app waits for (its state cell, the tray's tooltip).
+OPENING = "opening your tokens…"
+WAITING_FOR_KEYRING = "waiting for the keyring"
+KEYRING_LOCKED = "the keyring did not unlock: unlock it, then Try again"
+PASSPHRASE = "waiting for your passphrase"
 
 _STARTING = "The app is still loading your servers; try again in a moment."
 #: While the vault is still opening (the keyring may be waiting for its unlock prompt).
@@ -36,6 +54,7 @@ class SettingsPreview:
         """``location`` None: the vault is not open yet (shown as such, nothing read)."""
         snap = snapshot_from_document(document)
         self._location = location
+        self._subscribers: list[Callable[[ManagerEvent], None]] = []
         self._views: dict[str, ServerView] = {}
         self._configs = {config.id: config for config in snap.servers}
         for config in snap.servers:
@@ -44,7 +63,9 @@ class SettingsPreview:
             registration = snap.registrations.get(config.id, {})
             self._views[config.id] = ServerView(
                 id=config.id, name=config.name, url=config.url,
-                state=ServerState.REFRESHING if found else ServerState.NEW,
+                state=(ServerState.LOCKED if location is None
+                       else ServerState.REFRESHING if found else ServerState.NEW),
+                locked_because=OPENING if location is None else None,
                 issuer=found.auth_server.issuer if found else None,
                 resource=found.resource if found else None,
                 registration_method=registration.get("method"),
@@ -71,7 +92,17 @@ class SettingsPreview:
         return self._configs[ref]
 
     def subscribe(self, callback: Callable[[ManagerEvent], None]) -> Callable[[], None]:
-        return lambda: None  # nothing changes until the real manager takes over
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def set_waiting(self, because: str) -> None:
+        """Say what the app waits for now on every locked row (e.g. WAITING_FOR_KEYRING)."""
+        now = time.time()
+        for sid, view in list(self._views.items()):
+            if view.state is ServerState.LOCKED and view.locked_because != because:
+                self._views[sid] = replace(view, locked_because=because)
+                for callback in list(self._subscribers):
+                    callback(ServerUpdated(sid, now))
 
     @property
     def storage_location(self) -> StorageLocation:

@@ -73,6 +73,8 @@ _STATE_TIPS = {
     ServerState.SIGN_IN_NEEDED: "The sign-in expired or was revoked: choose Sign in.",
     ServerState.ERROR: "Something went wrong; see the details panel.",
     ServerState.REVOKED: "Signed out; tokens were revoked.",
+    ServerState.LOCKED: ("Your tokens are still locked, so this server's state is not known yet: "
+                         "it shows as soon as the vault is open."),
 }
 
 
@@ -188,7 +190,9 @@ class ServerTableModel(QAbstractTableModel):
         if col == Column.URL:
             return view.url
         if col == Column.STATE:
-            text = view.state.value
+            if view.state is ServerState.LOCKED:
+                return view.locked_because or "locked"
+            text: str = view.state.value
             if self._bridge.is_busy(view.id) and view.state not in (
                 ServerState.REFRESHING,
                 ServerState.SIGNING_IN,

@@ -140,11 +140,11 @@ class TrayIcon(QSystemTrayIcon):
             auth.triggered.connect(lambda _=False, s=sid: self._actions.sign_out(s))
         else:
             auth = sub.addAction(icon("sign-in"), "Sign in")
-            auth.setEnabled(view.state is not ServerState.SIGNING_IN)
+            auth.setEnabled(view.state not in (ServerState.SIGNING_IN, ServerState.LOCKED))
             auth.triggered.connect(lambda _=False, s=sid: self._actions.sign_in(s))
 
         sub.addSeparator()
-        line = view.state.value
+        line = view.locked_because or view.state.value
         if signed_in and view.expires_at is not None:
             line += f" · expires in {format_expires_in(view.expires_at, self._clock())}"
         if busy:

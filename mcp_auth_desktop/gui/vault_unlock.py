@@ -21,6 +21,7 @@ from mcp_auth_desktop.core.errors import KeyringUnavailableError, VaultLockedErr
 from mcp_auth_desktop.core.ports import SecretVault
 from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.plain import message_box
+from mcp_auth_desktop.gui.preview import KEYRING_LOCKED, OPENING, PASSPHRASE, WAITING_FOR_KEYRING
 from mcp_auth_desktop.runtime import open_storage
 
 if TYPE_CHECKING:
@@ -43,9 +44,13 @@ class StartCancelled(Exception):
 class VaultUnlock:
     """Opens the vault for :class:`DesktopApp`; its boxes are attributes while they are up."""
 
-    def __init__(self, window: Callable[[], MainWindow | None], can_ask: Callable[[], bool]) -> None:
+    def __init__(self, window: Callable[[], MainWindow | None], can_ask: Callable[[], bool],
+                 on_waiting: Callable[[str], None] = lambda _because: None) -> None:
+        """``on_waiting`` hears what the app waits for now (``preview.py``'s words), for the
+        rows, the tray and the status bar."""
         self._window = window
         self._can_ask = can_ask
+        self._on_waiting = on_waiting
         #: The "keyring unavailable, try again?" box while it is up (tests look at it).
         self.keyring_box: QMessageBox | None = None
         #: "Waiting for the system keyring" while storage takes long to open.
@@ -57,6 +62,7 @@ class VaultUnlock:
 
         answer: str | None = None
         error = ""
+        self._on_waiting(OPENING)
         while True:
             try:
                 provider = (lambda a=answer: a) if answer is not None else None
@@ -73,8 +79,10 @@ class VaultUnlock:
                 log.warning("the vault's keyring is unavailable: %s", exc.message)
                 if not self._can_ask():
                     raise
+                self._on_waiting(KEYRING_LOCKED)
                 if not await self._ask_keyring_retry(exc.user_message):
                     raise StartCancelled("the keyring stayed unavailable; quit") from None
+                self._on_waiting(WAITING_FOR_KEYRING)
                 continue
             except (KeyringUnavailableError, VaultLockedError) as exc:
                 new_vault = isinstance(exc, KeyringUnavailableError)
@@ -89,6 +97,7 @@ class VaultUnlock:
                 )
                 from mcp_auth_desktop.gui.passphrase_dialog import ask_passphrase
 
+                self._on_waiting(PASSPHRASE)
                 answer = await ask_passphrase(message, confirm=new_vault, error=error,
                                               parent=self._window())
                 if answer is None:
@@ -128,6 +137,7 @@ class VaultUnlock:
         box.setWindowModality(Qt.WindowModality.NonModal)
         if window is not None:
             window.show_message("Waiting for the system keyring to unlock your tokens…")
+        self._on_waiting(WAITING_FOR_KEYRING)
         box.setWindowIcon(app_icon())
         self.keyring_wait_box = box
         box.show()

@@ -129,6 +129,11 @@ class WindowActionsMixin(WindowParts):
         bar.addPermanentWidget(self.busy)
         bar.addPermanentWidget(self.storage_label)
 
+    def show_locked(self, because: str) -> None:
+        """Before the vault is open: what the app waits for, in the status bar."""
+        set_plain(self.storage_label, f"Tokens locked: {because}")
+        self.storage_label.setToolTip(tooltip("Secrets: " + self.bridge.storage_description()))
+
     def show_storage(self) -> None:
         """Where secrets are kept, in the status bar (again once the vault has opened)."""
         set_plain(self.storage_label, self.bridge.storage_summary())
@@ -137,6 +142,8 @@ class WindowActionsMixin(WindowParts):
 
     def _update_actions(self) -> None:
         view = self.selected_view()
+        if view is not None and view.state is ServerState.LOCKED:
+            view = None  # nothing can be done before the vault is open: all off
         busy = view is not None and self.bridge.is_busy(view.id)
         signed_in = view is not None and view.state in _SIGNED_IN
         signing_in = view is not None and view.state is ServerState.SIGNING_IN

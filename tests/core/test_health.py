@@ -82,3 +82,17 @@ def test_busy_servers_are_not_reported_and_expiry_is_measured_now() -> None:
 def test_many_names_are_shortened_in_the_headline() -> None:
     views = [view(n, ServerState.REVOKED) for n in "ABCDE"]
     assert summarise(views, NOW).headline == "A, B, C and 2 more need attention"
+
+
+def test_locked_servers_are_never_all_fine() -> None:
+    # Before the vault is open nothing is known: not "all servers are fine", and each
+    # server says what the app waits for (the tray's tooltip names them).
+    locked = [view("A", ServerState.LOCKED, expires_at=None, locked_because="waiting for the keyring"),
+              view("B", ServerState.LOCKED, expires_at=None, locked_because="waiting for the keyring")]
+    summary = summarise(locked, NOW)
+    assert summary.health is Health.ATTENTION
+    assert summary.headline == "your tokens are locked: waiting for the keyring"
+    assert summary.lines() == ["A: waiting for the keyring", "B: waiting for the keyring"]
+    # The expiry a locked view may still carry is not judged: only the lock is said.
+    stale = view("C", ServerState.LOCKED, expires_at=NOW - 1, locked_because="opening your tokens…")
+    assert [f.text for f in server_health(stale, NOW)] == ["opening your tokens…"]
