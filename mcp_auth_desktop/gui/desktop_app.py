@@ -101,7 +101,7 @@ class DesktopApp:
         self._told_about_tray = False
         #: The excepthook and the loop's handler while running (restored at shutdown).
         self.errors = UnexpectedErrors(self.redactor, lambda: self.window)
-        self.unlock = VaultUnlock(lambda: self.window, self._can_ask, self._on_vault_waiting)
+        self.unlock = VaultUnlock(lambda: self.window, self._can_ask, lambda: self.preview)
         self.preview: SettingsPreview | None = None  # the rows until the manager takes over
         self.damage: DamageReport | None = None
         self.startup_seconds: float | None = None
@@ -180,13 +180,6 @@ class DesktopApp:
             await starting
         log.info("quit while starting")
         return False
-
-    def _on_vault_waiting(self, because: str) -> None:
-        """What the app waits for to open the vault: on the rows, the tray, the status bar."""
-        if self.preview is not None:
-            self.preview.set_waiting(because)
-        if self.window is not None:
-            self.window.show_locked(because)
 
     async def start(self) -> None:
         """The settings, the first frame from them alone, then the vault, then the runtime.

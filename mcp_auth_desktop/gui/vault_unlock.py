@@ -21,7 +21,13 @@ from mcp_auth_desktop.core.errors import KeyringUnavailableError, VaultLockedErr
 from mcp_auth_desktop.core.ports import SecretVault
 from mcp_auth_desktop.gui.icons import app_icon
 from mcp_auth_desktop.gui.plain import message_box
-from mcp_auth_desktop.gui.preview import KEYRING_LOCKED, OPENING, PASSPHRASE, WAITING_FOR_KEYRING
+from mcp_auth_desktop.gui.preview import (
+    KEYRING_LOCKED,
+    OPENING,
+    PASSPHRASE,
+    WAITING_FOR_KEYRING,
+    SettingsPreview,
+)
 from mcp_auth_desktop.runtime import open_storage
 
 if TYPE_CHECKING:
@@ -45,12 +51,11 @@ class VaultUnlock:
     """Opens the vault for :class:`DesktopApp`; its boxes are attributes while they are up."""
 
     def __init__(self, window: Callable[[], MainWindow | None], can_ask: Callable[[], bool],
-                 on_waiting: Callable[[str], None] = lambda _because: None) -> None:
-        """``on_waiting`` hears what the app waits for now (``preview.py``'s words), for the
-        rows, the tray and the status bar."""
+                 preview: Callable[[], SettingsPreview | None] = lambda: None) -> None:
+        """``preview``: the rows shown until the vault is open (told what the app waits for)."""
         self._window = window
         self._can_ask = can_ask
-        self._on_waiting = on_waiting
+        self._preview = preview
         #: The "keyring unavailable, try again?" box while it is up (tests look at it).
         self.keyring_box: QMessageBox | None = None
         #: "Waiting for the system keyring" while storage takes long to open.
@@ -105,6 +110,15 @@ class VaultUnlock:
                         "No passphrase was given, so your tokens stay locked. Start the app again "
                         "to enter it, or use --ephemeral to try the app without saving anything."
                     ) from None
+
+    def _on_waiting(self, because: str) -> None:
+        """What the app waits for now (``preview.py``'s words): on every row, the tray (through
+        the rows) and the status bar, instead of states nobody can know yet."""
+        preview, window = self._preview(), self._window()
+        if preview is not None:
+            preview.set_waiting(because)
+        if window is not None:
+            window.show_locked(because)
 
     @contextlib.contextmanager
     def _keyring_wait_notice(self) -> Iterator[None]:
