@@ -13,27 +13,14 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import sync_playwright
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script through BROWSER
 
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.start_page import chromium_page, script_main, step_log  # noqa: E402
 
-
-def _log(message: str) -> None:
-    path = os.environ.get("E2E_BROWSER_LOG")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+_log = step_log("E2E_BROWSER_LOG")
 
 
 def _is_callback(u: str, opened: str) -> bool:
@@ -49,34 +36,25 @@ def _is_callback(u: str, opened: str) -> bool:
 
 def approve(url: str, *, decision: str = "approve", timeout_ms: int = 30_000) -> str:
     """Returns the text of the page the flow ends on (the loopback success page)."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            _log(f"open {urlsplit(url).netloc}{urlsplit(url).path}")
-            page.goto(url, timeout=timeout_ms)
-            page.click(f"#{decision}", timeout=timeout_ms)
-            _log(f"clicked {decision}")
-            page.wait_for_url(lambda u: _is_callback(u, url), timeout=timeout_ms)
-            page.wait_for_load_state("load", timeout=timeout_ms)
-            text = page.inner_text("body", timeout=timeout_ms)
-            _log(f"landed on loopback callback: {text[:80]!r}")
-            return text
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        _log(f"open {urlsplit(url).netloc}{urlsplit(url).path}")
+        page.goto(url, timeout=timeout_ms)
+        page.click(f"#{decision}", timeout=timeout_ms)
+        _log(f"clicked {decision}")
+        page.wait_for_url(lambda u: _is_callback(u, url), timeout=timeout_ms)
+        page.wait_for_load_state("load", timeout=timeout_ms)
+        text = page.inner_text("body", timeout=timeout_ms)
+        _log(f"landed on loopback callback: {text[:80]!r}")
+        return text
+
+
+def _approve(url: str) -> bool:
+    approve(url, decision=os.environ.get("E2E_BROWSER_DECISION", "approve"))
+    return True  # a page that never came raised instead
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: browser_approve.py URL", file=sys.stderr)
-        return 2
-    try:
-        approve(argv[0], decision=os.environ.get("E2E_BROWSER_DECISION", "approve"))
-    except Exception as exc:  # report and fail: the app's flow will then time out visibly
-        _log(f"failed: {type(exc).__name__}")
-        print(f"browser_approve: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return script_main(argv, "browser_approve.py", _approve, _log)
 
 
 if __name__ == "__main__":

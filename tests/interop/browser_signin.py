@@ -18,29 +18,18 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
 
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script through BROWSER
+
+from tests.start_page import chromium_page, script_main, step_log  # noqa: E402
+
 #: How long the browser waits on a page before giving up like a user would.
 PATIENCE_S = float(os.environ.get("INTEROP_BROWSER_PATIENCE", "20"))
-
-
-def _log(message: str) -> None:
-    path = os.environ.get("INTEROP_BROWSER_LOG")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+_log = step_log("INTEROP_BROWSER_LOG")
 
 
 def _is_callback(url: str) -> bool:
@@ -57,47 +46,35 @@ def _words(text: str) -> str:
 def sign_in(url: str) -> bool:
     start_port = urlsplit(url).port
     _log(f"open {urlsplit(url).hostname}:{start_port}{urlsplit(url).path}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium_page() as page:
+        page.goto(url, timeout=PATIENCE_S * 1000)
+        deadline = time.monotonic() + PATIENCE_S
+        clicked = False
+        while time.monotonic() < deadline:
+            if _is_callback(page.url):
+                page.wait_for_load_state("load", timeout=PATIENCE_S * 1000)
+                _log(f"landed {urlsplit(page.url).port} {_words(page.inner_text('body'))!r}")
+                return True
+            if not clicked:
+                try:
+                    button = page.query_selector("#approve")
+                except PlaywrightError:  # navigating
+                    button = None
+                if button is not None:
+                    _log("consent")
+                    button.click()
+                    clicked = True
+            page.wait_for_timeout(200)
         try:
-            page = browser.new_page()
-            page.goto(url, timeout=PATIENCE_S * 1000)
-            deadline = time.monotonic() + PATIENCE_S
-            clicked = False
-            while time.monotonic() < deadline:
-                if _is_callback(page.url):
-                    page.wait_for_load_state("load", timeout=PATIENCE_S * 1000)
-                    _log(f"landed {urlsplit(page.url).port} {_words(page.inner_text('body'))!r}")
-                    return True
-                if not clicked:
-                    try:
-                        button = page.query_selector("#approve")
-                    except PlaywrightError:  # navigating
-                        button = None
-                    if button is not None:
-                        _log("consent")
-                        button.click()
-                        clicked = True
-                page.wait_for_timeout(200)
-            try:
-                text = page.inner_text("body", timeout=2000)
-            except PlaywrightError:
-                text = ""
-            _log(f"stuck {urlsplit(page.url).hostname}:{urlsplit(page.url).port} {_words(text)!r}")
-            return False
-        finally:
-            browser.close()
+            text = page.inner_text("body", timeout=2000)
+        except PlaywrightError:
+            text = ""
+        _log(f"stuck {urlsplit(page.url).hostname}:{urlsplit(page.url).port} {_words(text)!r}")
+        return False
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: browser_signin.py URL", file=sys.stderr)
-        return 2
-    try:
-        return 0 if sign_in(argv[0]) else 1
-    except Exception as exc:  # noqa: BLE001 - reported in the log; the app then shows its own error
-        _log(f"failed {type(exc).__name__}")
-        return 1
+    return script_main(argv, "browser_signin.py", sign_in, _log)
 
 
 if __name__ == "__main__":
