@@ -38,12 +38,14 @@ from mcp_auth_desktop.core.models import (
     ServerOptions,
     TokenSet,
 )
-from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerView
 
 if TYPE_CHECKING:
-    # Only for annotations: importing the port must not load the HTTP stack (start-up time).
+    # Only for annotations: importing the port must not load the HTTP stack, nor the URL
+    # rules server_edit stands on (the GUI's first frame imports this module).
     import httpx
+
+    from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
 __all__ = [
     "BrowserOpener",

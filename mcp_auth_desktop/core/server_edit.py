@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from mcp_auth_desktop.core.errors import ConfigurationError
-from mcp_auth_desktop.core.metadata import SCOPE_TOKEN_RE
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mcp_auth_desktop.core.state import ServerState, ServerView
 
@@ -65,6 +64,10 @@ class EditOutcome:
 
 def check_edit(config: ServerConfig, edit: ServerEdit, *, has_secret: bool) -> None:
     """Raise :class:`ConfigurationError` naming the first field that cannot be used."""
+    # Here, not at the top: core.metadata loads the URL rules and urllib.request, which the
+    # GUI's first frame (importing this module for its types) does not need.
+    from mcp_auth_desktop.core.metadata import SCOPE_TOKEN_RE
+
     for scope in edit.scopes:
         if not SCOPE_TOKEN_RE.match(scope):
             raise ConfigurationError(

@@ -47,6 +47,16 @@ def svg_text(name: str) -> str:
         return ""
 
 
+@cache
+def _svg_renderer(name: str, colour: str | None) -> QSvgRenderer:
+    """One parsed document per icon and colour: every paint of a row, a toolbar button or
+    the window icon's sizes renders from it instead of parsing the SVG again."""
+    text = svg_text(name)
+    if colour is not None:
+        text = text.replace("currentColor", colour)
+    return QSvgRenderer(QByteArray(text.encode("utf-8")))
+
+
 class _SvgEngine(QIconEngine):
     """Renders an SVG document at the exact requested size (HiDPI-sharp)."""
 
@@ -56,22 +66,21 @@ class _SvgEngine(QIconEngine):
         self._tint = tint
 
     def _renderer(self, mode: QIcon.Mode) -> QSvgRenderer:
-        text = svg_text(self._name)
-        if self._tint:
-            app = QApplication.instance()
-            palette = app.palette() if isinstance(app, QApplication) else QPalette()
-            group = (
-                QPalette.ColorGroup.Disabled
-                if mode == QIcon.Mode.Disabled
-                else QPalette.ColorGroup.Active
-            )
-            role = (
-                QPalette.ColorRole.HighlightedText
-                if mode == QIcon.Mode.Selected
-                else QPalette.ColorRole.ButtonText
-            )
-            text = text.replace("currentColor", palette.color(group, role).name())
-        return QSvgRenderer(QByteArray(text.encode("utf-8")))
+        if not self._tint:
+            return _svg_renderer(self._name, None)
+        app = QApplication.instance()
+        palette = app.palette() if isinstance(app, QApplication) else QPalette()
+        group = (
+            QPalette.ColorGroup.Disabled
+            if mode == QIcon.Mode.Disabled
+            else QPalette.ColorGroup.Active
+        )
+        role = (
+            QPalette.ColorRole.HighlightedText
+            if mode == QIcon.Mode.Selected
+            else QPalette.ColorRole.ButtonText
+        )
+        return _svg_renderer(self._name, palette.color(group, role).name())
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         self._renderer(mode).render(painter, QRectF(rect))

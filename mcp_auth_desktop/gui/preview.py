@@ -17,13 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
 from mcp_auth_desktop.core.models import ServerConfig
 from mcp_auth_desktop.core.ports import JsonObject, NewServer, StorageLocation
 from mcp_auth_desktop.core.registry import snapshot_from_document
-from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import (
     ManagerEvent,
@@ -32,6 +31,9 @@ from mcp_auth_desktop.core.state import (
     ServerUpdated,
     ServerView,
 )
+
+if TYPE_CHECKING:
+    from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
 __all__ = ["KEYRING_LOCKED", "OPENING", "PASSPHRASE", "SettingsPreview", "WAITING_FOR_KEYRING"]
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
-from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.preferences import GuiSettings
 from mcp_auth_desktop.gui.window_host import WindowParts
 
 if TYPE_CHECKING:
+    from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
     from mcp_auth_desktop.gui.about_dialog import AboutDialog
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
     from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
