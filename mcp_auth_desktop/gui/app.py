@@ -1,4 +1,5 @@
-"""The desktop app's entry point: ``mcp-auth-desktop``.
+"""The desktop app's ``main`` (run by ``gui/entry.py``, the entry point of
+``mcp-auth-desktop``, which loads this module first).
 
 Parses the command line, sets up redacted logging, then builds the
 QApplication, the single-instance guard and the qasync event loop and runs
