@@ -68,14 +68,6 @@ class PasteBack:
             print("mcp-auth: giving up after three pastes", file=sys.stderr)
 
 
-NO_DISPLAY_HINT = (
-    "no display was found, so no browser can be opened here. Sign in with a browser "
-    "elsewhere: `mcp-auth login {name} --paste` (approve on any machine, then paste the final "
-    "URL from its address bar here), or `mcp-auth login {name} --no-browser` when that browser "
-    "runs on this machine"
-)
-
-
 def no_display() -> bool:
     """True on Linux/BSD without X11 or Wayland and without a BROWSER command."""
     import os

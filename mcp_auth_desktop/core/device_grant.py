@@ -87,9 +87,12 @@ class DeviceAuthorization:
         return self.received_at + self.expires_in
 
     @property
-    def minutes(self) -> int:
-        """The code's lifetime in whole minutes (at least 1), for messages."""
-        return max(1, round(self.expires_in / 60))
+    def lifetime(self) -> str:
+        """The code's lifetime in words ("10 minutes", "45 seconds"), for messages."""
+        seconds = round(self.expires_in)
+        if seconds < 120:
+            return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return f"{round(seconds / 60)} minutes"
 
 
 class PollAnswer(enum.Enum):
@@ -210,10 +213,9 @@ def classify_poll(status: int, headers: Mapping[str, str], body: Mapping[str, An
 
 
 def _expired(authorization: DeviceAuthorization, host: str) -> DeviceCodeExpiredError:
-    n = authorization.minutes
     return DeviceCodeExpiredError(
-        f"The sign-in code from {host} expired after {n} minute{'s' if n != 1 else ''} "
-        "without being approved. Start the sign-in again."
+        f"The sign-in code from {host} expired after {authorization.lifetime} without being "
+        "approved. Start the sign-in again."
     )
 
 

@@ -85,6 +85,8 @@ class ServerView:
     last_refresh_result: str | None = None
     last_error: str | None = None
     revocation_supported: bool | None = None
+    #: Whether the authorization server offers the device grant (RFC 8628); None before discovery.
+    device_grant_supported: bool | None = None
     pending_revocation: bool = False
     discovery_trail: tuple[str, ...] = ()
     #: The MCP protocol revision and what server/discover (or initialize) said, from the last call.

@@ -64,7 +64,8 @@ def test_parse_good_answer() -> None:
     got = parse(GOOD)
     assert got.user_code == "BCDF-GHJK" and got.verification_uri == GOOD["verification_uri"]
     assert got.verification_uri_complete == GOOD["verification_uri_complete"]
-    assert (got.expires_in, got.interval, got.deadline, got.minutes) == (600, 5, 700, 10)
+    assert (got.expires_in, got.interval, got.deadline, got.lifetime) == (600, 5, 700, "10 minutes")
+    assert parse({**GOOD, "expires_in": 1}).lifetime == "1 second"
     assert "dc_" not in repr(got)  # the device code is a secret: never in a repr or a log
 
 
@@ -209,7 +210,7 @@ async def test_server_says_expired() -> None:
 async def test_stops_at_expires_in_by_itself() -> None:
     clock = Clock()
     server = Server(clock, [])  # pending forever
-    with pytest.raises(errors.DeviceCodeExpiredError, match="expired after 1 minute without"):
+    with pytest.raises(errors.DeviceCodeExpiredError, match="expired after 60 seconds without"):
         await run(server, clock, parse({**GOOD, "expires_in": 60}))
     assert len(server.times) == 11 and server.times[-1] < 160  # 5 s apart, none at or after expiry
     assert clock.now == 160

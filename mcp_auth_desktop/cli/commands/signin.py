@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from collections.abc import Callable
 
+from mcp_auth_desktop.cli import device_login
 from mcp_auth_desktop.cli.exit_codes import EXIT_OK, UsageError
-from mcp_auth_desktop.cli.narration import narrate_sign_in, print_url
+from mcp_auth_desktop.cli.narration import SignInNarrator, print_url
 from mcp_auth_desktop.cli.render import dumps, format_when, view_to_dict
 from mcp_auth_desktop.cli.server_args import add_from_args, add_server_options, scopes_from
 from mcp_auth_desktop.cli.table import Command, Session
@@ -32,6 +31,12 @@ def _build(p: argparse.ArgumentParser) -> None:
         help="print the authorization URL on stderr instead of opening a browser, and wait",
     )
     how.add_argument(
+        "--device",
+        action="store_true",
+        help="sign in with a code on any device (OAuth device authorization, RFC 8628): print "
+        "an address and a code, then wait for the approval",
+    )
+    how.add_argument(
         "--paste",
         action="store_true",
         help="for a browser that cannot reach this machine (SSH, containers): print the "
@@ -41,18 +46,10 @@ def _build(p: argparse.ArgumentParser) -> None:
 
 
 def _authorization_url_handler(args: argparse.Namespace) -> Callable[[str], None] | None:
-    """Where the sign-in link goes: stderr, the paste-back prompt, or (None) the browser."""
+    """Where the sign-in link goes: stderr, the paste-back prompt, or (None) the browser (or,
+    without a display or with --device, a code: cli/device_login.py decides once the server is known)."""
     if args.no_browser:
         return print_url
-    if not args.paste:
-        from mcp_auth_desktop.cli import paste_back
-
-        if paste_back.no_display():
-            hint = paste_back.NO_DISPLAY_HINT.format(name=shlex.quote(args.server))
-            if not sys.stdin.isatty():
-                raise UsageError(hint)
-            print(f"mcp-auth: {hint}. Continuing with --paste.", file=sys.stderr)
-            args.paste = True
     if args.paste:
         from mcp_auth_desktop.cli.paste_back import PasteBack
 
@@ -62,8 +59,10 @@ def _authorization_url_handler(args: argparse.Namespace) -> Callable[[str], None
 
 async def login(session: Session, args: argparse.Namespace) -> int:
     manager = session.manager
+    device_login.check_before_adding(manager, args)
     on_url = _authorization_url_handler(args)
-    narrate_sign_in(manager, on_url)
+    # "Opening your browser" only where one will open: not for a code (--device, or no display).
+    manager.subscribe(SignInNarrator(manager, browser=on_url is None and not device_login.without_browser(args)))
     try:
         ref = manager.get(args.server).id
         from mcp_auth_desktop.cli.login_options import conflicting_options
@@ -78,8 +77,8 @@ async def login(session: Session, args: argparse.Namespace) -> int:
         if "://" not in args.server:
             raise
         ref = (await add_from_args(manager, args.server, args, session.client_secret)).id
-    view = await manager.sign_in(
-        ref, on_authorization_url=on_url, scopes=scopes_from(args), re_register=args.re_register
+    view = await device_login.login(
+        manager, ref, args, on_url, scopes=scopes_from(args), re_register=args.re_register
     )
     if args.json:
         print(dumps(view_to_dict(view)))
@@ -95,6 +94,6 @@ LOGIN = Command(
     run=login,
     checks_server_options=True,
     reads_client_secret=True,
-    opens_browser=lambda args: not (args.no_browser or args.paste),
+    opens_browser=lambda args: not (args.no_browser or args.paste or args.device),
     sign_in_hint=False,
 )

@@ -36,6 +36,7 @@ def view(s: ServerRecord) -> ServerView:
         last_refresh_result=last_refresh_result,
         last_error=s.last_error or s.status.last_error,
         revocation_supported=(d.auth_server.revocation_endpoint is not None) if d else None,
+        device_grant_supported=(d.auth_server.device_authorization_endpoint is not None) if d else None,
         pending_revocation=s.status.pending_revocation,
         discovery_trail=d.trail if d else (),
         mcp_server=s.status.mcp.description,
