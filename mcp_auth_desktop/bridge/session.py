@@ -37,6 +37,7 @@ from mcp_auth_desktop.bridge.translate import EraTranslator, modern_version
 from mcp_auth_desktop.bridge.upstream import ServerAnswered, SessionExpired, Upstream
 from mcp_auth_desktop.core import errors, jsonutil
 from mcp_auth_desktop.core.mcp.era import Era
+from mcp_auth_desktop.core.tasks import cancel_and_wait
 
 __all__ = ["BridgeSession", "AUTH_ERROR", "UPSTREAM_ERROR", "PARSE_ERROR", "INVALID_REQUEST"]
 
@@ -98,14 +99,8 @@ class BridgeSession:
             await self.close()
 
     async def close(self) -> None:
-        tasks = list(self._tasks.values())
-        if self._listener is not None:
-            tasks.append(self._listener)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        listener = [self._listener] if self._listener is not None else []
+        await cancel_and_wait([*self._tasks.values(), *listener])
         self._tasks.clear()
         await self.upstream.end_session()
 
