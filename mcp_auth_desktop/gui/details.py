@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from mcp_auth_desktop.core.account_text import account_cell
 from mcp_auth_desktop.core.mcp.display import description_fields
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
-from mcp_auth_desktop.core.state import ServerView
+from mcp_auth_desktop.core.state import ServerState, ServerView
 from mcp_auth_desktop.gui.bridge import Tool
 from mcp_auth_desktop.gui.plain import plain, set_plain
 from mcp_auth_desktop.gui.server_model import format_expires_in
@@ -38,6 +38,9 @@ _CLIENT_ERROR_HINT = (
     "If the browser shows an error about the client (such as “Invalid client_id”), cancel "
     f"and choose {RE_REGISTER_ACTION} in the Server menu."
 )
+
+#: A field the vault holds the answer to, while it is still locked.
+_LOCKED_FIELD = "unknown until your tokens are unlocked"
 
 _METHODS = {
     "preregistered": "pre-registered client",
@@ -225,6 +228,10 @@ class DetailsPanel(QScrollArea):
                 "open the sign-in page (if your browser did not)</a>. " + html.escape(_CLIENT_ERROR_HINT)
             )
             f["state"].setOpenExternalLinks(True)
+        if view.state is ServerState.LOCKED:
+            # The tokens (and who they belong to) are in the vault: not known, not "none".
+            for key in ("account", "granted", "expires", "refresh_token"):
+                set_plain(f[key], _LOCKED_FIELD)
         said = dict(description_fields(view.mcp_server)) if view.mcp_server else {}
         self.protocol_box.setVisible(bool(said))
         for key, label in _SERVER_TEXT:
@@ -240,6 +247,9 @@ class DetailsPanel(QScrollArea):
     def _show_expiry(self) -> None:
         view = self._view
         if view is None:
+            return
+        if view.state is ServerState.LOCKED:
+            set_plain(self.fields["expires"], _LOCKED_FIELD)
             return
         if view.expires_at is None:
             set_plain(self.fields["expires"], "—")

@@ -74,6 +74,8 @@ class SettingsPreview:
                 client_id=registration.get("client_id") or config.client_id,
                 requested_scopes=status.requested_scopes or config.scopes,
                 last_error=status.last_error,
+                last_refresh_at=status.last_refresh_at,
+                last_refresh_result=status.last_refresh_result,
                 pending_revocation=status.pending_revocation,
                 discovery_trail=found.trail if found else (),
             )

@@ -126,6 +126,8 @@ def _shows_locked(desktop: DesktopApp, because: str) -> None:
     view = window.selected_view()
     assert view is not None and view.state is ServerState.LOCKED
     assert window.details.fields["state"].text() == f"locked — {because}"
+    for unknown in ("account", "granted", "expires", "refresh_token"):  # not "none" or "—"
+        assert window.details.fields[unknown].text() == "unknown until your tokens are unlocked"
     assert not any(a.isEnabled() for a in window.server_action_list + [window.act_edit])
     assert tray.state.value == "attention"  # never "all servers are fine"
     assert f"your tokens are locked: {because}" in tray.tooltip_text

@@ -29,6 +29,7 @@ from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
+from mcp_auth_desktop.gui.preview import WAITING_FOR_KEYRING, SettingsPreview
 from mcp_auth_desktop.gui.self_test import HeadlessBrowser
 from mcp_auth_desktop.gui.server_model import Column
 from mcp_auth_desktop.storage import open_storage
@@ -155,7 +156,24 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             await settle(200)
             assert window.row_menu.menu.isVisible() and window.selected_id() == ids[1]
             _save(window.row_menu.menu.grab().toImage(), "row-menu.png")
+            edit_action = next(a for a in window.row_menu.menu.actions() if a.text() == "&Edit…")
             window.row_menu.menu.hide()
+
+            # Edit… from that menu: new scopes for a signed-in server, saved; the dialog says
+            # the current sign-in was made with the old ones and offers to sign in again.
+            edit_action.trigger()
+            editing = window.edit_dialog
+            assert editing is not None and editing.config.id == ids[1]
+            await until(lambda: editing.secret_stored is not None, within=5, what="secret state")
+            editing.scopes.setText("mcp:read notes:share")
+            editing.form.callback_port.setText("48123")
+            await settle(100)
+            editing.save_button.click()
+            await until(lambda: editing.outcome is not None, within=10, what="edit saved")
+            await settle(200)
+            assert editing.sign_in_button.isVisible() and "Sign in again now?" in editing.problem.text()
+            _save(editing.grab().toImage(), "edit-server-dialog.png")
+            editing.reject()
             # The tray says what needs the user, naming the servers (error beats attention).
             gui.tray.update_state()
             assert gui.tray.state.value == "error"
@@ -202,6 +220,32 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             _save(canvas, "tray-menu.png")
             sub.hide()
             menu.hide()
+
+            # Before the vault opens (here: the keyring's unlock prompt is up), the rows, the
+            # status bar and the tray say what the app waits for: the app's own settings
+            # preview over the same settings file, as the app shows it at start.
+            preview = SettingsPreview(await settings.load(), None)
+            preview.set_waiting(WAITING_FOR_KEYRING)
+            locked = make_gui(preview)
+            locked.window.resize(1440, 520)
+            locked.window.table.setColumnWidth(Column.STATE, 190)  # the whole words in view
+            locked.window.show_locked(WAITING_FOR_KEYRING)
+            locked.window.show()
+            qtbot.waitExposed(locked.window)
+            locked.window.select_server(ids[0])
+            await settle(200)
+            cells = [locked.window.model.index(r, Column.STATE).data()
+                     for r in range(locked.window.model.rowCount())]
+            assert cells == [WAITING_FOR_KEYRING] * 4
+            # What the settings file knows is shown (the last refresh), what the vault holds is not.
+            locked.window.select_server(ids[1])
+            await settle(100)
+            assert locked.window.details.fields["last_refresh"].text().endswith("— ok")
+            locked.tray.update_state()
+            assert locked.tray.state.value == "attention"
+            assert "your tokens are locked: waiting for the keyring" in locked.tray.toolTip()
+            _save(locked.window.grab().toImage(), "main-window-locked.png")
+            locked.window.hide()
         finally:
             await gui.bridge.aclose()
             await manager.aclose()
