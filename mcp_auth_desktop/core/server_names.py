@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-__all__ = ["default_name"]
+from mcp_auth_desktop.core.urls import DEFAULT_PORTS
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["default_name"]
 
 
 def default_name(url: str) -> str:
@@ -24,7 +24,7 @@ def default_name(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
     path = parts.path.strip("/")
     return host if not path or path in ("mcp", "sse") else f"{host}/{path}"

@@ -47,6 +47,7 @@ from mcp_auth_desktop.core.urls.forms import (
 )
 from mcp_auth_desktop.core.urls.guard import Resolver, UrlGuard, system_resolver
 from mcp_auth_desktop.core.urls.hosts import (
+    DEFAULT_PORTS,
     classify_host,
     is_loopback_host,
     is_loopback_ip_literal,
@@ -56,6 +57,7 @@ from netpolicy import AddressClass, classify_address
 
 __all__ = [
     "AddressClass",
+    "DEFAULT_PORTS",
     "Resolver",
     "UrlGuard",
     "canonical_resource_uri",
