@@ -36,6 +36,9 @@ def render(templates_dir: Path, name: str, values: dict[str, str], raw: dict[str
     """Substitute `values` (HTML-escaped) and `raw` (already-safe HTML fragments)."""
     text = (templates_dir / name).read_text(encoding="utf-8")
     mapping = {k: html.escape(v, quote=True) for k, v in values.items()}
+    # Every page's common head (charset, viewport, the shared style under the page's nonce).
+    head = (templates_dir / "_head.html").read_text(encoding="utf-8")
+    mapping["page_head"] = string.Template(head).substitute(nonce=mapping.get("nonce", ""))
     mapping.update(raw or {})
     return string.Template(text).substitute(mapping)
 

@@ -266,16 +266,8 @@ class Store:
         return self._tx()
 
     def insert_grant(
-        self,
-        c: sqlite3.Connection,
-        grant_id: str,
-        *,
-        client_id: str,
-        subject: str,
-        scope: str,
-        resource: str,
-        now: float,
-        tokens: list[NewToken],
+        self, c: sqlite3.Connection, grant_id: str, *, client_id: str, subject: str, scope: str,
+        resource: str, now: float, tokens: list[NewToken],
     ) -> None:
         """Inside a transaction: a new grant and the tokens it yields."""
         c.execute(
