@@ -121,6 +121,7 @@ def test_device_login_approved_then_token_and_call_work(mock: MockProcess, env: 
     assert address == mock.base_url + "/device"
     shown = "".join(login.err)
     assert f"{address}?user_code={code}" in shown and "expires in 10 minutes" in shown
+    assert "Opening your browser" not in shown and "redirect" not in shown  # no browser, no redirect
     seen = approve_in_chromium(address, code)
     assert seen["client"] == "MCP Auth Desktop" and seen["code"] == code
     assert seen["resource"] == mock.mcp_url and "mcp:read" in seen["scopes"]

@@ -62,7 +62,9 @@ async def login(session: Session, args: argparse.Namespace) -> int:
     device_login.check_before_adding(manager, args)
     on_url = _authorization_url_handler(args)
     # "Opening your browser" only where one will open: not for a code (--device, or no display).
-    manager.subscribe(SignInNarrator(manager, browser=on_url is None and not device_login.without_browser(args)))
+    manager.subscribe(SignInNarrator(
+        manager, browser=on_url is None and not device_login.without_browser(args), redirect=not args.device
+    ))
     try:
         ref = manager.get(args.server).id
         from mcp_auth_desktop.cli.login_options import conflicting_options
