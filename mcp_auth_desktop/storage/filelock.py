@@ -103,6 +103,15 @@ class FileLock:
             f"of MCP Auth Desktop and mcp-auth."
         )
 
+    def _waits(self, deadline: float) -> Iterator[float]:
+        """How long to sleep before each next try (doubling to 50 ms); busy after ``deadline``."""
+        delay = 0.001
+        while True:
+            if time.monotonic() >= deadline:
+                raise self._busy()
+            yield delay
+            delay = min(delay * 2, 0.05)
+
     async def acquire(self) -> None:
         deadline = time.monotonic() + self.timeout
         task_lock = _task_lock(str(self.path))
@@ -113,12 +122,10 @@ class FileLock:
         try:
             fd = self._open()
             try:
-                delay = 0.001
+                waits = self._waits(deadline)
                 while not _try_lock(fd):
-                    if time.monotonic() >= deadline:
-                        raise self._busy()
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 0.05)
+                    wait = next(waits)  # raises busy once the deadline has passed
+                    await asyncio.sleep(wait)
             except BaseException:
                 os.close(fd)
                 raise
@@ -156,12 +163,9 @@ class FileLock:
         deadline = time.monotonic() + self.timeout
         fd = self._open()
         try:
-            delay = 0.001
+            waits = self._waits(deadline)
             while not _try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise self._busy()
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
+                time.sleep(next(waits))
             try:
                 yield
             finally:

@@ -17,6 +17,7 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 from platformdirs import user_config_path, user_data_path
 
@@ -43,6 +44,24 @@ SETTINGS_FILE = "settings.json"
 _IS_POSIX = os.name == "posix"
 
 
+class _Under:
+    """A file or folder of :class:`AppPaths`: ``name`` inside one of its two folders."""
+
+    def __init__(self, folder: Literal["config_dir", "data_dir"], name: str) -> None:
+        self._folder = folder
+        self._name = name
+
+    @overload
+    def __get__(self, paths: None, owner: type[AppPaths]) -> _Under: ...
+    @overload
+    def __get__(self, paths: AppPaths, owner: type[AppPaths]) -> Path: ...
+    def __get__(self, paths: AppPaths | None, owner: type[AppPaths]) -> Path | _Under:
+        if paths is None:
+            return self
+        folder: Path = getattr(paths, self._folder)
+        return folder / self._name
+
+
 @dataclass(frozen=True)
 class AppPaths:
     """The app's folders and files. Nothing is created until :meth:`ensure`."""
@@ -50,29 +69,13 @@ class AppPaths:
     config_dir: Path
     data_dir: Path
 
-    @property
-    def settings_file(self) -> Path:
-        return self.config_dir / SETTINGS_FILE
-
-    @property
-    def settings_lock(self) -> Path:
-        return self.config_dir / "settings.lock"
-
-    @property
-    def vault_file(self) -> Path:
-        return self.data_dir / VAULT_FILE
-
-    @property
-    def vault_lock(self) -> Path:
-        return self.data_dir / "vault.lock"
-
-    @property
-    def audit_file(self) -> Path:
-        return self.data_dir / "audit.log"
-
-    @property
-    def entry_lock_dir(self) -> Path:
-        return self.data_dir / "locks"
+    # Where each file lives (not dataclass fields: they follow the two folders).
+    settings_file = _Under("config_dir", SETTINGS_FILE)
+    settings_lock = _Under("config_dir", "settings.lock")
+    vault_file = _Under("data_dir", VAULT_FILE)
+    vault_lock = _Under("data_dir", "vault.lock")
+    audit_file = _Under("data_dir", "audit.log")
+    entry_lock_dir = _Under("data_dir", "locks")
 
     def ensure(self) -> None:
         """Create the folders (0700) and check that they are safe to use."""

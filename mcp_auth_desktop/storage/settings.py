@@ -164,9 +164,9 @@ class FileSettings:
         change(doc)
         doc["schema_version"] = CURRENT_SCHEMA
         data = _dump(doc)
+        self._last_written = data  # before the write: see update()
         remove_stale_temps(self._file)
         atomic_write(self._file, data)
-        self._last_written = data
         return _parse(data)
 
     def update_sync(self, change: Callable[[JsonObject], None]) -> JsonObject:
@@ -201,8 +201,10 @@ class FileSettings:
                 remove_stale_temps(self._file)
                 atomic_write(self._file, data)
 
-            await asyncio.to_thread(write)
+            # Noted before the write: a watcher's poll may read the new file and resume
+            # before this coroutine does, and must know these bytes for our own.
             self._last_written = data
+            await asyncio.to_thread(write)
             return _parse(data)
 
     async def watch(self) -> AsyncIterator[JsonObject]:

@@ -11,10 +11,9 @@ associated data, so a changed header fails decryption like a changed body.
 The plaintext is ``{"entries": {name: object}}``.
 
 Every write takes the vault lock, re-reads the file, applies one change and
-replaces the file atomically. Reads are cached: the nonce is fresh on every
-write, so comparing the header's nonce with the cached one tells whether
-another process wrote since, without trusting timestamps (which are coarse
-on Linux and would miss two same-size writes in one tick).
+replaces the file atomically. The file itself (its cached reads, the keys that
+open it, writing, moving aside, deleting) is :mod:`.vault_file`'s; this module is
+the store: named entries, the locks, and what a damaged file means for the user.
 
 A file that cannot be trusted (truncated, bad tag, wrong or lost key, bad
 JSON, a format from the future) is moved aside as ``.corrupt-<timestamp>``
@@ -25,115 +24,30 @@ affected servers need to sign in again.
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import copy
 import hashlib
-import hmac
-import json
 import logging
-import os
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from mcp_auth_desktop.core.errors import VaultCorruptError
 
-from mcp_auth_desktop.core.errors import (
-    KeyringUnavailableError,
-    StorageError,
-    StorageWriteError,
-    VaultCorruptError,
-    VaultLockedError,
-)
-
-from .atomic import atomic_write, quarantine, read_private, remove_stale_temps
+from .atomic import remove_stale_temps
 from .base import JsonObject, StorageLocation
 from .entries import normalise as _normalise
 from .entries import validate_name
 from .filelock import FileLock
-from .keys import BadKeyHeaderError, KeyNotFoundError, KeyProvider
-from .paths import AppPaths, check_private_file
-from .vault_format import (
-    _MAX_HEADER,
-    _NONCE_BYTES,
-    _PREFIX,
-    FORMAT_VERSION,
-    MAGIC,
-    _b64,
-    _Corrupt,
-    _key_check,
-    _split,
-    _strict_loads,
-    decrypt_entries,
-)
+from .keys import KeyProvider
+from .paths import AppPaths
+from .vault_file import VaultFile, read_header
+from .vault_format import FORMAT_VERSION, MAGIC, _Corrupt
 
 __all__ = ["FileVault", "FORMAT_VERSION", "MAGIC", "read_header", "validate_name"]
 
 log = logging.getLogger(__name__)
 
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_BINARY = getattr(os, "O_BINARY", 0)
-
-
-def _peek(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
-    """The header's nonce and the file's (size, mtime, inode), reading only the header.
-
-    The nonce is fresh on every write, so an unchanged nonce means our writers
-    did not touch the file; the stat triple also catches most edits made in
-    place by anything else. None when unreadable (the full read then decides).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        prefix = os.read(fd, _PREFIX.size)
-        if len(prefix) != _PREFIX.size:
-            return None
-        magic, hlen = _PREFIX.unpack(prefix)
-        if magic != MAGIC or hlen > _MAX_HEADER:
-            return None
-        hbytes = os.read(fd, hlen)
-        header = _strict_loads(hbytes)
-        if not isinstance(header, dict):
-            return None
-        nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
-        return nonce, (st.st_size, st.st_mtime_ns, st.st_ino)
-    except (OSError, ValueError, UnicodeDecodeError, _Corrupt):
-        return None
-    finally:
-        os.close(fd)
-
-
-def read_header(path: Path) -> JsonObject | None:
-    """The header of the vault at ``path``; None when absent or unreadable."""
-    try:
-        raw = read_private(path)
-    except StorageError:
-        return None
-    if raw is None:
-        return None
-    try:
-        return _split(raw)[0]
-    except _Corrupt:
-        return None
-
-
 #: Applies one change to a copy of the entries; returns whether anything changed.
 _Change = Callable[[dict[str, JsonObject]], bool]
-
-
-@dataclass
-class _State:
-    nonce: bytes
-    header: JsonObject
-    key: bytes
-    entries: dict[str, JsonObject]
-    stat: tuple[int, int, int]
 
 
 class FileVault:
@@ -152,9 +66,7 @@ class FileVault:
         self._provider = provider
         self._lock_timeout = lock_timeout
         self._entry_lock_timeout = entry_lock_timeout
-        self._mu = threading.Lock()  # guards the cache between worker threads
-        self._state: _State | None = None
-        self._keys: dict[tuple[str, str], bytes] = {}
+        self._file = VaultFile(self._path, provider)
         #: The last corruption found and handled (file moved aside), for the UI to show.
         self.corruption: VaultCorruptError | None = None
 
@@ -239,12 +151,10 @@ class FileVault:
 
     async def forget_everything(self) -> None:
         async with self._vault_lock():
-            await asyncio.to_thread(self._forget_sync)
+            await asyncio.to_thread(self._file.delete)
 
     async def aclose(self) -> None:
-        with self._mu:
-            self._state = None
-            self._keys.clear()
+        self._file.forget_cache()
 
     # -- synchronous entry points (open_storage, tools) ------------------------
 
@@ -257,11 +167,11 @@ class FileVault:
         self._paths.ensure()
         with self._vault_lock().hold_sync():
             try:
-                self._load_sync()
+                self._file.load()
             except _Corrupt as exc:
                 self._quarantine_sync(exc)
-            if self._state is None:
-                self._write_sync({})
+            if not self._file.exists():
+                self._file.write({})
 
     # -- internals -------------------------------------------------------------
 
@@ -270,13 +180,13 @@ class FileVault:
 
     async def _read(self) -> dict[str, JsonObject]:
         try:
-            return await asyncio.to_thread(self._load_sync)
+            return await asyncio.to_thread(self._file.load)
         except _Corrupt:
             pass
         # Decide about corruption under the lock: a writer may have replaced the file since.
         async with self._vault_lock():
             try:
-                return await asyncio.to_thread(self._load_sync)
+                return await asyncio.to_thread(self._file.load)
             except _Corrupt as exc:
                 raise await asyncio.to_thread(self._quarantine_sync, exc) from None
 
@@ -286,7 +196,7 @@ class FileVault:
 
     def _modify_sync(self, change: _Change) -> None:
         try:
-            current = self._load_sync()
+            current = self._file.load()
         except _Corrupt as exc:
             # The caller's change (often fresh tokens) still deserves to be kept.
             self._quarantine_sync(exc)
@@ -294,96 +204,11 @@ class FileVault:
         entries = dict(current)
         if change(entries):
             remove_stale_temps(self._path)
-            self._write_sync(entries)
-
-    def _key_for(self, header: Mapping[str, Any]) -> bytes:
-        source = header["key_source"]
-        if source != self._provider.key_source:
-            raise VaultLockedError(
-                f"The secret vault {self._path} is now protected by a {source} key; restart "
-                f"MCP Auth Desktop to open it."
-            )
-        ref = (str(header.get("key_id")), json.dumps(header.get("kdf"), sort_keys=True))
-        key = self._keys.get(ref)
-        if key is None:
-            try:
-                key = self._provider.load_key(header)
-            except KeyNotFoundError as exc:
-                raise _Corrupt(exc.message) from None
-            except BadKeyHeaderError as exc:
-                raise _Corrupt(exc.message) from None
-            if not hmac.compare_digest(_key_check(key), str(header.get("key_check"))):
-                self._provider.wrong_key()
-                if source == "passphrase":
-                    raise VaultLockedError(
-                        "That passphrase does not open the secret vault. Try again."
-                    )
-                raise _Corrupt("its key does not match")
-            self._keys[ref] = key
-        return key
-
-    def _load_sync(self) -> dict[str, JsonObject]:
-        """Current entries ({} when there is no file); raises _Corrupt."""
-        with self._mu:
-            state = self._state
-            if state is not None and _peek(self._path) == (state.nonce, state.stat):
-                return state.entries
-            check_private_file(self._path)
-            try:
-                fd = os.open(self._path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
-            except FileNotFoundError:
-                self._state = None
-                return {}
-            except OSError as exc:
-                raise StorageWriteError(f"Cannot read {self._path}: {exc.strerror}") from None
-            with os.fdopen(fd, "rb") as f:
-                st = os.fstat(f.fileno())
-                raw = f.read()
-            sig = (st.st_size, st.st_mtime_ns, st.st_ino)
-            header, aad, ciphertext = _split(raw)
-            nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
-            key = self._key_for(header)
-            entries = decrypt_entries(key, nonce, aad, ciphertext)
-            self._state = _State(nonce=nonce, header=header, key=key, entries=entries, stat=sig)
-            return entries
-
-    def _write_sync(self, entries: dict[str, JsonObject]) -> None:
-        with self._mu:
-            state = self._state
-            if state is not None:
-                key = state.key
-                key_fields: JsonObject = {
-                    k: state.header[k] for k in ("key_source", "key_id", "kdf") if k in state.header
-                }
-            else:
-                # No vault (first start, forgotten, or moved aside): always a new key,
-                # never one that another copy of a deleted vault may still be using.
-                key, fields = self._provider.new_key()
-                key_fields = {"key_source": self._provider.key_source, **fields}
-                ref = (str(fields.get("key_id")), json.dumps(fields.get("kdf"), sort_keys=True))
-                self._keys[ref] = key
-            nonce = os.urandom(_NONCE_BYTES)
-            header: JsonObject = {
-                "format": FORMAT_VERSION,
-                "cipher": "AES-256-GCM",
-                **key_fields,
-                "key_check": _key_check(key),
-                "nonce": base64.b64encode(nonce).decode("ascii"),
-            }
-            hbytes = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-            aad = _PREFIX.pack(MAGIC, len(hbytes)) + hbytes
-            plain = json.dumps({"entries": entries}, separators=(",", ":")).encode("utf-8")
-            ciphertext = AESGCM(key).encrypt(nonce, plain, aad)
-            atomic_write(self._path, aad + ciphertext)
-            st = os.stat(self._path, follow_symlinks=False)
-            sig = (st.st_size, st.st_mtime_ns, st.st_ino)
-            self._state = _State(nonce=nonce, header=header, key=key, entries=entries, stat=sig)
+            self._file.write(entries)
 
     def _quarantine_sync(self, exc: _Corrupt) -> VaultCorruptError:
         """Move the damaged file aside (caller holds the vault lock)."""
-        with self._mu:
-            moved = quarantine(self._path)
-            self._state = None
+        moved = self._file.move_aside()
         err = VaultCorruptError(
             f"The secret vault could not be read: {exc.reason}. It was moved to {moved} and a "
             f"new, empty vault is used; servers need to sign in again (your server list is kept).",
@@ -393,28 +218,3 @@ class FileVault:
         self.corruption = err
         return err
 
-    def _forget_sync(self) -> None:
-        doomed = [self._path]
-        with contextlib.suppress(OSError):
-            doomed += sorted(self._path.parent.glob(f"{self._path.name}.corrupt-*"))
-        headers = [h for h in (read_header(p) for p in doomed) if h is not None]
-        with self._mu:
-            for p in doomed:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(p)
-            remove_stale_temps(self._path)
-            self._state = None
-            self._keys.clear()
-        failed = 0
-        for header in headers:
-            if header.get("key_source") != self._provider.key_source:
-                continue
-            try:
-                self._provider.delete_key(header)
-            except (KeyringUnavailableError, BadKeyHeaderError):
-                failed += 1
-        if failed:
-            raise KeyringUnavailableError(
-                f"The vault was deleted, but {failed} key item(s) named 'vault-key-…' could not "
-                f"be removed from the OS keyring (service 'mcp-auth-desktop'); remove them by hand."
-            )

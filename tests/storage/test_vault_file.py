@@ -20,7 +20,8 @@ from mcp_auth_desktop.storage import (
     PassphraseKeyProvider,
 )
 from mcp_auth_desktop.storage.paths import AppPaths
-from mcp_auth_desktop.storage.vault import MAGIC, _key_check
+from mcp_auth_desktop.storage.vault import MAGIC
+from mcp_auth_desktop.storage.vault_format import _key_check
 
 from .conftest import FAST_N
 from .fakes import DictKeyring
