@@ -7,6 +7,7 @@ finished, with the process's resident memory.
 
 from __future__ import annotations
 
+import linecache
 import sys
 import time
 
@@ -33,7 +34,9 @@ def first_frame_line(servers: int, tray: bool) -> str:
 
 
 def ready_line(servers: int, tray: bool) -> str:
-    return f"{READY_MARKER} servers={servers} rss_kb={rss_kb()} tray={int(tray)}"
+    # sources: files whose lines linecache still holds (gui/source_cache.py drops them).
+    return (f"{READY_MARKER} servers={servers} rss_kb={rss_kb()} tray={int(tray)} "
+            f"sources={len(linecache.cache)}")
 
 
 def rss_kb() -> int:
