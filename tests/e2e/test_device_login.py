@@ -138,6 +138,13 @@ def test_device_login_approved_then_token_and_call_work(mock: MockProcess, env: 
     status = json.loads(cli(env, "status", "dev", "--json").stdout)
     assert status["state"] == "signed_in" and status["has_refresh_token"]
     assert status["device_grant_supported"] is True
+    assert status["registration_method"] == "dcr" and status["account"] == "demo-user"
+    # Afterwards it is like any sign-in: the refresh token rotates, the account is known.
+    refreshed = cli(env, "refresh", "dev")
+    assert refreshed.returncode == 0 and refreshed.stdout.startswith("Refreshed dev"), refreshed.stderr
+    assert mock.control()["stats"]["tokens_refreshed"] == 1
+    who = cli(env, "whoami", "dev")
+    assert who.returncode == 0 and who.stdout.startswith("demo-user"), who.stderr
     stats = mock.control()["stats"]
     assert stats["device_approved"] == 1 and stats["device_poll:approved"] == 1
 
