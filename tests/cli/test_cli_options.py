@@ -73,7 +73,8 @@ def test_login_refuses_options_it_would_ignore_and_edit_applies_them(mock: MockP
     assert edit.returncode == 0, edit.stderr
     assert json.loads(edit.stdout) == {"server": "m", "changed": True, "options": {
         "resource": "(the server URL)", "callback_port": port, "auth_params": [],
-        "allow_insecure_loopback": True}}
+        "allow_insecure_loopback": True}, "scopes": [], "client_id": None,
+        "client_auth_method": None, "what_changed": ["callback port"], "sign_in_again": False}
     # Now the same option agrees with the server, and the sign-in uses it.
     proc = start_cli("login", "m", "--no-browser", "--callback-port", str(port), env=env(),
                      stdin=subprocess.DEVNULL)
@@ -82,3 +83,35 @@ def test_login_refuses_options_it_would_ignore_and_edit_applies_them(mock: MockP
     assert done.returncode == 0, done.stderr
     view = json.loads(cli("status", "m", "--json").stdout)
     assert view["state"] == "signed_in" and view["redirect_uri"].startswith(f"http://127.0.0.1:{port}/")
+
+
+def test_edit_scopes_and_client_with_the_window_s_rules(mock: MockProcess) -> None:
+    """`edit` changes the scopes and the pre-registered client under the rules of the GUI's
+    edit dialog (core/server_edit.py): refusals in words, what saving means, and the next
+    sign-in asks for exactly the edited scopes."""
+    assert cli("add", mock.mcp_url, "--name", "m", "--allow-insecure-loopback").returncode == 0
+    proc = start_cli("login", "m", "--no-browser", env=env(), stdin=subprocess.DEVNULL)
+    _url, done = approve_sign_in(proc)
+    assert done.returncode == 0, done.stderr
+    first = json.loads(cli("status", "m", "--json").stdout)
+    assert "mcp:write" in first["granted_scopes"]
+
+    # Refused, naming what is wrong; nothing is stored.
+    out = cli("edit", "m", "--client-id", "my-client", "--client-auth-method", "client_secret_post")
+    assert out.returncode != 0 and "needs the client's secret" in out.stderr, out.stderr
+    assert json.loads(cli("edit", "m", "--json").stdout)["client_id"] is None
+
+    out = cli("edit", "m", "--scope", "mcp:read", "--json")
+    assert out.returncode == 0, out.stderr
+    saved = json.loads(out.stdout)
+    assert saved["scopes"] == ["mcp:read"] and saved["what_changed"] == ["scopes"]
+    assert saved["sign_in_again"] is True  # the current sign-in was made with the old scopes
+    text = cli("edit", "m", "--default-scopes")
+    assert "sign in again to use the new settings" in text.stdout and "mcp-auth login m" in text.stdout
+    assert cli("edit", "m", "--scope", "mcp:read").returncode == 0
+
+    proc = start_cli("login", "m", "--no-browser", env=env(), stdin=subprocess.DEVNULL)
+    _url, done = approve_sign_in(proc)
+    assert done.returncode == 0, done.stderr
+    view = json.loads(cli("status", "m", "--json").stdout)
+    assert view["granted_scopes"] == ["mcp:read", "offline_access"], view

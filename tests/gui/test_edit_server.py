@@ -177,21 +177,25 @@ def test_the_cli_and_the_window_edit_the_same_settings(
         dialog.form.resource_override.setText("https://resource.example/mcp")
         dialog.form.callback_port.setText("48123")
         dialog.form.extra_params.setPlainText("prompt=consent")
+        dialog.scopes.setText("mcp:admin")
         dialog.save_button.click()
         await until(lambda: gui.window.edit_dialog is None, within=10, what="saved")
-        shown = _cli_options(await cli("edit", "Shared", "--json"))
+        said = json.loads(await cli("edit", "Shared", "--json"))
+        assert said["changed"] is False and said["scopes"] == ["mcp:admin"]
+        shown = _cli_options(json.dumps(said))
         assert shown == {"resource": "https://resource.example/mcp", "callback_port": 48123,
                          "auth_params": ["prompt=consent"], "allow_insecure_loopback": True}
 
         # Edited by the CLI: the open window sees it, and the dialog opens with it.
         await cli("edit", "Shared", "--default-resource", "--callback-port", "48200",
-                  "--no-auth-params")
+                  "--no-auth-params", "--scope", "mcp:read notes:share")
         done = time.monotonic()
         await until(lambda: gui.manager.server_config(sid).options.callback_port == 48200,
                     within=WITHIN, what="the CLI's edit seen")
         assert time.monotonic() - done < WITHIN
         dialog = await _open_from_row_menu(gui)
         assert dialog.form.callback_port.text() == "48200"
+        assert dialog.scopes.text() == "mcp:read notes:share"
         assert dialog.form.resource_override.text() == ""
         assert dialog.form.extra_params.toPlainText() == ""
         assert dialog.form.allow_insecure_loopback.isChecked()

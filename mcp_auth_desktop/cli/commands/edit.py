@@ -1,23 +1,29 @@
-"""``mcp-auth edit NAME ...``: change a server's advanced options after adding it (issue 16).
+"""``mcp-auth edit NAME ...``: change a server's settings after adding it (issue 16).
 
-The options are those ``add`` takes that are kept with the server and used at the
-next sign-in; the client identity (``--client-id``) is not among them (remove and
-add again). Each change is printed; nothing given means nothing changes.
+The settings are those ``add`` takes that are kept with the server: the scopes, the
+pre-registered client (its id, a new secret read from stdin, its authentication) and
+the advanced options. The rules, and what saving means ("used at the next sign-in",
+or "sign in again" when the current sign-in was made with the old scopes, client or
+resource), are the GUI edit dialog's: ``core/server_edit.py`` through
+``ManagerLike.edit_server``. Nothing given means nothing changes.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from dataclasses import replace
 from typing import Any
 
 from mcp_auth_desktop.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from mcp_auth_desktop.cli.render import dumps
+from mcp_auth_desktop.cli.server_args import read_secret_stdin
 from mcp_auth_desktop.cli.table import Command, Session
-from mcp_auth_desktop.core.models import ServerOptions
+from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
+from mcp_auth_desktop.core.server_edit import AUTH_METHODS, ServerEdit
 
-__all__ = ["EDIT", "describe", "edited"]
+__all__ = ["EDIT", "describe", "edited", "edited_server"]
 
 
 def _build(p: argparse.ArgumentParser) -> None:
@@ -38,6 +44,26 @@ def _build(p: argparse.ArgumentParser) -> None:
     loop.add_argument("--allow-insecure-loopback", action="store_true",
                       help="allow plain http to localhost / 127.0.0.1 / [::1]")
     loop.add_argument("--https-only", action="store_true", help="refuse plain http again")
+    scopes = p.add_mutually_exclusive_group()
+    scopes.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                        help="the scopes to ask for at the next sign-in (repeat or space-separate; "
+                             "replaces the old ones)")
+    scopes.add_argument("--default-scopes", action="store_true",
+                        help="ask for what the server suggests again")
+    # Own destinations: the add-time checks (a client option needs --client-id) do not apply
+    # to a server that already has its client; the core's rules check the result instead.
+    client = p.add_mutually_exclusive_group()
+    client.add_argument("--client-id", dest="edit_client_id", metavar="ID",
+                        help="a pre-registered client id (replaces the old one)")
+    client.add_argument("--no-client-id", action="store_true",
+                        help="register this app automatically again (forgets the client secret)")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--client-secret-stdin", dest="edit_secret_stdin", action="store_true",
+                        help="read a new client secret from standard input")
+    secret.add_argument("--forget-client-secret", action="store_true",
+                        help="forget the stored client secret")
+    p.add_argument("--client-auth-method", dest="edit_auth_method", choices=AUTH_METHODS,
+                   help="how the pre-registered client authenticates")
 
 
 def describe(options: ServerOptions) -> dict[str, Any]:
@@ -78,28 +104,59 @@ def edited(old: ServerOptions, args: argparse.Namespace) -> ServerOptions:
     return new
 
 
+def edited_server(config: ServerConfig, args: argparse.Namespace,
+                  client_secret: str | None) -> ServerEdit:
+    """The whole edit: what the flags change, the rest as stored."""
+    base = ServerEdit.of(config)
+    scopes = base.scopes
+    if args.scope:
+        scopes = tuple(dict.fromkeys(s for item in args.scope for s in item.split()))
+    elif args.default_scopes:
+        scopes = ()
+    client_id = base.client_id
+    method = base.client_auth_method
+    if args.no_client_id:
+        client_id, method = None, None
+    elif args.edit_client_id is not None:
+        client_id = args.edit_client_id
+        method = None  # chosen from the secret again, unless given
+    if args.edit_auth_method is not None:
+        method = args.edit_auth_method
+    return ServerEdit(scopes=scopes, client_id=client_id, client_auth_method=method,
+                      options=edited(config.options, args), new_client_secret=client_secret,
+                      forget_client_secret=args.forget_client_secret)
+
+
 async def edit(session: Session, args: argparse.Namespace) -> int:
     config = session.manager.server_config(args.server)
+    secret = read_secret_stdin() if args.edit_secret_stdin else None
     try:
-        options = edited(config.options, args)
+        change = edited_server(config, args, secret)
     except ValueError as exc:
         print(f"mcp-auth: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    changed = options != config.options
-    if changed:
-        await session.manager.update_options(config.id, options)
-    shown = describe(options)
+    outcome = await session.manager.edit_server(config.id, change)
+    new = session.manager.server_config(config.id)
+    shown = describe(new.options)
     if args.json:
-        print(dumps({"server": config.name, "changed": changed, "options": shown}))
+        print(dumps({"server": config.name, "changed": bool(outcome.changed), "options": shown,
+                     "scopes": list(new.scopes), "client_id": new.client_id,
+                     "client_auth_method": new.client_auth_method,
+                     "what_changed": list(outcome.changed),
+                     "sign_in_again": outcome.sign_in_again}))
         return EXIT_OK
-    print(f"{'Changed' if changed else 'Nothing changed for'} {config.name}:")
-    for key, value in shown.items():
+    print(f"{'Changed' if outcome.changed else 'Nothing changed for'} {config.name}:")
+    rows = {"scopes": list(new.scopes) or ["(what the server suggests)"],
+            "client_id": new.client_id or "(registered automatically)", **shown}
+    for key, value in rows.items():
         text = " ".join(value) if isinstance(value, list) else str(value)
         print(f"  {key}: {text or '-'}")
-    if changed:
-        print(f"Used at the next sign-in: mcp-auth login {config.name}")
+    if outcome.changed:
+        print(outcome.message)
+        print(f"{'Sign in again' if outcome.sign_in_again else 'Sign in'}: "
+              f"mcp-auth login {shlex.quote(config.name)}")
     return EXIT_OK
 
 
-EDIT = Command(name="edit", help="change a server's advanced options (used at the next sign-in)",
+EDIT = Command(name="edit", help="change a server's scopes, client and options after adding it",
                build=_build, run=edit, checks_server_options=True)
