@@ -115,3 +115,12 @@ def test_edit_scopes_and_client_with_the_window_s_rules(mock: MockProcess) -> No
     assert done.returncode == 0, done.stderr
     view = json.loads(cli("status", "m", "--json").stdout)
     assert view["granted_scopes"] == ["mcp:read", "offline_access"], view
+
+    # A pre-registered client with its secret from stdin: saved, never printed.
+    out = run_cli("edit", "m", "--client-id", "my-client", "--client-secret-stdin", "--json",
+                  env=env(), input="edit-secret-value\n")
+    assert out.returncode == 0, out.stderr
+    saved = json.loads(out.stdout)
+    assert (saved["client_id"], saved["client_auth_method"]) == ("my-client", "client_secret_basic")
+    assert "client secret" in saved["what_changed"] and saved["sign_in_again"] is True
+    assert "edit-secret-value" not in out.stdout + out.stderr

@@ -42,6 +42,10 @@ def test_unusable_input_is_refused_naming_the_field(edit: ServerEdit, words: str
     assert words in caught.value.user_message
 
 
+def test_a_new_secret_never_reaches_a_repr() -> None:
+    assert "s3cret-value" not in repr(ServerEdit(client_id="c", new_client_secret="s3cret-value"))
+
+
 def test_a_stored_secret_is_kept_for_the_same_client_only() -> None:
     confidential = ServerConfig(id="s1", name="N", url=CONFIG.url, client_id="c",
                                 client_auth_method="client_secret_basic")

@@ -153,6 +153,8 @@ def test_invalid_input_is_refused_in_words(real_gui: Gui, mock: MockProcess) -> 
         await until(lambda: again.secret_stored is True, within=5, what="secret stored")
         assert again.form.client_secret.text() == "" and again.forget_secret.isVisible()
         assert "pre-registered-secret" not in again.form.client_secret.placeholderText()
+        assert "pre-registered-secret" not in gui.window.log_view.toPlainText()
+        assert "pre-registered-secret" not in gui.window.statusBar().currentMessage()
         assert again.form.client_id.text() == "my-client"
         again.reject()
 
