@@ -9,7 +9,7 @@ opens, the rows show the real states.
 The first test locks the REAL gnome-keyring of the headless session (Secret Service over
 D-Bus) under a vault made by the real app with a server signed in at a REAL mock server,
 then unlocks it as a user would and chooses Try again. The second holds the vault's
-opening as a slow unlock prompt would.
+opening as a slow unlock prompt would; the third asks for a passphrase vault's passphrase.
 """
 
 from __future__ import annotations
@@ -208,3 +208,48 @@ def test_while_the_unlock_prompt_is_open_the_rows_wait_for_the_keyring(
         return await asyncio.wait_for(task, 20)
 
     assert run(loop, scenario(), timeout=90) == 0
+
+
+def test_while_the_passphrase_is_asked_the_rows_wait_for_it(
+        qapp: Any, loop: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mcp_auth_desktop.gui.preview import PASSPHRASE
+    from tests.gui.test_app import _visible_passphrase_dialog
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(home))
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_KEYRING", "passphrase")
+    monkeypatch.setenv("MCP_AUTH_DESKTOP_PASSPHRASE", "correct horse battery")
+
+    async def seed() -> None:  # a passphrase vault with one server in it, made by the real app
+        vault, settings = await storage.open_storage_async()
+        http = make_http_client()
+        manager = TokenManager(http=http, vault=vault, settings=settings)
+        await manager.start(background=False)
+        await manager.add_server("https://vaulted.example/mcp", name="Vaulted", discover=False)
+        await manager.aclose()
+        await http.aclose()
+        await vault.aclose()
+
+    run(loop, seed(), timeout=30)
+    monkeypatch.delenv("MCP_AUTH_DESKTOP_PASSPHRASE")  # now the app has to ask
+    desktop = _app(qapp)
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(desktop.run())
+        await until(lambda: _visible_passphrase_dialog() is not None, within=10, what="asked")
+        await until(lambda: _state_cells(desktop) == [PASSPHRASE], within=5,
+                    what=f"rows waiting: {_state_cells(desktop)}")
+        desktop.tray.update_state()
+        _shows_locked(desktop, PASSPHRASE)
+        dialog = _visible_passphrase_dialog()
+        dialog.passphrase.setText("correct horse battery")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        await until(lambda: started(desktop), within=20, what="started")
+        await until(lambda: _state_cells(desktop) == ["new"], within=5, what="real state")
+        desktop.request_quit()
+        return await asyncio.wait_for(task, 20)
+
+    assert run(loop, scenario(), timeout=60) == 0
