@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -102,6 +102,10 @@ class TrayIcon(QSystemTrayIcon):
     # --- menu ------------------------------------------------------------------
 
     def rebuild_menu(self) -> None:
+        # clear() drops the submenus' entries but not the submenus (children of the menu):
+        # delete them, or every opening of the menu would keep a QMenu per server.
+        for sub in self.menu.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            sub.deleteLater()
         self.menu.clear()
         views = sorted(self._bridge.servers(), key=lambda v: v.name.lower())
         if not views:
