@@ -61,6 +61,9 @@ ALLOWED_TRANSITIONS: dict[ServerState, frozenset[ServerState]] = {
         {S.DISCOVERING, S.SIGNING_IN, S.NEEDS_SIGN_IN, S.SIGNED_IN, S.REFRESHING, S.SIGN_IN_NEEDED}
     ),
     S.REVOKED: frozenset({S.SIGNING_IN, S.DISCOVERING, S.SIGNED_IN, S.NEEDS_SIGN_IN}),
+    # Never a manager state (what the window shows before the vault is open): the
+    # manager can neither enter nor leave it.
+    S.LOCKED: frozenset(),
 }
 
 
