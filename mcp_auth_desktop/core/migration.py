@@ -29,7 +29,7 @@ from typing import Any
 from .errors import McpAuthError
 from .models import ClientRegistration, CredentialKey, Discovery, TokenSet
 from .ports import OAuthClientLike, SecretVault
-from .registry import Registry
+from .registry import PublicRegistration, Registry
 from .state import LogEvent
 from .urls import redact_url
 
@@ -248,13 +248,13 @@ async def settle(oauth: OAuthClientLike, vault: SecretVault, item: Retired) -> M
     return result
 
 
-def old_key(discovery: Discovery, registration: dict[str, Any] | None) -> CredentialKey | None:
+def old_key(discovery: Discovery, registration: PublicRegistration | None) -> CredentialKey | None:
     """The token key a server used at its old authorization server, from its public registration."""
-    client_id = (registration or {}).get("client_id")
-    if not isinstance(client_id, str):
+    if registration is None:
         return None
     return CredentialKey(
-        issuer=discovery.auth_server.issuer, client_id=client_id, resource=discovery.resource
+        issuer=discovery.auth_server.issuer, client_id=registration.client_id,
+        resource=discovery.resource,
     )
 
 
@@ -265,7 +265,7 @@ async def retire_server(
     server_id: str,
     server_name: str,
     old: Discovery,
-    public_registration: dict[str, Any] | None,
+    public_registration: PublicRegistration | None,
 ) -> Retired | None:
     """Move a server's credentials at ``old`` out of its active entries into a retired one."""
     key = old_key(old, public_registration)

@@ -34,7 +34,13 @@ from mcp_auth_desktop.core.models import (
 from mcp_auth_desktop.core.ports import JsonObject, SecretVault, SettingsStore
 from mcp_auth_desktop.core.server_status import ServerStatus, StatusChange, apply_to_stored
 
-__all__ = ["Registry", "RegistrySnapshot", "PendingRevocation", "registration_entry_name"]
+__all__ = [
+    "Registry",
+    "RegistrySnapshot",
+    "PendingRevocation",
+    "PublicRegistration",
+    "registration_entry_name",
+]
 
 SERVERS = "servers"
 DISCOVERY = "discovery"
@@ -57,18 +63,70 @@ def registration_entry_name(server_id: str, issuer: str) -> str:
     return "clients/" + _digest(issuer, server_id)
 
 
-def _public_registration(reg: ClientRegistration) -> dict[str, Any]:
-    return {
-        "issuer": reg.issuer,
-        "client_id": reg.client_id,
-        "method": reg.method,
-        "token_endpoint_auth_method": reg.token_endpoint_auth_method,
-        "redirect_uris": list(reg.redirect_uris),
-        "registered_at": reg.registered_at,
-        "has_client_secret": reg.client_secret is not None,
-        "deletable": reg.registration_access_token is not None
-        and reg.registration_client_uri is not None,
-    }
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class PublicRegistration:
+    """The non-secret facts of a server's client registration (``registrations_public``).
+
+    Shown in the window and used to find the server's tokens; the registration
+    itself, with its secrets, stays in the vault.
+    """
+
+    client_id: str
+    issuer: str | None = None
+    method: str | None = None
+    token_endpoint_auth_method: str | None = None
+    redirect_uris: tuple[str, ...] = ()
+    registered_at: float | None = None
+    has_client_secret: bool = False
+    deletable: bool = False
+
+    @classmethod
+    def of(cls, reg: ClientRegistration) -> PublicRegistration:
+        return cls(
+            client_id=reg.client_id,
+            issuer=reg.issuer,
+            method=reg.method,
+            token_endpoint_auth_method=reg.token_endpoint_auth_method,
+            redirect_uris=reg.redirect_uris,
+            registered_at=reg.registered_at,
+            has_client_secret=reg.client_secret is not None,
+            deletable=reg.registration_access_token is not None
+            and reg.registration_client_uri is not None,
+        )
+
+    @classmethod
+    def from_json(cls, raw: object) -> PublicRegistration | None:
+        """One stored entry; None when it names no client (a hand edit, a damaged file)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("client_id"), str):
+            return None
+        uris = raw.get("redirect_uris")
+        at = raw.get("registered_at")
+        return cls(
+            client_id=raw["client_id"],
+            issuer=_opt_str(raw.get("issuer")),
+            method=_opt_str(raw.get("method")),
+            token_endpoint_auth_method=_opt_str(raw.get("token_endpoint_auth_method")),
+            redirect_uris=tuple(u for u in uris if isinstance(u, str)) if isinstance(uris, list) else (),
+            registered_at=float(at) if isinstance(at, int | float) and not isinstance(at, bool) else None,
+            has_client_secret=raw.get("has_client_secret") is True,
+            deletable=raw.get("deletable") is True,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "method": self.method,
+            "token_endpoint_auth_method": self.token_endpoint_auth_method,
+            "redirect_uris": list(self.redirect_uris),
+            "registered_at": self.registered_at,
+            "has_client_secret": self.has_client_secret,
+            "deletable": self.deletable,
+        }
 
 
 @dataclass
@@ -77,7 +135,7 @@ class RegistrySnapshot:
 
     servers: list[ServerConfig] = field(default_factory=list)
     discovery: dict[str, Discovery] = field(default_factory=dict)
-    registrations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    registrations: dict[str, PublicRegistration] = field(default_factory=dict)
     status: dict[str, ServerStatus] = field(default_factory=dict)
 
 
@@ -120,8 +178,9 @@ def snapshot_from_document(doc: JsonObject) -> RegistrySnapshot:
             except (TypeError, KeyError, ValueError, AttributeError):
                 continue
     for sid, raw in _section(doc, REGISTRATIONS, dict).items():
-        if sid in ids and isinstance(raw, dict):
-            snap.registrations[sid] = dict(raw)
+        public = PublicRegistration.from_json(raw) if sid in ids else None
+        if public is not None:
+            snap.registrations[sid] = public
     for sid, raw in _section(doc, STATUS, dict).items():
         if sid in ids and isinstance(raw, dict):
             snap.status[sid] = ServerStatus.from_json(raw)
@@ -192,7 +251,7 @@ class Registry:
 
     async def put_registration(self, server_id: str, reg: ClientRegistration) -> None:
         await self._vault.put(registration_entry_name(server_id, reg.issuer), reg.to_dict())
-        public = _public_registration(reg)
+        public = PublicRegistration.of(reg).to_json()
 
         def change(doc: JsonObject) -> None:
             doc.setdefault(REGISTRATIONS, {})[server_id] = public

@@ -62,7 +62,7 @@ class SettingsPreview:
         for config in snap.servers:
             found = snap.discovery.get(config.id)
             status = snap.status.get(config.id, ServerStatus())
-            registration = snap.registrations.get(config.id, {})
+            registration = snap.registrations.get(config.id)
             self._views[config.id] = ServerView(
                 id=config.id, name=config.name, url=config.url,
                 state=(ServerState.LOCKED if location is None
@@ -70,8 +70,8 @@ class SettingsPreview:
                 locked_because=OPENING if location is None else None,
                 issuer=found.auth_server.issuer if found else None,
                 resource=found.resource if found else None,
-                registration_method=registration.get("method"),
-                client_id=registration.get("client_id") or config.client_id,
+                registration_method=registration.method if registration else None,
+                client_id=(registration.client_id if registration else None) or config.client_id,
                 requested_scopes=status.requested_scopes or config.scopes,
                 last_error=status.last_error,
                 last_refresh_at=status.last_refresh_at,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 from mcp_auth_desktop.core import server_names, urls
 from mcp_auth_desktop.core.identity import Identity
@@ -16,6 +15,7 @@ from mcp_auth_desktop.core.models import (
     ServerOptions,
     TokenSet,
 )
+from mcp_auth_desktop.core.registry import PublicRegistration
 from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.state import RevocationReport, ServerState
 
@@ -77,7 +77,7 @@ class ServerRecord:
     config: ServerConfig
     state: ServerState = S.NEW
     discovery: Discovery | None = None
-    registration: dict[str, Any] | None = None  # the public part only
+    registration: PublicRegistration | None = None
     #: A copy of the stored status, replaced (never mutated) by ManagerState._change_status.
     status: ServerStatus = field(default_factory=ServerStatus)
     expires_at: float | None = None
@@ -98,14 +98,11 @@ class ServerRecord:
     busy: int = 0  # sign-in / discovery in progress: do not re-derive from storage
 
     def key(self) -> CredentialKey | None:
-        if self.discovery is None or not self.registration:
-            return None
-        client_id = self.registration.get("client_id")
-        if not isinstance(client_id, str):
+        if self.discovery is None or self.registration is None:
             return None
         return CredentialKey(
             issuer=self.discovery.auth_server.issuer,
-            client_id=client_id,
+            client_id=self.registration.client_id,
             resource=self.discovery.resource,
         )
 

@@ -12,6 +12,7 @@ from mcp_auth_desktop.core.manager import loading, revocation, servers
 from mcp_auth_desktop.core.manager.record import S, ServerRecord
 from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.models import TokenSet
+from mcp_auth_desktop.core.registry import PublicRegistration
 from mcp_auth_desktop.core.server_status import ServerStatus
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
@@ -94,7 +95,7 @@ async def sign_in_here(m: ManagerState, s: ServerRecord, request: Authorization)
     try:
         registration = (
             await m._registry.get_registration(s.config.id, discovery.auth_server.issuer)
-            if s.registration
+            if s.registration is not None
             else None
         )
         secret = await m._registry.get_client_secret(s.config.id)
@@ -146,7 +147,7 @@ async def sign_in_here(m: ManagerState, s: ServerRecord, request: Authorization)
     await revocation.settle_migrations(m, s)
 
 
-async def public_registration(m: ManagerState, s: ServerRecord) -> dict[str, Any] | None:
+async def public_registration(m: ManagerState, s: ServerRecord) -> PublicRegistration | None:
     snap = await m._registry.load()
     return snap.registrations.get(s.config.id)
 

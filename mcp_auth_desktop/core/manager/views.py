@@ -13,9 +13,8 @@ log = logging.getLogger("mcp_auth_desktop.core.manager")
 
 
 def view(s: ServerRecord) -> ServerView:
-    reg = s.registration or {}
+    reg = s.registration
     d = s.discovery
-    redirect_uris = reg.get("redirect_uris") or []
     last_refresh_at, last_refresh_result = last_refresh(s.last_refresh_at, s.last_refresh_result,
                                                         s.status)
     return ServerView(
@@ -25,9 +24,9 @@ def view(s: ServerRecord) -> ServerView:
         state=s.state,
         issuer=d.auth_server.issuer if d else None,
         resource=d.resource if d else None,
-        registration_method=reg.get("method"),
-        client_id=reg.get("client_id") or s.config.client_id,
-        redirect_uri=redirect_uris[0] if redirect_uris else None,
+        registration_method=reg.method if reg else None,
+        client_id=(reg.client_id if reg else None) or s.config.client_id,
+        redirect_uri=reg.redirect_uris[0] if reg and reg.redirect_uris else None,
         requested_scopes=s.status.requested_scopes or s.config.scopes,
         granted_scopes=s.granted_scopes,
         expires_at=s.expires_at,
