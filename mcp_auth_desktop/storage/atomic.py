@@ -10,16 +10,26 @@ killed mid-way are removed by the next writer, under the same lock.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import time
 from pathlib import Path
 
-from mcp_auth_desktop.core.errors import StorageWriteError
+from mcp_auth_desktop.core.errors import StorageWriteError, VaultCorruptError
 
 from .paths import check_private_file
 
-__all__ = ["atomic_write", "read_private", "quarantine", "remove_stale_temps", "TEMP_MARK"]
+__all__ = [
+    "atomic_write",
+    "read_private",
+    "quarantine",
+    "moved_aside_error",
+    "remove_stale_temps",
+    "TEMP_MARK",
+]
+
+log = logging.getLogger(__name__)
 
 TEMP_MARK = ".tmp-"
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -106,6 +116,16 @@ def quarantine(path: Path) -> Path:
             f"{path} is damaged and could not be moved aside ({exc.strerror}); move it yourself."
         ) from None
     return target
+
+
+def moved_aside_error(what: str, reason: str, moved: Path, instead: str) -> VaultCorruptError:
+    """What the user is told (and the log says, once) after :func:`quarantine` moved ``what``."""
+    err = VaultCorruptError(
+        f"The {what} could not be read: {reason}. It was moved to {moved} and {instead}",
+        moved_to=str(moved),
+    )
+    log.warning("%s", err.message)
+    return err
 
 
 def remove_stale_temps(path: Path) -> int:

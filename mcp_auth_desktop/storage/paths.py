@@ -150,13 +150,7 @@ def ensure_private_dir(path: Path) -> None:
         raise UnsafePathError(f"Refusing to use {path}: it is not a folder.")
     _check_parent(path)
     if _IS_POSIX:
-        if st.st_uid != os.getuid():
-            raise UnsafePathError(
-                f"Refusing to use {path}: it belongs to another user (uid {st.st_uid})."
-            )
-        if st.st_mode & 0o077:
-            # Ours but too open (created by an older tool or by hand): tighten it.
-            os.chmod(path, 0o700)
+        _ours_alone(path, st, 0o700)
     else:
         _restrict_windows_acl(path)
 
@@ -181,13 +175,19 @@ def check_private_file(path: Path) -> bool:
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePathError(f"Refusing to use {path}: it is not a regular file.")
     if _IS_POSIX:
-        if st.st_uid != os.getuid():
-            raise UnsafePathError(
-                f"Refusing to use {path}: it belongs to another user (uid {st.st_uid})."
-            )
-        if st.st_mode & 0o077:
-            os.chmod(path, 0o600)
+        _ours_alone(path, st, 0o600)
     return True
+
+
+def _ours_alone(path: Path, st: os.stat_result, mode: int) -> None:
+    """Refuse another user's ``path``; ours but open to others (made by an older tool or
+    by hand) is tightened to ``mode``. POSIX only."""
+    if st.st_uid != os.getuid():
+        raise UnsafePathError(
+            f"Refusing to use {path}: it belongs to another user (uid {st.st_uid})."
+        )
+    if st.st_mode & 0o077:
+        os.chmod(path, mode)
 
 
 def _restrict_windows_acl(path: Path) -> None:

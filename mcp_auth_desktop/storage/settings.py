@@ -13,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from mcp_auth_desktop.core.errors import StorageError, VaultCorruptError
 
-from .atomic import atomic_write, quarantine, read_private, remove_stale_temps
+from .atomic import atomic_write, moved_aside_error, quarantine, read_private, remove_stale_temps
 from .base import JsonObject
 from .filelock import FileLock
 from .paths import AppPaths
 
 __all__ = ["CURRENT_SCHEMA", "MIGRATIONS", "FileSettings", "migrate", "default_settings"]
 
-log = logging.getLogger(__name__)
 
 CURRENT_SCHEMA = 1
 
@@ -134,15 +132,11 @@ class FileSettings:
         return migrate(_parse(raw))
 
     def _quarantine_sync(self, exc: _Unreadable) -> VaultCorruptError:
-        moved = quarantine(self._file)
-        err = VaultCorruptError(
-            f"The settings file could not be read: {exc.reason}. It was moved to {moved} and "
-            f"empty settings are used; add your servers again or restore them from that file.",
-            moved_to=str(moved),
+        self.corruption = moved_aside_error(
+            "settings file", exc.reason, quarantine(self._file),
+            "empty settings are used; add your servers again or restore them from that file.",
         )
-        log.warning("%s", err.message)
-        self.corruption = err
-        return err
+        return self.corruption
 
     def load_sync(self) -> JsonObject:
         try:

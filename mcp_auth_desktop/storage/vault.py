@@ -26,13 +26,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from mcp_auth_desktop.core.errors import VaultCorruptError
 
-from .atomic import remove_stale_temps
+from .atomic import moved_aside_error, remove_stale_temps
 from .base import JsonObject, StorageLocation
 from .entries import normalise as _normalise
 from .entries import validate_name
@@ -44,7 +43,6 @@ from .vault_format import FORMAT_VERSION, MAGIC, _Corrupt
 
 __all__ = ["FileVault", "FORMAT_VERSION", "MAGIC", "read_header", "validate_name"]
 
-log = logging.getLogger(__name__)
 
 #: Applies one change to a copy of the entries; returns whether anything changed.
 _Change = Callable[[dict[str, JsonObject]], bool]
@@ -208,13 +206,9 @@ class FileVault:
 
     def _quarantine_sync(self, exc: _Corrupt) -> VaultCorruptError:
         """Move the damaged file aside (caller holds the vault lock)."""
-        moved = self._file.move_aside()
-        err = VaultCorruptError(
-            f"The secret vault could not be read: {exc.reason}. It was moved to {moved} and a "
-            f"new, empty vault is used; servers need to sign in again (your server list is kept).",
-            moved_to=str(moved),
+        self.corruption = moved_aside_error(
+            "secret vault", exc.reason, self._file.move_aside(),
+            "a new, empty vault is used; servers need to sign in again (your server list is kept).",
         )
-        log.warning("%s", err.message)
-        self.corruption = err
-        return err
+        return self.corruption
 
