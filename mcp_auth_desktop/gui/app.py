@@ -21,7 +21,8 @@ from PySide6.QtCore import QTimer
 from mcp_auth_desktop import __version__
 from mcp_auth_desktop.core.childenv import withhold_secrets_from_children
 from mcp_auth_desktop.core.safetext import SafeFormatter
-from mcp_auth_desktop.gui.desktop_app import DEMO_NAME, DesktopApp
+from mcp_auth_desktop.gui.demo import DEMO_NAME
+from mcp_auth_desktop.gui.desktop_app import DesktopApp
 from mcp_auth_desktop.gui.gc_guard import GuiThreadCollector
 from mcp_auth_desktop.gui.qt_app import make_qapplication
 from mcp_auth_desktop.gui.redact import Redactor

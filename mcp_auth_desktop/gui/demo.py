@@ -13,11 +13,19 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mcp_auth_desktop.core.childenv import child_environment
-from mcp_auth_desktop.core.errors import ConfigurationError
+from mcp_auth_desktop.core.errors import ConfigurationError, McpAuthError
+from mcp_auth_desktop.core.models import ServerOptions
 
-__all__ = ["DemoServer"]
+if TYPE_CHECKING:
+    from mcp_auth_desktop.gui.bridge import ManagerBridge
+    from mcp_auth_desktop.gui.main_window import MainWindow
+
+__all__ = ["DEMO_NAME", "DemoServer", "add_demo_server"]
+
+DEMO_NAME = "Demo MCP server"
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +122,24 @@ def _drain(stream: object) -> None:
             pass
     except (OSError, ValueError):
         pass
+
+
+async def add_demo_server(demo: DemoServer, bridge: ManagerBridge, window: MainWindow) -> None:
+    """Start ``demo`` and add it (loopback http allowed), saying so in the window."""
+    from mcp_auth_desktop.gui.bridge import AddServerRequest
+
+    window.show_message("Starting the demo server…")
+    try:
+        url = await demo.start()
+    except McpAuthError as exc:
+        window.show_error("Demo server", exc.user_message)
+        return
+    except TimeoutError:
+        window.show_error("Demo server", "The demo server did not start in time.")
+        return
+    request = AddServerRequest(url=url, name=DEMO_NAME,
+                               options=ServerOptions(allow_insecure_loopback=True))
+    view = await bridge.add_server(request)
+    if view is not None:
+        window.select_server(view.id)
+        window.show_message(f"Demo server running at {url}: choose Sign in to try it.")

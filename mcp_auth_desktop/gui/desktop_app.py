@@ -26,11 +26,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from mcp_auth_desktop.core.errors import McpAuthError
-from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike, SecretVault, SettingsStore
 from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.actions import ServerActions
-from mcp_auth_desktop.gui.bridge import AddServerRequest, ManagerBridge
+from mcp_auth_desktop.gui.bridge import ManagerBridge
 from mcp_auth_desktop.gui.browser_open import open_in_browser
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
 from mcp_auth_desktop.gui.damage_report import DamageReport
@@ -59,11 +58,10 @@ if TYPE_CHECKING:
 
     from mcp_auth_desktop.gui.demo import DemoServer
 
-__all__ = ["DEMO_NAME", "DesktopApp", "StartCancelled"]
+__all__ = ["DesktopApp", "StartCancelled"]
 
 log = logging.getLogger(__name__)
 
-DEMO_NAME = "Demo MCP server"
 
 
 class DesktopApp:
@@ -281,24 +279,10 @@ class DesktopApp:
 
     async def _start_demo(self) -> None:
         assert self.bridge is not None and self.window is not None
-        from mcp_auth_desktop.gui.demo import DemoServer
+        from mcp_auth_desktop.gui.demo import DemoServer, add_demo_server
 
         self.demo = DemoServer(self._demo_command)
-        self.window.show_message("Starting the demo server…")
-        try:
-            url = await self.demo.start()
-        except McpAuthError as exc:
-            self.window.show_error("Demo server", exc.user_message)
-            return
-        except TimeoutError:
-            self.window.show_error("Demo server", "The demo server did not start in time.")
-            return
-        request = AddServerRequest(url=url, name=DEMO_NAME,
-                                   options=ServerOptions(allow_insecure_loopback=True))
-        view = await self.bridge.add_server(request)
-        if view is not None:
-            self.window.select_server(view.id)
-            self.window.show_message(f"Demo server running at {url}: choose Sign in to try it.")
+        await add_demo_server(self.demo, self.bridge, self.window)
 
     def _on_show_requested(self) -> None:
         log.info("another launch asked for the window; bringing it forward")
