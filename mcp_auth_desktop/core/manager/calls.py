@@ -13,6 +13,7 @@ from mcp_auth_desktop.core.manager.record import MAX_AUTHORIZATIONS_PER_CALL, Se
 from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.mcp import memory
 from mcp_auth_desktop.core.ports import McpClientLike, TokenProvider
+from mcp_auth_desktop.core.www_authenticate import BearerChallenge
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
@@ -52,7 +53,8 @@ async def call(
         return await refresh.get_token(m, s.config.id)
 
     async def authorize(
-        challenged: tuple[str, ...], challenge: Any, why: str, rediscover: bool = False
+        challenged: tuple[str, ...], challenge: BearerChallenge | None, why: str,
+        rediscover: bool = False,
     ) -> None:
         nonlocal authorizations
         if rediscover and not interactive:
@@ -85,7 +87,7 @@ async def call(
             granted = set(s.granted_scopes) | set(s.status.requested_scopes or ())
             wanted = tuple(sorted(granted | set(exc.scopes)))
             await authorize(
-                wanted, getattr(exc, "challenge", None), "more permissions are needed"
+                wanted, exc.challenge, "more permissions are needed"
             )
         except errors.InvalidTokenError as exc:
             if not refreshed_after_401:
@@ -101,7 +103,7 @@ async def call(
             )
             # Discovery again first: the server may name another authorization server now.
             await authorize(
-                (), getattr(exc, "challenge", None), "the server refused the token", rediscover=True
+                (), exc.challenge, "the server refused the token", rediscover=True
             )
         finally:
             closer = getattr(client, "aclose", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
-from typing import Any, Unpack
+from typing import Unpack
 
 from mcp_auth_desktop.core import errors, migration
 from mcp_auth_desktop.core.manager import views
@@ -20,6 +20,7 @@ from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.models import Discovery, ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import NewServer
 from mcp_auth_desktop.core.state import ServerAdded, ServerView
+from mcp_auth_desktop.core.www_authenticate import BearerChallenge
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
@@ -114,7 +115,7 @@ async def update_options(m: ManagerState, ref: str, options: ServerOptions) -> S
 
 async def discover(
     m: ManagerState,
-    s: ServerRecord, *, challenge: Any = None, force: bool = False
+    s: ServerRecord, *, challenge: BearerChallenge | None = None, force: bool = False
 ) -> Discovery:
     if s.discovery is not None and not force and challenge is None:
         return s.discovery

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from mcp_auth_desktop.core import errors, signin_lock, stale_client
 from mcp_auth_desktop.core.manager import loading, revocation, servers
@@ -14,6 +13,7 @@ from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.models import TokenSet
 from mcp_auth_desktop.core.registry import PublicRegistration
 from mcp_auth_desktop.core.server_status import ServerStatus
+from mcp_auth_desktop.core.www_authenticate import BearerChallenge
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 
@@ -27,7 +27,7 @@ class Authorization:
     #: Scopes the server asked for (step-up), requested with those already granted.
     challenged: tuple[str, ...] = ()
     #: The server's ``WWW-Authenticate`` challenge, for discovery (its resource metadata URL).
-    challenge: Any = None
+    challenge: BearerChallenge | None = None
     #: Look for the authorization server again first: the server may name another one now.
     rediscover: bool = False
     #: Register the client again first (the authorization server forgot this app).
