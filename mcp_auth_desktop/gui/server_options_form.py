@@ -59,7 +59,7 @@ class ServerOptionsForm:
         self.extra_params.setPlaceholderText("extra authorization parameters, one name=value a line")
         self.extra_params.setFixedHeight(56)
         self.extra_params.setTabChangesFocus(True)
-        first = layout.rowCount()
+        first = layout.count()  # items (labels and fields) already there
         layout.addRow(self.allow_insecure_loopback)
         layout.addRow(self.allow_private_network)
         layout.addRow("Client id:", self.client_id)
@@ -70,10 +70,10 @@ class ServerOptionsForm:
         layout.addRow("Resource override:", self.resource_override)
         layout.addRow("Callback port:", self.callback_port)
         layout.addRow("Authorization params:", self.extra_params)
-        items = (layout.itemAt(i) for i in range(layout.count()))
-        widgets = [item.widget() for item in items if item is not None]
+        items = (layout.itemAt(i) for i in range(first, layout.count()))
+        widgets = (item.widget() for item in items if item is not None)
         #: Every widget of these rows (labels too), to show or hide them as one.
-        self.widgets: list[QWidget] = [w for w in widgets if w is not None][first:]
+        self.widgets: list[QWidget] = [w for w in widgets if w is not None]
         self.lines = (self.client_id, self.client_secret, self.client_metadata_url,
                       self.resource_override, self.callback_port)
         self.boxes = (self.allow_insecure_loopback, self.allow_private_network, self.omit_resource)
