@@ -42,6 +42,12 @@ class ServerEdit:
     new_client_secret: str | None = field(default=None, repr=False)
     #: Forget the stored client secret (a public client from now on).
     forget_client_secret: bool = False
+    #: The fields this edit sets (named as :func:`changes` names them); the others keep
+    #: their stored values (``core/edit_merge.py``). None: every field, as given.
+    only: frozenset[str] | None = None
+    #: The settings the edit began from: a field in ``only`` changed elsewhere since then
+    #: is not overwritten silently (``EditConflictError``).
+    seen: ServerConfig | None = None
 
     @classmethod
     def of(cls, config: ServerConfig) -> ServerEdit:

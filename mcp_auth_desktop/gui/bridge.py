@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from mcp_auth_desktop.core import state as core_state
-from mcp_auth_desktop.core.errors import McpAuthError, sanitize_server_text
+from mcp_auth_desktop.core.errors import EditConflictError, McpAuthError, sanitize_server_text
 from mcp_auth_desktop.core.mcp.display import protocol_label
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike
@@ -76,6 +76,8 @@ class ManagerBridge(EventRelay):
         self._url_opener = url_opener
         #: Why the last add failed (None after a success), for the add dialog.
         self.last_add_error: McpAuthError | None = None
+        #: Per server, why its last edit was refused when fields were changed elsewhere too.
+        self.edit_conflicts: dict[str, EditConflictError] = {}
         self._unsubscribe: Callable[[], None] | None = None
 
     # ----------------------------------------------------------------- reading
@@ -249,8 +251,17 @@ class ManagerBridge(EventRelay):
 
     def edit(self, server_id: str, edit: ServerEdit) -> asyncio.Task[EditOutcome | None]:
         """Save a server's edited settings; the success message says what the change means."""
-        return self._run(server_id, "edit", self._manager.edit_server(server_id, edit),
+        return self._run(server_id, "edit", self._edit(server_id, edit),
                          lambda outcome: outcome.message)
+
+    async def _edit(self, server_id: str, edit: ServerEdit) -> EditOutcome:
+        # The edit dialog needs the conflicting fields and their new values, not only words.
+        self.edit_conflicts.pop(server_id, None)
+        try:
+            return await self._manager.edit_server(server_id, edit)
+        except EditConflictError as exc:
+            self.edit_conflicts[server_id] = exc
+            raise
 
     def forget_everything(self, *, revoke: bool) -> asyncio.Task[list[tuple[str, str]] | None]:
         """Remove every server (revoking first when asked), then delete the vault and its key."""

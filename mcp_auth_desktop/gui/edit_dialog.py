@@ -8,9 +8,17 @@ emits ``submitted`` with a :class:`ServerEdit`, the window runs it through the
 bridge and hands back the outcome. When the change leaves the current sign-in made
 under the old settings (scopes, client, resource), the dialog says so and offers to
 sign in again now; otherwise it closes and the status bar says what changed.
+
+The edit names only the fields the user changed (``ServerEdit.only``) and the settings
+the dialog opened with (``seen``): a change saved elsewhere meanwhile (``mcp-auth edit``)
+to another field is kept, and one to a field the user changed too comes back as an
+:class:`EditConflictError`, shown in the "changed elsewhere" panel (``edit_conflicts.py``)
+where the user keeps theirs or takes the new value, field by field, before saving again.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mcp_auth_desktop.core.errors import ConfigurationError
+from mcp_auth_desktop.core.edit_merge import FIELDS, take_field
+from mcp_auth_desktop.core.errors import ConfigurationError, EditConflictError
 from mcp_auth_desktop.core.models import ServerConfig
 from mcp_auth_desktop.core.server_edit import (
     EditOutcome,
@@ -35,6 +44,7 @@ from mcp_auth_desktop.core.server_edit import (
     check_edit,
     edited_config,
 )
+from mcp_auth_desktop.gui.edit_conflicts import ConflictPanel
 from mcp_auth_desktop.gui.plain import set_plain, tooltip
 from mcp_auth_desktop.gui.server_options_form import ServerOptionsForm
 from mcp_auth_desktop.gui.validation import check_server_url, parse_scopes
@@ -57,6 +67,8 @@ class EditServerDialog(QDialog):
         self.secret_stored: bool | None = None
         #: The outcome of the save, once saved.
         self.outcome: EditOutcome | None = None
+        #: The stored settings a refused save reported (what "take the new value" takes).
+        self._current = config
         self.setWindowTitle(f"Edit {config.name}")
         self.setMinimumWidth(520)
 
@@ -76,6 +88,9 @@ class EditServerDialog(QDialog):
         self.forget_secret = QCheckBox("Forget the stored client secret")
         self.forget_secret.hide()
         adv.insertRow(4, self.forget_secret)
+
+        self.conflicts = ConflictPanel()
+        self.conflicts.chosen.connect(self._on_conflict_chosen)
 
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # may carry a server's words
@@ -106,6 +121,7 @@ class EditServerDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.advanced)
+        layout.addWidget(self.conflicts)
         layout.addWidget(self.problem)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
@@ -119,6 +135,11 @@ class EditServerDialog(QDialog):
     # --- reading the fields ---------------------------------------------------------
 
     def edit(self) -> ServerEdit:
+        """The fields the user changed since the dialog opened, and what it opened with."""
+        return replace(self._values(), only=frozenset(self.changed()), seen=self.config)
+
+    def _values(self) -> ServerEdit:
+        """Every field as the dialog shows it."""
         secret = self.form.client_secret.text()
         return ServerEdit(
             scopes=parse_scopes(self.scopes.text()),
@@ -131,7 +152,7 @@ class EditServerDialog(QDialog):
 
     def changed(self) -> tuple[str, ...]:
         """What saving would change (names as the core gives them)."""
-        edit = self.edit()
+        edit = self._values()
         has = bool(self.secret_stored)
         new = edited_config(self.config, edit, has_secret=has)
         drop = has and (edit.forget_client_secret or new.client_id != self.config.client_id)
@@ -146,7 +167,7 @@ class EditServerDialog(QDialog):
         if problem:
             return problem
         try:
-            check_edit(self.config, self.edit(), has_secret=bool(self.secret_stored))
+            check_edit(self.config, self._values(), has_secret=bool(self.secret_stored))
         except ConfigurationError as exc:
             return exc.user_message
         return None
@@ -155,6 +176,9 @@ class EditServerDialog(QDialog):
         if self.outcome is not None:
             return  # saved: the outcome stays on screen
         problem = self.validation_problem()
+        if problem is None and self.conflicts.undecided:
+            problem = ("Changed elsewhere while you were editing: for each field above, keep "
+                       "yours or take the new value, then save.")
         changed = self.changed() if problem is None else ()
         set_plain(self.problem, problem or (f"Changes: {', '.join(changed)}." if changed else ""))
         self.problem.setStyleSheet(_RED if problem else "")
@@ -190,6 +214,42 @@ class EditServerDialog(QDialog):
         set_plain(self.problem, message)
         self.problem.setStyleSheet(_RED)
 
+    def show_conflict(self, conflict: EditConflictError) -> None:
+        """Saving was refused because fields the user changed were changed elsewhere too.
+
+        Every field the user did not change follows the stored settings from now on; the
+        conflicting ones keep the user's value on screen until they choose.
+        """
+        self.set_working(False)
+        current = conflict.current
+        mine = set(self.changed())
+        shown = self._shown_config()
+        for name in FIELDS:
+            if name not in mine:
+                shown = take_field(name, shown, current)
+        self._show_config(shown)
+        self.config = current  # what saving is now compared with
+        self.conflicts.show_conflicts(conflict.conflicts)
+        self._current = current
+        self.revalidate()
+
+    def _on_conflict_chosen(self, field: str, keep_mine: bool) -> None:
+        if not keep_mine:
+            self._show_config(take_field(field, self._shown_config(), self._current))
+        self.revalidate()
+
+    def _shown_config(self) -> ServerConfig:
+        """The settings as the dialog's fields show them (the secret aside)."""
+        v = self._values()
+        return replace(self.config, scopes=v.scopes, client_id=v.client_id,
+                       client_auth_method=v.client_auth_method, options=v.options)
+
+    def _show_config(self, config: ServerConfig) -> None:
+        secret = self.form.client_secret.text()  # fill() empties it: a typed secret stays
+        self.form.fill(config)
+        self.form.client_secret.setText(secret)
+        self.scopes.setText(" ".join(config.scopes))
+
     def show_outcome(self, outcome: EditOutcome) -> None:
         """Saved: close, or when the current sign-in is now out of date, say so and offer it."""
         self.set_working(False)
@@ -207,7 +267,7 @@ class EditServerDialog(QDialog):
         self.sign_in_button.setDefault(True)
 
     def _on_save_clicked(self) -> None:
-        if self.validation_problem() is None and self.changed():
+        if self.validation_problem() is None and self.changed() and not self.conflicts.undecided:
             self.submitted.emit(self.edit())
 
     def _on_sign_in_clicked(self) -> None:

@@ -133,6 +133,10 @@ class WindowDialogsMixin(WindowParts):
         if dialog is not self.edit_dialog:
             return  # closed meanwhile: the status bar (or the error box) has said it
         if outcome is None:
+            conflict = self.bridge.edit_conflicts.pop(dialog.config.id, None)
+            if conflict is not None:
+                dialog.show_conflict(conflict)
+                return
             dialog.show_error(self._last_failure.get(dialog.config.id, "The change was not saved."))
             return
         dialog.show_outcome(outcome)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from mcp_auth_desktop.core import server_edit
+from mcp_auth_desktop.core import edit_merge, server_edit
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import (
     DuplicateServerError,
@@ -285,6 +285,7 @@ class FakeManager:
         self.calls.append(("edit", e.view.id))
         old = self.server_config(ref)
         has = e.client_secret is not None
+        edit = edit_merge.rebase(old, edit, has_secret=has)
         server_edit.check_edit(old, edit, has_secret=has)
         new = server_edit.edited_config(old, edit, has_secret=has)
         drop = has and (edit.forget_client_secret or new.client_id != old.client_id)

@@ -54,6 +54,7 @@ these classes, so callers (GUI, CLI) catch exactly what they can act on::
     └── ManagerError                  bookkeeping errors of the token manager
         ├── ServerNotFoundError
         ├── DuplicateServerError
+        ├── EditConflictError         a field changed in an open edit was changed elsewhere too
         └── SignInRequiredError       no usable token; the user must sign in
             └── StaleClientError      the AS no longer knows this app's registration
 

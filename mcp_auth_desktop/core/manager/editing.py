@@ -8,7 +8,7 @@ ones instead of adding them to the scopes the old sign-in was granted.
 
 from __future__ import annotations
 
-from mcp_auth_desktop.core import server_edit
+from mcp_auth_desktop.core import edit_merge, server_edit, settings_seal
 from mcp_auth_desktop.core.manager import views
 from mcp_auth_desktop.core.manager.record import normalize_server_url
 from mcp_auth_desktop.core.manager.shared import ManagerState, log
@@ -20,8 +20,17 @@ __all__ = ["edit_server", "has_client_secret"]
 
 async def edit_server(m: ManagerState, ref: str, edit: ServerEdit) -> EditOutcome:
     s = m._resolve(ref)
-    old = s.config
+    # As stored now, not as last seen here: another process (``mcp-auth edit``) may have
+    # saved a change this manager's settings watch has not brought in yet.
+    # What decides where secrets go is checked against the vault, as at every read.
+    found = [c for c in (await m._registry.load()).servers if c.id == s.config.id]
+    stored = await settings_seal.apply(
+        found, {}, m._vault, lambda sid, msg: m._note(None, "warning", msg, server_id=sid))
+    old = stored[0] if stored and stored[0].url == s.config.url else s.config
     has_secret = await m._registry.get_client_secret(old.id) is not None
+    # An edit naming only the fields the user changed (the GUI's) keeps every other
+    # field as stored, and refuses to overwrite one changed elsewhere meanwhile.
+    edit = edit_merge.rebase(old, edit, has_secret=has_secret)
     server_edit.check_edit(old, edit, has_secret=has_secret)
     new = server_edit.edited_config(old, edit, has_secret=has_secret)
     # Turning "plain http to loopback" off for an http server is refused here, in the
