@@ -14,6 +14,7 @@ which does the set-up and error handling every command shares.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from mcp_auth_desktop.cli.commands import COMMANDS
@@ -30,12 +31,12 @@ from mcp_auth_desktop.cli.exit_codes import (
     UsageError,
     exit_code_for,
 )
-from mcp_auth_desktop.cli.parser import new_parser
+from mcp_auth_desktop.cli.parser import new_parser, parse_command_line
 from mcp_auth_desktop.cli.runner import run_command
 from mcp_auth_desktop.cli.table import Command
 from mcp_auth_desktop.core.childenv import withhold_secrets_from_children
 
-__all__ = ["main", "build_parser", "exit_code_for", "EXIT_CODES", "EXIT_ERROR", "EXIT_INTERRUPTED",
+__all__ = ["main", "build_parser", "parse_args", "exit_code_for", "EXIT_CODES", "EXIT_ERROR", "EXIT_INTERRUPTED",
            "EXIT_NOT_FOUND", "EXIT_OK", "EXIT_SIGN_IN", "EXIT_STORAGE", "EXIT_TRANSIENT",
            "EXIT_USAGE", "UsageError"]
 
@@ -50,9 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """``argv`` parsed as ``main`` does: global options before or after the command alike."""
+    return parse_command_line(build_parser(), argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     withhold_secrets_from_children()  # before anything can start a child (issue 15 #9)
-    args = build_parser().parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     command = args.handler
     if not isinstance(command, Command):
         raise TypeError(f"no handler for {args.command!r}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from mcp_auth_desktop.core.oauth.authorization import RESERVED_AUTHORIZE_PARAMS
@@ -66,8 +66,12 @@ def check_server_options(args: argparse.Namespace) -> None:
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to ``word`` (case-insensitive), if one is close enough."""
-    pool = {c.lower(): c for c in candidates}
+    """The closest candidate to ``word`` (case-insensitive), if one is close enough.
+
+    Never ``word`` itself: when what was typed exists and was still refused, repeating it
+    back as the suggestion says nothing (the refusal must say why instead).
+    """
+    pool = {c.lower(): c for c in candidates if c != word}
     match = difflib.get_close_matches(word.lower(), list(pool), n=1, cutoff=0.6)
     return pool[match[0]] if match else None
 
@@ -76,18 +80,43 @@ _INVALID_CHOICE = re.compile(r"argument (?P<arg>\S+): invalid choice: '(?P<word>
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (?P<words>.*)")
 
 
-def suggest_for_parser_error(message: str, options: Iterable[str]) -> str | None:
-    """A "did you mean" line for an argparse error message, or None."""
+def suggest_for_parser_error(
+    message: str,
+    options: Iterable[str],
+    *,
+    command: str | None = None,
+    elsewhere: Mapping[str, Sequence[str]] | None = None,
+    before_command: Iterable[str] = (),
+) -> str | None:
+    """A hint for an argparse error message, or None.
+
+    ``options`` are those that could have been meant. For a command's parser,
+    ``command`` names it, ``elsewhere`` maps the options of the other commands to
+    them, and ``before_command`` are options of ``mcp-auth`` itself that go before the
+    command: an existing option typed in the wrong place is told where it belongs
+    rather than "corrected" to itself.
+    """
     found = _INVALID_CHOICE.search(message)
     if found:
         choices = re.findall(r"'([^']*)'", found.group("choices"))
         guess = did_you_mean(found.group("word"), choices)
         return f"did you mean {guess!r}?" if guess else None
     found = _UNRECOGNIZED.search(message)
-    if found:
-        for word in found.group("words").split():
-            if word.startswith("--"):
-                guess = did_you_mean(word.partition("=")[0], options)
-                if guess:
-                    return f"{word}: did you mean {guess}?"
+    if not found:
+        return None
+    for word in found.group("words").split():
+        if not word.startswith("-"):
+            continue
+        name = word.partition("=")[0]
+        if command is not None and name in before_command:
+            return f"{name} is an option of mcp-auth itself: it goes before the command (mcp-auth {name})"
+        others = (elsewhere or {}).get(name)
+        if command is not None and others:
+            listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            return (f"{name} is not an option of {command} (it is one of {listed}); "
+                    f"`mcp-auth {command} --help` lists the options of {command}")
+        if word.startswith("--"):
+            guess = did_you_mean(name, options)
+            if guess:
+                return f"{word}: did you mean {guess}?"
     return None
