@@ -333,7 +333,8 @@ class ManagerLike(Protocol):
         scopes: tuple[str, ...] = (),
         re_register: bool = False,
     ) -> ServerView:
-        """Run the browser sign-in; ``scopes`` adds challenged scopes (step-up) to the request.
+        """Run the browser sign-in, or one with a code when ``on_authorization_url`` is a
+        ``DeviceSignIn`` (RFC 8628); ``scopes`` adds challenged scopes (step-up) to the request.
 
         ``re_register`` makes a new dynamic client registration first (the user's way
         out when the authorization server forgot this app without saying so).

@@ -57,9 +57,15 @@ class ManagerBridge(EventRelay):
 
     Signals (the rest in ``bridge_tasks.py`` and ``bridge_events.py``):
         authorizationUrl(str, str): server id, the URL the user must open to sign in.
+        deviceCode(str, DeviceAuthorization): server id, where to go and the code to enter
+            there (a sign-in with a code, RFC 8628; server-supplied: show it as plain text).
+        devicePolling(str, int, float): server id, how many times the server was asked so
+            far, and the seconds until it is asked again.
     """
 
     authorizationUrl = Signal(str, str)
+    deviceCode = Signal(str, object)
+    devicePolling = Signal(str, int, float)
 
     def __init__(
         self,
@@ -193,6 +199,39 @@ class ManagerBridge(EventRelay):
             ),
             lambda v: f"Signed in to {v.name}.",
         )
+
+    def sign_in_with_code(self, server_id: str) -> asyncio.Task[core_state.ServerView | None]:
+        """Sign in with the device authorization grant (RFC 8628): approved in a browser on any
+        device, for when this machine's browser is not the user's (a remote desktop).
+
+        A sign-in like any other for the manager (a ``DeviceSignIn`` as the sign-in's
+        ``on_authorization_url``, core/device_signin.py); Cancel (:meth:`cancel` with
+        ``"sign-in"``) ends the task, and with it the polling.
+        """
+        existing = self.running(server_id, "sign-in")
+        if existing is not None:
+            return existing
+        # Here, not at the top: the device grant's modules are not part of the first frame.
+        from mcp_auth_desktop.core.device_signin import DeviceSignIn
+
+        polls = 0
+
+        async def sleep(seconds: float) -> None:
+            nonlocal polls
+            self.devicePolling.emit(server_id, polls, seconds)
+            await asyncio.sleep(seconds)
+            polls += 1  # each wait is followed by one question to the token endpoint
+
+        how = DeviceSignIn(lambda auth: self.deviceCode.emit(server_id, auth), sleep=sleep)
+        return self._run(
+            server_id, "sign-in", self._manager.sign_in(server_id, on_authorization_url=how),
+            lambda v: f"Signed in to {v.name}.",
+        )
+
+    def open_url(self, url: str) -> None:
+        """Open ``url`` the way sign-in links are opened (the system browser)."""
+        if self._url_opener is not None:
+            self._url_opener(url)
 
     def cancel(self, server_id: str, action: str) -> bool:
         task = self.running(server_id, action)

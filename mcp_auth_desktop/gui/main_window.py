@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # The dialogs load when first opened, not before the first frame (bench/bench_gui.py).
     from mcp_auth_desktop.gui.about_dialog import AboutDialog
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+    from mcp_auth_desktop.gui.device_dialog import DeviceSignInDialog
     from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
     from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
 
@@ -138,6 +139,7 @@ class MainWindow(WindowActionsMixin, ServerCommandsMixin, WindowDialogsMixin, QM
 
         self.add_dialog: AddServerDialog | None = None
         self.edit_dialog: EditServerDialog | None = None
+        self.device_dialog: DeviceSignInDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self.report_box: QMessageBox | None = None
@@ -214,6 +216,8 @@ class MainWindow(WindowActionsMixin, ServerCommandsMixin, WindowDialogsMixin, QM
             return  # the dialog shows it
         if action == "edit" and self.edit_dialog is not None and self.edit_dialog.config.id == server_id:
             return  # the dialog shows it
+        if action == "sign-in" and self.device_dialog is not None and self.device_dialog.server_id == server_id:
+            return  # the sign-in-with-a-code dialog shows it
         self.show_error("Something did not work", prefix + message)
 
     def show_error(self, title: str, text: str) -> QMessageBox:

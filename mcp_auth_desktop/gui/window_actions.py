@@ -43,6 +43,10 @@ class WindowActionsMixin(WindowParts):
                                     QKeySequence.StandardKey.New, self.open_add_dialog)
         self.act_sign_in = self._action("sign-in", "&Sign in", "Sign in to the selected server in your browser",
                                         "Ctrl+I", self.sign_in_selected)
+        self.act_sign_in_code = self._action(
+            "sign-in", "Sign in with a c&ode…",
+            "Sign in by entering a code in a browser on any device (when this machine's browser "
+            "is not yours, e.g. on a remote desktop)", None, self.sign_in_with_code_selected)
         self.act_re_register = self._action(
             "sign-in", RE_REGISTER_ACTION,
             "Register this app again at the authorization server, then sign in (when the "
@@ -98,6 +102,7 @@ class WindowActionsMixin(WindowParts):
         for a in self.server_action_list:
             server_menu.addAction(a)
         server_menu.addAction(self.act_re_register)
+        server_menu.insertAction(self.act_refresh, self.act_sign_in_code)
         # "Use in…" and "Copy config snippet": the same code as `mcp-auth setup-client`.
         self.use_in = UseInMenus(self.selected_view, self)
         self.use_in.message.connect(self.show_message)
@@ -108,7 +113,7 @@ class WindowActionsMixin(WindowParts):
         server_menu.insertAction(self.act_re_register, self.act_edit)
         # The same actions on a right-click on a row.
         self.row_menu = RowMenu(self.table, [
-            self.act_sign_in, self.act_re_register, self.act_refresh, self.act_copy, self.act_test,
+            self.act_sign_in, self.act_sign_in_code, self.act_re_register, self.act_refresh, self.act_copy, self.act_test,
             None, self.use_in.use_in, self.use_in.snippet,
             None, self.act_rename, self.act_edit, self.act_revoke, self.act_remove], self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -152,6 +157,13 @@ class WindowActionsMixin(WindowParts):
         self.act_re_register.setEnabled(
             view is not None and not signing_in and view.registration_method == "dcr"
         )
+        # Unknown before discovery: the sign-in finds out, and says so when it is not offered.
+        offered = view is not None and view.device_grant_supported is not False
+        self.act_sign_in_code.setEnabled(offered and not signed_in and not signing_in)
+        self.act_sign_in_code.setToolTip(
+            f"The authorization server of {view.name} does not offer sign-in with a code"
+            if view is not None and view.device_grant_supported is False
+            else self.act_sign_in_code.statusTip())
         self.act_refresh.setEnabled(signed_in and not busy and bool(view and view.has_refresh_token))
         self.act_copy.setEnabled(signed_in)
         self.act_test.setEnabled(view is not None and not busy)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
     from mcp_auth_desktop.gui.about_dialog import AboutDialog
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
+    from mcp_auth_desktop.gui.device_dialog import DeviceSignInDialog
     from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
     from mcp_auth_desktop.gui.settings_dialog import SettingsDialog
 
@@ -83,6 +84,32 @@ class WindowDialogsMixin(WindowParts):
         dialog.set_working(False)
         dialog.accept()
         self.select_server(view.id)
+
+    # --- sign in with a code -----------------------------------------------------
+
+    def sign_in_with_code_selected(self) -> DeviceSignInDialog | None:
+        """Sign in with a code entered in a browser on any device (RFC 8628), non-modal."""
+        view = self.selected_view()
+        if view is None:
+            return None
+        if self.device_dialog is not None:
+            if self.device_dialog.server_id == view.id and self.device_dialog.ended is None:
+                self.device_dialog.raise_()
+                self.device_dialog.activateWindow()
+                return self.device_dialog
+            self.device_dialog.close_quietly()
+        from mcp_auth_desktop.gui.device_dialog import DeviceSignInDialog
+
+        dialog = DeviceSignInDialog(self.bridge, view, self)
+        dialog.finished.connect(lambda _r, d=dialog: self._on_device_dialog_finished(d))
+        self.device_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _on_device_dialog_finished(self, dialog: DeviceSignInDialog) -> None:
+        if self.device_dialog is dialog:
+            self.device_dialog = None
+        dialog.deleteLater()
 
     # --- edit a server -----------------------------------------------------------
 

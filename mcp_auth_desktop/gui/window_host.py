@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog
     from mcp_auth_desktop.gui.bridge import ManagerBridge
     from mcp_auth_desktop.gui.details import DetailsPanel
+    from mcp_auth_desktop.gui.device_dialog import DeviceSignInDialog
     from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
     from mcp_auth_desktop.gui.preferences import Preferences
     from mcp_auth_desktop.gui.server_model import ServerTableModel
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
         storage_label: QLabel
         act_sign_in: QAction
         act_re_register: QAction
+        act_sign_in_code: QAction
         act_refresh: QAction
         act_copy: QAction
         act_test: QAction
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
         act_edit: QAction
         add_dialog: AddServerDialog | None
         edit_dialog: EditServerDialog | None
+        device_dialog: DeviceSignInDialog | None
         settings_dialog: SettingsDialog | None
         about_dialog: AboutDialog | None
         confirm_box: QMessageBox | None
@@ -80,6 +83,7 @@ if TYPE_CHECKING:
         # Slots one part connects and another defines.
         def sign_in_selected(self) -> object: ...
         def re_register_selected(self) -> object: ...
+        def sign_in_with_code_selected(self) -> object: ...
         def refresh_selected(self) -> object: ...
         def copy_selected(self) -> object: ...
         def test_selected(self) -> object: ...

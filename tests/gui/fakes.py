@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core import edit_merge, server_edit
 from mcp_auth_desktop.core import state as core_state
+from mcp_auth_desktop.core.device_grant import DeviceAuthorization
+from mcp_auth_desktop.core.device_signin import DeviceSignIn
 from mcp_auth_desktop.core.errors import (
     DuplicateServerError,
     InsecureUrlError,
@@ -169,7 +171,15 @@ class FakeManager:
         previous = e.view.state
         self._set(e, core_state.ServerState.SIGNING_IN)
         try:
-            if on_authorization_url is not None:
+            if isinstance(on_authorization_url, DeviceSignIn):
+                # A sign-in with a code (RFC 8628): shown once, then one wait before the answer.
+                on_authorization_url.show(DeviceAuthorization(
+                    device_code=secrets.token_hex(8), user_code="BCDF-GHJK",
+                    verification_uri="https://auth.example.com/device",
+                    verification_uri_complete="https://auth.example.com/device?user_code=BCDF-GHJK",
+                    expires_in=600, interval=5, received_at=time.monotonic()))
+                await on_authorization_url.sleep(self.delay)
+            elif on_authorization_url is not None:
                 on_authorization_url(f"https://auth.example.com/authorize?client_id=c&state={secrets.token_hex(4)}")
             await asyncio.sleep(self.delay)
             if e.view.id in self.fail_sign_in:

@@ -38,7 +38,7 @@ def test_right_click_a_row_offers_every_server_action_and_rename_works(real_gui:
         assert window.selected_id() == beta
         assert menu.isVisible()
         assert window.row_menu.texts() == [
-            "&Sign in", window.act_re_register.text(), "&Refresh", "&Copy token", "&Test",
+            "&Sign in", "Sign in with a c&ode…", window.act_re_register.text(), "&Refresh", "&Copy token", "&Test",
             window.use_in.use_in.title(), window.use_in.snippet.title(),
             "Re&name…", "&Edit…", "Re&voke", "Re&move…"]
         # Every per-server action of the toolbar is in it, with the same enabled state.
