@@ -28,6 +28,9 @@ from mcp_auth_desktop.core.urls import host_of
 __all__ = [
     "check_before_adding",
     "choose_sign_in",
+    "for_call",
+    "is_code",
+    "refused_for_call",
     "headless_reason",
     "login",
     "show_code",
@@ -153,6 +156,43 @@ async def choose_sign_in(manager: Any, ref: str, args: Any, on_url: OnUrl | None
         raise UsageError(hint)
     print(f"mcp-auth: {hint}. Continuing with --paste.", file=sys.stderr, flush=True)
     return PasteBack()
+
+
+def for_call(manager: Any, args: Any, on_url: OnUrl | None) -> OnUrl | None:
+    """``call --sign-in``'s way to sign in when one is needed: a code without a display.
+
+    Chosen before it is known whether a sign-in will be needed at all (a valid token needs
+    none), so nothing is asked of the server here: a code sign-in whose authorization
+    server offers none ends at once with ``DeviceGrantUnavailableError``, before anything
+    is registered or shown, and :func:`refused_for_call` words how to go on.
+    """
+    if on_url is not None:
+        return on_url
+    reason = headless_reason()
+    if reason is None:
+        return None
+
+    def show(auth: DeviceAuthorization) -> None:
+        name = manager.get(args.server).name
+        print(f"mcp-auth: {reason}, so no browser can be opened here: signing in with a code "
+              "instead (OAuth device authorization, RFC 8628).", file=sys.stderr, flush=True)
+        show_code(name)(auth)
+
+    return DeviceSignIn(show)
+
+
+def is_code(on_url: object) -> bool:
+    """Is this sign-in one with a code (no browser here, no redirect)?"""
+    return isinstance(on_url, DeviceSignIn)
+
+
+def refused_for_call(manager: Any, args: Any, exc: errors.DeviceGrantUnavailableError) -> UsageError:
+    """No browser here and no code at the server: say how to sign in first (--paste)."""
+    name = manager.get(args.server).name
+    return UsageError(
+        f"{exc.message} No browser can be opened here ({headless_reason() or 'no display'}). "
+        f"{_paste_advice(name)} Then run this command again."
+    )
 
 
 async def login(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 
 from mcp_auth_desktop.core import stale_client
 from mcp_auth_desktop.core.ports import ManagerLike
 from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState, StateChanged
 
-__all__ = ["SignInNarrator", "narrate_sign_in", "print_url"]
+__all__ = ["SignInNarrator", "print_url"]
 
 
 def print_url(url: str) -> None:
@@ -40,8 +39,3 @@ class SignInNarrator:
                 print(stale_client.browser_error_hint(name), file=sys.stderr, flush=True)
         elif isinstance(event, LogEvent) and event.level in ("warning", "error"):
             print(f"mcp-auth: {event.message}", file=sys.stderr, flush=True)
-
-
-def narrate_sign_in(manager: ManagerLike, on_url: Callable[[str], None] | None) -> None:
-    """Narrate the sign-ins of this command (the browser opens when no ``on_url`` is given)."""
-    manager.subscribe(SignInNarrator(manager, browser=on_url is None))

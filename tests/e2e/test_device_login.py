@@ -60,9 +60,9 @@ def cli(env: dict[str, str], *args: str, timeout: float = 90) -> subprocess.Comp
 class Login:
     """`mcp-auth login …` running; its stderr read as it comes (the code appears mid-run)."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str, command: str = "login") -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_auth_desktop.cli.main", "login", *args],
+            [sys.executable, "-m", "mcp_auth_desktop.cli.main", command, *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env, cwd=ROOT)
         self.err: list[str] = []
@@ -219,5 +219,46 @@ def test_server_without_the_grant(env: dict[str, str]) -> None:
         assert "no display was found" in headless.stderr and "offers no sign-in with a code" in headless.stderr
         assert "mcp-auth login plain --paste" in headless.stderr
         assert mock.control()["stats"].get("device_authorization_requests", 0) == 0
+    finally:
+        mock.stop()
+
+
+def test_call_sign_in_without_a_display_uses_the_code(mock: MockProcess, env: dict[str, str]) -> None:
+    added = cli(env, "add", mock.mcp_url, "--name", "caller", "--allow-insecure-loopback")
+    assert added.returncode == 0, added.stderr
+    headless = {k: v for k, v in env.items() if k != "BROWSER"}
+    call = Login(headless, "caller", "tools/list", "--sign-in", command="call")
+    address, code = call.code()
+    approve_in_chromium(address, code)
+    rc, out, err = call.finish()
+    assert rc == 0, err
+    assert "no display was found" in err and "signing in with a code instead" in err
+    assert "Opening your browser" not in err and "redirect" not in err
+    assert "whoami" in {t["name"] for t in json.loads(out)["tools"]}
+    assert mock.control()["stats"]["device_poll:approved"] == 1
+    # Signed in now: the next call needs no sign-in, and asks for no code.
+    again = cli(headless, "call", "caller", "tools/list", "--sign-in")
+    assert again.returncode == 0, again.stderr
+    assert "code" not in again.stderr
+    assert mock.control()["stats"]["device_authorization_requests"] == 1
+
+
+def test_call_sign_in_without_a_display_or_the_grant_says_how(env: dict[str, str]) -> None:
+    mock = start_mock_process("--no-device-grant")
+    try:
+        added = cli(env, "add", mock.mcp_url, "--name", "plaincall", "--allow-insecure-loopback")
+        assert added.returncode == 0, added.stderr
+        headless = {k: v for k, v in env.items() if k != "BROWSER"}
+        refused = cli(headless, "call", "plaincall", "tools/list", "--sign-in")
+        assert refused.returncode == 2, refused.stderr
+        assert ("The authorization server of plaincall (127.0.0.1) does not offer sign-in with a "
+                "code") in refused.stderr
+        assert "No browser can be opened here (no display was found" in refused.stderr
+        assert "mcp-auth login plaincall --paste" in refused.stderr
+        assert "Then run this command again." in refused.stderr
+        assert refused.stdout == ""
+        stats = mock.control()["stats"]
+        assert stats.get("device_authorization_requests", 0) == 0
+        assert stats.get("register_requests", 0) == 0  # refused before anything was registered
     finally:
         mock.stop()

@@ -7,10 +7,12 @@ import json
 import sys
 from typing import Any
 
+from mcp_auth_desktop.cli import device_login
 from mcp_auth_desktop.cli.exit_codes import EXIT_OK, UsageError
-from mcp_auth_desktop.cli.narration import narrate_sign_in, print_url
+from mcp_auth_desktop.cli.narration import SignInNarrator, print_url
 from mcp_auth_desktop.cli.render import dumps
 from mcp_auth_desktop.cli.table import Command, Session
+from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.mcp.display import description_fields
 
 __all__ = ["CALL"]
@@ -29,7 +31,8 @@ def _build(p: argparse.ArgumentParser) -> None:
         dest="sign_in",
         action="store_true",
         default=None,
-        help="sign in (or step up) in the browser when needed (default when run in a terminal)",
+        help="sign in (or step up) in the browser when needed (default when run in a terminal); "
+        "without a display, with a code entered on any device where the server offers it",
     )
     group.add_argument(
         "--no-sign-in",
@@ -55,17 +58,22 @@ def _params(text: str | None) -> dict[str, Any] | None:
 
 async def call(session: Session, args: argparse.Namespace) -> int:
     manager = session.manager
-    on_url = print_url if args.no_browser else None
-    narrate_sign_in(manager, on_url)
     params = _params(args.params)
     interactive = args.sign_in if args.sign_in is not None else sys.stderr.isatty()
-    result = await manager.call(
-        args.server,
-        args.method,
-        params,
-        interactive=interactive,
-        on_authorization_url=on_url,
-    )
+    # Without a display a sign-in, when one is needed, is one with a code (as `login` does).
+    on_url = device_login.for_call(manager, args, print_url if args.no_browser else None)
+    manager.subscribe(SignInNarrator(manager, browser=on_url is None,
+                                     redirect=not device_login.is_code(on_url)))
+    try:
+        result = await manager.call(
+            args.server,
+            args.method,
+            params,
+            interactive=interactive,
+            on_authorization_url=on_url,
+        )
+    except errors.DeviceGrantUnavailableError as exc:
+        raise device_login.refused_for_call(manager, args, exc) from None
     print(dumps(result))
     # Which revision the server speaks and what it said about itself, on stderr
     # so the JSON on stdout stays machine-readable; server text made terminal-safe.
