@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from mcp_auth_desktop.core.manager import TokenManager
     from mcp_auth_desktop.storage.audit import AuditLog
+    from mcp_auth_desktop.storage.settings import FileSettings
 
 __all__ = ["ManagerFactory", "Runtime", "Storage", "open_runtime", "open_settings", "open_storage",
            "make_http", "skip_httpx_command_line", "start_manager"]
@@ -87,8 +88,9 @@ async def open_storage(*, ephemeral: bool = False,
                                     keyring_timeout=keyring_timeout)
 
 
-def open_settings() -> SettingsStore:
-    """The user's settings file alone (no vault, no keyring): what a first frame shows."""
+def open_settings() -> FileSettings:
+    """The user's settings file alone (no vault, no keyring): what a first frame shows
+    (``load_sync`` reads it before any event loop runs)."""
     from mcp_auth_desktop.storage import open_settings as open_settings_file
 
     return open_settings_file()

@@ -97,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
 
         return int(run_self_test())
 
-    import qasync
-
     app = make_qapplication([sys.argv[0]])
     mark("qapplication")
     instance = SingleInstance()
@@ -115,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     wake.start(250)
     wake.timeout.connect(lambda: None)
     mark("single_instance")
+    # The window and the tray from the settings, before asyncio and qasync even load
+    # (gui/entry.py defers asyncio): the first frame waits for neither.
+    desktop.show_first_frame()
+    import qasync
+
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         try:
             return runner.run(desktop.run())

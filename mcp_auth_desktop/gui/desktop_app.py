@@ -26,7 +26,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from mcp_auth_desktop.core.errors import McpAuthError
-from mcp_auth_desktop.core.ports import ManagerLike, SecretVault, SettingsStore
+from mcp_auth_desktop.core.ports import (
+    JsonObject,
+    ManagerLike,
+    SecretVault,
+    SettingsStore,
+    StorageLocation,
+)
 from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import ManagerBridge
@@ -105,6 +111,8 @@ class DesktopApp:
         self.startup_seconds: float | None = None
         #: Until the window and the tray were first shown (from the settings alone).
         self.first_frame_seconds: float | None = None
+        self._t0 = 0.0  # perf_counter() when the first frame began
+        self._first_frame_error: McpAuthError | None = None
 
     @property
     def keyring_box(self) -> QMessageBox | None:
@@ -179,31 +187,36 @@ class DesktopApp:
         log.info("quit while starting")
         return False
 
-    async def start(self) -> None:
-        """The settings, the first frame from them alone, then the vault, then the runtime.
+    def show_first_frame(self) -> None:
+        """Show the window and the tray from the settings file, before the event loop.
 
-        The window and the tray are shown from the non-secret settings
-        (:class:`SettingsPreview`) before the vault is opened (the keyring may wait for
-        its unlock prompt; the app says so on top of the window) and before the HTTP
-        stack and the manager are even imported; the bridge then hands every row over to
-        the real manager. Nothing that needs a token works until then.
+        ``app.main`` calls this before it makes the qasync loop, so the first frame
+        waits neither for asyncio (nor ssl, nor qasync: see ``gui/entry.py``) nor for
+        anything after it; :meth:`start` then goes on from there in the loop. An
+        ephemeral run's store is made in the loop, so :meth:`start` shows its frame.
+        A settings file that cannot be read is left for :meth:`start` to report.
         """
-        t0 = time.perf_counter()
-        mark("event_loop")
-        ephemeral: Storage | None = None
-        if self.args.ephemeral or self.args.demo:
-            ephemeral = await open_storage(ephemeral=True)
-            settings = ephemeral[1]
-        else:
+        if self.window is not None or self.args.ephemeral or self.args.demo:
+            return
+        self._t0 = time.perf_counter()
+        try:
             settings = open_settings()  # no keyring, no cipher: a folder check and a file
+            document = settings.load_sync()
+        except McpAuthError as exc:
+            self._first_frame_error = exc  # start() raises it in the loop, which shows it
+            return
+        self._build_first_frame(settings, document, None)
+        self.qapp.processEvents()  # let the tray icon and the window be shown
+        self._first_frame_shown()
+
+    def _build_first_frame(self, settings: SettingsStore, document: JsonObject,
+                           location: StorageLocation | None) -> None:
         self.settings = settings
         self.preferences = Preferences(settings)
-        await self.preferences.load()
-        preview = self.preview = SettingsPreview(await settings.load(),
-                                                 ephemeral[0].location if ephemeral else None)
+        self.preferences.load_from(document)
+        preview = self.preview = SettingsPreview(document, location)
         mark("settings")
-        self.bridge = ManagerBridge(preview, loop=asyncio.get_running_loop(),
-                                    redactor=self.redactor,
+        self.bridge = ManagerBridge(preview, redactor=self.redactor,  # its loop: the running one
                                     url_opener=self._url_opener or self._open_in_browser)
         self.bridge.start()
         self.clipboard = SecretClipboard()
@@ -211,7 +224,7 @@ class DesktopApp:
         mark("bridge")
         self.window = MainWindow(self.bridge, self.actions, self.preferences,
                                  keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit,
-                                 layout_file=None if ephemeral else _layout_file())
+                                 layout_file=None if location is not None else _layout_file())
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
         mark("window")
         tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
@@ -230,14 +243,46 @@ class DesktopApp:
         mark("tray_icon")
         if not (self.args.hidden and tray_ok):
             self.window.show()
-        await asyncio.sleep(0)  # let the tray icon and the window be shown
+
+    def _first_frame_shown(self) -> None:
         mark("shown")
-        self.first_frame_seconds = time.perf_counter() - t0
+        self.first_frame_seconds = time.perf_counter() - self._t0
         if self.args.exit_after_start:
             # Which of the deferred parts were loaded by then (bench/bench_gui.py, tests).
-            print(first_frame_line(len(preview.servers()),
+            assert self.preview is not None
+            print(first_frame_line(len(self.preview.servers()),
                                    self.tray is not None and self.tray.isVisible()), flush=True)
             print(trace_line(), flush=True)
+
+    async def start(self) -> None:
+        """The settings, the first frame from them alone, then the vault, then the runtime.
+
+        The window and the tray are shown from the non-secret settings
+        (:class:`SettingsPreview`; by :meth:`show_first_frame` before the loop, unless
+        already) before the vault is opened (the keyring may wait for its unlock
+        prompt; the app says so on top of the window) and before the HTTP stack and the
+        manager are even imported; the bridge then hands every row over to the real
+        manager. Nothing that needs a token works until then.
+        """
+        if self._first_frame_error is not None:
+            raise self._first_frame_error
+        ephemeral: Storage | None = None
+        if self.window is None:
+            self._t0 = time.perf_counter()
+            mark("event_loop")
+            if self.args.ephemeral or self.args.demo:
+                ephemeral = await open_storage(ephemeral=True)
+                settings: SettingsStore = ephemeral[1]
+            else:
+                settings = open_settings()  # no keyring, no cipher: a folder check and a file
+            self._build_first_frame(settings, await settings.load(),
+                                    ephemeral[0].location if ephemeral else None)
+            await asyncio.sleep(0)  # let the tray icon and the window be shown
+            self._first_frame_shown()
+        assert self.bridge is not None and self.window is not None and self.settings is not None
+        assert self.actions is not None
+        settings = self.settings
+        t0 = self._t0
         # What the first frame did not need: the vault (the keyring), the HTTP stack, the
         # manager, every token. The settings stay the one store the window already uses.
         vault = ephemeral[0] if ephemeral else await self.unlock.open()

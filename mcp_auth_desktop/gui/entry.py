@@ -7,8 +7,13 @@ bench/bench_gui.py and the start-up trace of ``--exit-after-start``:
 * Automatic garbage collection is off from the first import: the app collects on
   the GUI thread from a timer (:mod:`gc_guard`, which takes over in ``app.main``);
   left on, it would run some 65 passes (about 15 ms) over the imports alone.
-* The pure-Python layers the first frame stands on (asyncio, the core types the
-  rows are made of, the settings store) are imported before PySide6. Once
+* asyncio (with ssl, socket, concurrent.futures; some 20 ms) is bound lazily
+  (:func:`defer_asyncio`): the window and the tray are shown before the event loop
+  starts (``app.main``), so asyncio really loads only once the loop is made, after
+  the first frame. The modules that ``import asyncio`` at their top hold a stand-in
+  that loads it on first use.
+* The pure-Python layers the first frame stands on (the core types the rows are
+  made of, the settings store) are imported before PySide6. Once
   ``PySide6.QtCore`` is loaded, it looks at every later import for PySide6 use by
   reading the module's whole source (``shibokensupport.feature``, which serves
   ``from __feature__ import ...``); a module loaded before PySide6 is never read.
@@ -18,13 +23,14 @@ from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
+import sys
 from types import ModuleType
 
-__all__ = ["PRELOAD", "load", "main"]
+__all__ = ["PRELOAD", "defer_asyncio", "load", "main"]
 
 #: Imported, in this order, before any module that imports PySide6.
 PRELOAD = (
-    "asyncio",
     "argparse",
     "logging",
     "shlex",
@@ -37,9 +43,58 @@ PRELOAD = (
 )
 
 
+#: Names that tools probe on any module (PySide6's import hook reads every module's
+#: source through ``inspect``, which asks for ``__wrapped__``): answered without loading.
+_NOT_A_USE = frozenset({"__wrapped__"})
+
+
+class _DeferredModule(ModuleType):
+    """Stands in ``sys.modules`` for a module until one of its names is first read.
+
+    Its own ``__dict__`` holds only what the import system and ``inspect`` read
+    (``__spec__``, ``__name__``, ``__file__``), so ``import asyncio`` anywhere binds this object for free; the
+    first ``asyncio.<name>`` imports the real module (which replaces this one in
+    ``sys.modules``), copies its names here so later reads are plain attribute reads,
+    and returns the name. Writes go to the real module.
+    (importlib.util.LazyLoader cannot do this on Python 3.11: every later ``import``
+    statement reads ``__spec__``, which loads the module at once.)
+    """
+
+    def __getattr__(self, name: str) -> object:
+        if name in _NOT_A_USE:
+            raise AttributeError(name)
+        real = self._load()
+        return getattr(real, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        setattr(self._load(), name, value)
+        super().__setattr__(name, value)
+
+    def _load(self) -> ModuleType:
+        name = self.__dict__["__name__"]
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        real = importlib.import_module(name)
+        self.__dict__.update(real.__dict__)
+        return real
+
+
+def defer_asyncio() -> None:
+    """Bind ``asyncio`` to a :class:`_DeferredModule` (a no-op if asyncio is loaded)."""
+    if "asyncio" in sys.modules:
+        return
+    spec = importlib.util.find_spec("asyncio")
+    if spec is None:  # pragma: no cover - asyncio is always there
+        return
+    stand_in = _DeferredModule("asyncio")
+    stand_in.__dict__.update(__spec__=spec, __file__=spec.origin)
+    sys.modules["asyncio"] = stand_in
+
+
 def load() -> ModuleType:
     """The app's entry module (``gui.app``), loaded as the app loads it."""
     gc.disable()  # gui/gc_guard.py collects from here on (see the module docstring)
+    defer_asyncio()
     for name in PRELOAD:
         importlib.import_module(name)
     app = importlib.import_module("mcp_auth_desktop.gui.app")

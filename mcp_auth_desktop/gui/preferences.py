@@ -75,9 +75,13 @@ class Preferences(QObject):
 
     async def load(self) -> GuiSettings:
         if self._store is not None:
-            doc = await self._store.load()
-            self._current = GuiSettings.from_dict(doc.get(KEY))
-            self.changed.emit(self._current)
+            self.load_from(await self._store.load())
+        return self._current
+
+    def load_from(self, document: JsonObject) -> GuiSettings:
+        """Apply the GUI settings of a settings document already read (the first frame's)."""
+        self._current = GuiSettings.from_dict(document.get(KEY))
+        self.changed.emit(self._current)
         return self._current
 
     async def save(self, settings: GuiSettings) -> GuiSettings:

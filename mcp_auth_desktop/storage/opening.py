@@ -14,6 +14,7 @@ from mcp_auth_desktop.core.passphrase_policy import creation_problem
 
 if TYPE_CHECKING:
     from .base import SecretVault, SettingsStore
+    from .settings import FileSettings
 
 __all__ = [
     "KEYRING_ENV",
@@ -57,7 +58,7 @@ def _passphrase_source(
     return source
 
 
-def open_settings(home: Path | None = None) -> SettingsStore:
+def open_settings(home: Path | None = None) -> FileSettings:
     """The settings file under ``home`` alone: no vault, no keyring, no cipher.
 
     What the GUI's first frame is drawn from, before :func:`open_storage` (which may

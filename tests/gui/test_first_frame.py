@@ -74,6 +74,8 @@ def test_first_frame_is_shown_before_the_http_stack_and_the_manager_load(home: P
     assert "servers=3" in lines[first] and "tray=1" in lines[first]
     assert "httpx=0" in lines[first] and "manager=0" in lines[first]
     assert "cryptography=0" in lines[first] and "keyring=0" in lines[first]
+    # Shown before the event loop is made (gui/entry.py defers asyncio, app.main shows first).
+    assert "asyncio=0" in lines[first] and "ssl=0" in lines[first] and "qasync=0" in lines[first]
     assert "servers=3" in lines[ready] and "tray=1" in lines[ready]
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from mcp_auth_desktop.gui.start_report import READY_MARKER, TRACE_MARKER
 
 REPO = Path(__file__).resolve().parents[2]
-STEPS = ("imports", "qapplication", "single_instance", "event_loop", "settings", "bridge",
-         "window", "tray_icon", "shown")
+# No "event_loop" step: the first frame is shown before the loop is made (app.main).
+STEPS = ("imports", "qapplication", "single_instance", "settings", "bridge", "window",
+         "tray_icon", "shown")
 
 _PROBE = """
 import gc, json, sys
@@ -60,3 +61,28 @@ def test_a_start_drops_the_sources_pyside_read_and_traces_its_steps(tmp_path: Pa
     # Without the drops, linecache holds the source of every module imported after
     # PySide6 (some 280 files once started); with them, only what came in since the last.
     assert int(fields["sources"]) <= 20, ready
+
+
+_DEFERRED_PROBE = """
+import json, sys, types
+from mcp_auth_desktop.gui.entry import load
+load()
+before = "asyncio.base_events" in sys.modules or "ssl" in sys.modules
+from mcp_auth_desktop.storage import filelock  # imported asyncio (the stand-in) during load()
+held = filelock.asyncio
+ran = held.run(held.sleep(0, result="ran"))  # the first use loads the real asyncio
+import asyncio
+import asyncio.subprocess
+print(json.dumps({"before": before, "ran": ran, "real": type(asyncio) is types.ModuleType,
+                  "same_lock": held.Lock is asyncio.Lock, "ssl": "ssl" in sys.modules,
+                  "sub": asyncio.subprocess.__name__}))
+"""
+
+
+def test_asyncio_loads_on_first_use_not_with_the_app() -> None:
+    done = subprocess.run([sys.executable, "-c", _DEFERRED_PROBE], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"before": False, "ran": "ran", "real": True, "same_lock": True, "ssl": True,
+                    "sub": "asyncio.subprocess"}
