@@ -1,7 +1,8 @@
 """The desktop app's long-lived objects, built in order and shut down backwards.
 
-Builds, in order: storage's settings, the first frame from them alone (the
-bridge over a :class:`SettingsPreview`, the window and the tray), then the
+Builds, in order: storage's settings, the first frame from them alone
+(``first_frame``: the bridge over a :class:`SettingsPreview`, the window and the
+tray; before the event loop is even made, see ``show_first_frame``), then the
 vault (:mod:`vault_unlock`: asking for a passphrase, or to unlock the keyring,
 as needed), the runtime (``mcp_auth_desktop.runtime``: the shared HTTP client
 and the TokenManager, wired as the CLI and the self-test wire them) handed to
@@ -19,7 +20,6 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QGuiApplication
@@ -39,6 +39,7 @@ from mcp_auth_desktop.gui.bridge import ManagerBridge
 from mcp_auth_desktop.gui.browser_open import open_in_browser
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
 from mcp_auth_desktop.gui.damage_report import DamageReport
+from mcp_auth_desktop.gui.first_frame import build_first_frame
 from mcp_auth_desktop.gui.main_window import MainWindow
 from mcp_auth_desktop.gui.preferences import GuiSettings, Preferences
 from mcp_auth_desktop.gui.preview import SettingsPreview
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
 __all__ = ["DesktopApp", "StartCancelled"]
 
 log = logging.getLogger(__name__)
-
 
 
 class DesktopApp:
@@ -188,14 +188,10 @@ class DesktopApp:
         return False
 
     def show_first_frame(self) -> None:
-        """Show the window and the tray from the settings file, before the event loop.
-
-        ``app.main`` calls this before it makes the qasync loop, so the first frame
-        waits neither for asyncio (nor ssl, nor qasync: see ``gui/entry.py``) nor for
-        anything after it; :meth:`start` then goes on from there in the loop. An
-        ephemeral run's store is made in the loop, so :meth:`start` shows its frame.
-        A settings file that cannot be read is left for :meth:`start` to report.
-        """
+        """Show the window and the tray from the settings file, before the event loop
+        (``app.main``), so the first frame waits for no asyncio, ssl or qasync
+        (``gui/entry.py``). An in-memory store is made in the loop: :meth:`start` shows
+        that frame. A settings file that cannot be read is left for :meth:`start`."""
         if self.window is not None or self.args.ephemeral or self.args.demo:
             return
         self._t0 = time.perf_counter()
@@ -212,37 +208,17 @@ class DesktopApp:
     def _build_first_frame(self, settings: SettingsStore, document: JsonObject,
                            location: StorageLocation | None) -> None:
         self.settings = settings
-        self.preferences = Preferences(settings)
-        self.preferences.load_from(document)
-        preview = self.preview = SettingsPreview(document, location)
-        mark("settings")
-        self.bridge = ManagerBridge(preview, redactor=self.redactor,  # its loop: the running one
-                                    url_opener=self._url_opener or self._open_in_browser)
-        self.bridge.start()
-        self.clipboard = SecretClipboard()
-        self.actions = ServerActions(self.bridge, self.clipboard, self.preferences)
-        mark("bridge")
-        self.window = MainWindow(self.bridge, self.actions, self.preferences,
-                                 keep_running_in_tray=self._keep_in_tray, on_quit=self.request_quit,
-                                 layout_file=None if location is not None else _layout_file())
+        frame = build_first_frame(settings, document, location, redactor=self.redactor,
+                                  url_opener=self._url_opener or self._open_in_browser,
+                                  keep_in_tray=self._keep_in_tray, on_quit=self.request_quit,
+                                  hidden=bool(self.args.hidden))
+        self.preferences, self.preview, self.bridge = frame.preferences, frame.preview, frame.bridge
+        self.clipboard, self.actions = frame.clipboard, frame.actions
+        self.window, self.tray = frame.window, frame.tray
         self.window.settingsSubmitted.connect(self._on_settings_submitted)
-        mark("window")
-        tray_ok = QSystemTrayIcon.isSystemTrayAvailable()
-        if tray_ok:
-            self.tray = TrayIcon(self.bridge, self.actions, self.preferences,
-                                 on_open=self.window.bring_to_front, on_quit=self.request_quit)
-            self.tray.show()
-        else:
-            log.info("no system tray: closing the window quits the app")
-            self.bridge.notify.connect(
-                lambda _kind, title, text: self.window.show_message(f"{title}: {text}")
-                if self.window else None)
         if self.instance is not None:
             self.instance.showRequested.connect(self._on_show_requested)
             self.instance.signInRequested.connect(self._on_sign_in_requested)
-        mark("tray_icon")
-        if not (self.args.hidden and tray_ok):
-            self.window.show()
 
     def _first_frame_shown(self) -> None:
         mark("shown")
@@ -257,12 +233,11 @@ class DesktopApp:
     async def start(self) -> None:
         """The settings, the first frame from them alone, then the vault, then the runtime.
 
-        The window and the tray are shown from the non-secret settings
-        (:class:`SettingsPreview`; by :meth:`show_first_frame` before the loop, unless
-        already) before the vault is opened (the keyring may wait for its unlock
-        prompt; the app says so on top of the window) and before the HTTP stack and the
-        manager are even imported; the bridge then hands every row over to the real
-        manager. Nothing that needs a token works until then.
+        The window and the tray are shown from the non-secret settings (:class:`SettingsPreview`,
+        by :meth:`show_first_frame` before the loop unless an in-memory store) before the vault
+        is opened (the keyring may wait for its unlock prompt; the window says so) and before
+        the HTTP stack and the manager are imported; the bridge then hands every row over to
+        the real manager. Nothing that needs a token works until then.
         """
         if self._first_frame_error is not None:
             raise self._first_frame_error
@@ -275,8 +250,8 @@ class DesktopApp:
                 settings: SettingsStore = ephemeral[1]
             else:
                 settings = open_settings()  # no keyring, no cipher: a folder check and a file
-            self._build_first_frame(settings, await settings.load(),
-                                    ephemeral[0].location if ephemeral else None)
+            location = ephemeral[0].location if ephemeral else None
+            self._build_first_frame(settings, await settings.load(), location)
             await asyncio.sleep(0)  # let the tray icon and the window be shown
             self._first_frame_shown()
         assert self.bridge is not None and self.window is not None and self.settings is not None
@@ -425,10 +400,3 @@ def _token_manager() -> ManagerFactory[ManagerLike]:
     from mcp_auth_desktop.core.manager import TokenManager
 
     return TokenManager
-
-
-def _layout_file() -> Path:
-    """The window layout beside the settings file (not kept for --ephemeral/--demo runs)."""
-    from mcp_auth_desktop.storage.paths import app_paths
-
-    return app_paths().config_dir / "window.ini"
