@@ -21,7 +21,7 @@ from mcp_auth_desktop.core.errors import EditConflictError
 from mcp_auth_desktop.core.models import ServerConfig
 from mcp_auth_desktop.core.text import sanitize_server_text
 
-__all__ = ["FIELDS", "FieldConflict", "field_text", "rebase", "take_field"]
+__all__ = ["FIELDS", "FieldConflict", "conflicts", "field_text", "rebase", "take_field"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,17 @@ def take_field(name: str, into: ServerConfig, source: ServerConfig) -> ServerCon
     return put(into, get(source))
 
 
+def conflicts(seen: ServerConfig, current: ServerConfig, mine: ServerConfig,
+              only: frozenset[str]) -> tuple[FieldConflict, ...]:
+    """The fields in ``only`` changed from ``seen`` to ``current`` and to ``mine`` differently."""
+    found = []
+    for name, (get, _put) in FIELDS.items():
+        if name in only and get(current) != get(seen) and get(current) != get(mine):
+            found.append(FieldConflict(name, field_text(name, seen), field_text(name, current),
+                                       field_text(name, mine)))
+    return tuple(found)
+
+
 def rebase(current: ServerConfig, edit: Any, *, has_secret: bool) -> Any:
     """The whole edit to apply to ``current``: the user's fields from ``edit``, the rest as stored.
 
@@ -100,18 +111,13 @@ def rebase(current: ServerConfig, edit: Any, *, has_secret: bool) -> Any:
         return edit
     seen: ServerConfig = edit.seen if edit.seen is not None else current
     mine = edited_config(seen, edit, has_secret=has_secret)
+    found = conflicts(seen, current, mine, edit.only)
+    if found:
+        raise EditConflictError(current.name, found, current)
     merged = current
-    conflicts: list[FieldConflict] = []
     for name in FIELDS:
-        if name not in edit.only:
-            continue
-        get = FIELDS[name][0]
-        if get(current) != get(seen) and get(current) != get(mine):
-            conflicts.append(FieldConflict(name, field_text(name, seen), field_text(name, current),
-                                           field_text(name, mine)))
-        merged = take_field(name, merged, mine)
-    if conflicts:
-        raise EditConflictError(current.name, tuple(conflicts), current)
+        if name in edit.only:
+            merged = take_field(name, merged, mine)
     whole: ServerEdit = replace(ServerEdit.of(merged), new_client_secret=edit.new_client_secret,
                                 forget_client_secret=edit.forget_client_secret)
     return whole

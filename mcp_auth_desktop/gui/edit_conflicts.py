@@ -32,6 +32,7 @@ class ConflictPanel(QGroupBox):
         self._grid = QGridLayout(self)
         #: Per undecided field: its sentence and its two buttons.
         self.rows: dict[str, tuple[QLabel, QPushButton, QPushButton]] = {}
+        self._items: dict[str, FieldConflict] = {}
         self.hide()
 
     @property
@@ -39,8 +40,11 @@ class ConflictPanel(QGroupBox):
         return tuple(self.rows)
 
     def show_conflicts(self, conflicts: tuple[FieldConflict, ...]) -> None:
+        """Add these conflicts to those still undecided (a field's latest one replaces it)."""
+        items = {**self._items, **{c.field: c for c in conflicts}}
         self.clear()
-        for row, c in enumerate(conflicts):
+        self._items = items
+        for row, c in enumerate(items.values()):
             label = QLabel()
             set_plain(label, conflict_words(c))
             label.setWordWrap(True)
@@ -70,10 +74,12 @@ class ConflictPanel(QGroupBox):
                 self._grid.removeWidget(w)
                 w.deleteLater()
         self.rows.clear()
+        self._items.clear()
         self.hide()
 
     def _decide(self, field: str, keep: bool) -> None:
         widgets = self.rows.pop(field, None)
+        self._items.pop(field, None)
         if widgets is None:
             return
         for w in widgets:

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mcp_auth_desktop.core.edit_merge import FIELDS, take_field
+from mcp_auth_desktop.core import edit_merge
+from mcp_auth_desktop.core.edit_merge import FIELDS, FieldConflict, take_field
 from mcp_auth_desktop.core.errors import ConfigurationError, EditConflictError
 from mcp_auth_desktop.core.models import ServerConfig
 from mcp_auth_desktop.core.server_edit import (
@@ -214,14 +215,26 @@ class EditServerDialog(QDialog):
         set_plain(self.problem, message)
         self.problem.setStyleSheet(_RED)
 
-    def show_conflict(self, conflict: EditConflictError) -> None:
-        """Saving was refused because fields the user changed were changed elsewhere too.
+    def follow(self, current: ServerConfig) -> None:
+        """The stored settings changed while the dialog is open (``mcp-auth edit``, another
+        window): fields the user did not touch show the new values at once, and a field the
+        user changed that was changed there too is shown as a conflict before any Save."""
+        if current == self.config or self.outcome is not None or self.progress.isVisible():
+            return
+        v = self._values()
+        mine = edited_config(self.config, v, has_secret=bool(self.secret_stored))
+        found = edit_merge.conflicts(self.config, current, mine, frozenset(self.changed()))
+        self._take_stored(current, found)
 
-        Every field the user did not change follows the stored settings from now on; the
-        conflicting ones keep the user's value on screen until they choose.
-        """
+    def show_conflict(self, conflict: EditConflictError) -> None:
+        """Saving was refused because fields the user changed were changed elsewhere too."""
         self.set_working(False)
-        current = conflict.current
+        self._take_stored(conflict.current, tuple(conflict.conflicts))
+
+    def _take_stored(self, current: ServerConfig, found: tuple[FieldConflict, ...]) -> None:
+        """Every field the user did not change follows ``current`` from now on; conflicting
+        ones keep the user's value on screen until they choose (earlier choices still open
+        stay listed)."""
         mine = set(self.changed())
         shown = self._shown_config()
         for name in FIELDS:
@@ -229,7 +242,8 @@ class EditServerDialog(QDialog):
                 shown = take_field(name, shown, current)
         self._show_config(shown)
         self.config = current  # what saving is now compared with
-        self.conflicts.show_conflicts(conflict.conflicts)
+        if found:
+            self.conflicts.show_conflicts(found)
         self._current = current
         self.revalidate()
 

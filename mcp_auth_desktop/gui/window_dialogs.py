@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from mcp_auth_desktop.core.errors import ConfigurationError, DuplicateServerError
 from mcp_auth_desktop.core.state import ServerView
@@ -137,7 +137,19 @@ class WindowDialogsMixin(WindowParts):
         self.edit_dialog = dialog
         dialog.open()
         self.bridge.spawn(self._tell_secret_stored(dialog))
+        # While it is open, a change saved elsewhere shows in it (not every such change
+        # alters what the rows show, so there may be no event for it: the settings are read).
+        follow = QTimer(dialog)
+        follow.setObjectName("follow")
+        follow.setInterval(500)
+        follow.timeout.connect(lambda d=dialog: self._follow_edit(d))
+        follow.start()
         return dialog
+
+    def _follow_edit(self, dialog: EditServerDialog) -> None:
+        config = self.bridge.server_config(dialog.config.id)
+        if config is not None and dialog is self.edit_dialog:
+            dialog.follow(config)
 
     async def _tell_secret_stored(self, dialog: EditServerDialog) -> None:
         stored = await self.bridge.has_client_secret(dialog.config.id)

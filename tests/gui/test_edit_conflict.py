@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from mcp_auth_desktop.core.errors import EditConflictError
 from mcp_auth_desktop.core.models import ServerOptions
@@ -74,6 +75,10 @@ def test_a_field_changed_by_both_is_the_users_choice(
 
     async def scenario() -> None:
         sid, dialog = await _add_and_open(gui, mock.mcp_url, "Both")
+        # The save comes before the open dialog could show the CLI's change (it reads the
+        # settings every 500 ms: test_the_open_dialog_follows_changes_made_elsewhere), so the
+        # manager is what refuses it here.
+        dialog.findChild(QTimer, "follow").stop()
         dialog.scopes.setText("mcp:admin")
         dialog.form.resource_override.setText("https://mine.example/mcp")
         await cli("edit", "Both", "--scope", "mcp:read notes:share", "--resource",
@@ -138,6 +143,7 @@ def test_an_edit_equal_to_the_change_elsewhere_is_no_conflict(
 
     async def scenario() -> None:
         sid, dialog = await _add_and_open(gui, mock.mcp_url, "Same")
+        dialog.findChild(QTimer, "follow").stop()  # the save-time path, as above
         dialog.form.callback_port.setText("48400")
         await cli("edit", "Same", "--callback-port", "48400", "--scope", "mcp:read")
         dialog.save_button.click()
@@ -150,3 +156,33 @@ def test_an_edit_equal_to_the_change_elsewhere_is_no_conflict(
     run(gui.loop, running(gui, scenario), timeout=120)
 
 
+
+
+def test_the_open_dialog_follows_changes_made_elsewhere(
+        file_gui: Gui, mock: MockProcess, home: Path) -> None:  # noqa: F811
+    gui = file_gui
+
+    async def scenario() -> None:
+        _sid, dialog = await _add_and_open(gui, mock.mcp_url, "Live")
+        dialog.scopes.setText("mcp:admin")
+        # A field the user did not touch shows the CLI's value while the dialog is open.
+        await cli("edit", "Live", "--callback-port", "48500")
+        await until(lambda: dialog.form.callback_port.text() == "48500", within=WITHIN + 1,
+                    what="the CLI's port shown")
+        assert dialog.scopes.text() == "mcp:admin" and not dialog.conflicts.isVisible()
+        assert dialog.edit().only == frozenset({"scopes"})
+        # One the user did change: said before any Save, and Save waits for the choice.
+        await cli("edit", "Live", "--scope", "mcp:read")
+        await until(dialog.conflicts.isVisible, within=WITHIN + 1, what="conflict shown")
+        assert dialog.conflicts.texts() == [
+            "Scopes: changed elsewhere to “mcp:read” (it was “the server's suggestion” when you "
+            "opened this); you entered “mcp:admin”."]
+        assert not dialog.save_button.isEnabled()
+        _, take = dialog.conflicts.buttons("scopes")
+        take.click()
+        assert dialog.scopes.text() == "mcp:read"
+        assert not dialog.save_button.isEnabled()  # nothing of the user's is left to save
+        assert dialog.save_button.toolTip() == "<qt>Nothing has changed yet</qt>"
+        dialog.reject()
+
+    run(gui.loop, running(gui, scenario), timeout=120)
