@@ -174,6 +174,24 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
             assert editing.sign_in_button.isVisible() and "Sign in again now?" in editing.problem.text()
             _save(editing.grab().toImage(), "edit-server-dialog.png")
             editing.reject()
+
+            # Sign in with a code (RFC 8628), from the row menu of the server never signed
+            # in to: the address and the code its authorization server really sent.
+            window.select_server(ids[2])
+            await settle(100)
+            assert window.act_sign_in_code.isEnabled()
+            window.act_sign_in_code.trigger()
+            coded = window.device_dialog
+            assert coded is not None
+            await until(lambda: "next in" in coded.status.text(), within=10, what="code shown")
+            assert coded.address.text() == servers[2].base_url + "/device"
+            await settle(200)
+            _save(coded.grab().toImage(), "device-sign-in.png")
+            coded.cancel_button.click()
+            assert coded.ended == "cancelled"
+            coded.cancel_button.click()  # Close
+            await until(lambda: window.model.view_at(2).state is ServerState.NEEDS_SIGN_IN,
+                        within=5, what="back to needs sign-in")
             # The tray says what needs the user, naming the servers (error beats attention).
             gui.tray.update_state()
             assert gui.tray.state.value == "error"
