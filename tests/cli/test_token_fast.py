@@ -289,30 +289,26 @@ async def test_passphrase_vault_from_the_environment(mock: MockProcess, monkeypa
         token_fast.lean_token(["mock"])
 
 
-async def test_cached_token_costs_at_most_4x_a_bare_python_start(signed_in: MockProcess) -> None:
-    """The bench figure (bench/bench_token.py) as a test: the console script against `python -c pass`,
-    run alternately so both see the same load; medians of 15 runs each."""
-    import statistics
+#: What the lean path may import beyond a bare interpreter's start: the lean path itself,
+#: json, the keyring's D-Bus client (jeepney) and the cipher (cryptography): 64 modules
+#: when this was written (the full path: 576). Its speed (at most 4x `python -c pass`) is a figure of
+#: bench/bench_token.py; this budget is what keeps it, counted.
+LEAN_IMPORT_BUDGET = 80
 
-    script = Path(sys.executable).with_name("mcp-auth")
-    env = dict(os.environ)
 
-    def timed(cmd: list[str]) -> float:
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=ROOT, timeout=60)
-        return time.perf_counter() - t0
-
-    def measure() -> tuple[list[float], list[float]]:
-        base, lean = [], []
-        timed([str(script), "token", "mock"])  # warm the page cache
-        for _ in range(15):
-            base.append(timed([sys.executable, "-c", "pass"]))
-            lean.append(timed([str(script), "token", "mock"]))
-        return base, lean
-
-    base, lean = await asyncio.to_thread(measure)
-    ratio = statistics.median(lean) / statistics.median(base)
-    assert ratio <= 4.0, f"{ratio:.2f}x python -c pass ({statistics.median(lean) * 1000:.0f} ms)"
+async def test_cached_token_imports_a_bounded_number_of_modules(signed_in: MockProcess) -> None:
+    """The lean path's cost, counted: the modules it imports beyond `python -c pass`
+    (the full path imports several hundred)."""
+    bare = await asyncio.to_thread(subprocess.run, [sys.executable, "-X", "importtime", "-c", "pass"],
+                                   capture_output=True, text=True, cwd=ROOT, timeout=60)
+    lean = await asyncio.to_thread(mcp_auth, "token", "mock", importtime=True)
+    full = await asyncio.to_thread(mcp_auth, "token", "mock", lean=False, importtime=True)
+    assert lean.returncode == full.returncode == 0, lean.stderr[-500:] + full.stderr[-500:]
+    extra = _imported(lean.stderr) - _imported(bare.stderr)
+    full_extra = _imported(full.stderr) - _imported(bare.stderr)
+    print(f"lean path: {len(extra)} modules beyond python -c pass; full path: {len(full_extra)}")
+    assert len(extra) <= LEAN_IMPORT_BUDGET, sorted(extra)
+    assert len(full_extra) > 3 * LEAN_IMPORT_BUDGET  # the budget would notice the full path
 
 
 @pytest.mark.parametrize("home", [None, "~/mcp-home", "relative/home"])
