@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,14 @@ from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_changes_elsewhere import WITHIN, cli, file_gui, home  # noqa: F401 - fixtures
+from tests.gui.test_changes_elsewhere import (  # noqa: F401 - fixtures
+    HANG,
+    WatcherPolls,
+    cli,
+    file_gui,
+    home,
+    watcher,
+)
 from tests.gui.test_real_manager import mock, real_gui, running  # noqa: F401 - fixtures
 from tests.mock.helpers import MockProcess
 
@@ -168,7 +174,7 @@ def _cli_options(stdout: str) -> dict[str, Any]:
 
 
 def test_the_cli_and_the_window_edit_the_same_settings(
-        file_gui: Gui, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:  # noqa: F811
     gui = file_gui
 
     async def scenario() -> None:
@@ -188,13 +194,15 @@ def test_the_cli_and_the_window_edit_the_same_settings(
         assert shown == {"resource": "https://resource.example/mcp", "callback_port": 48123,
                          "auth_params": ["prompt=consent"], "allow_insecure_loopback": True}
 
-        # Edited by the CLI: the open window sees it, and the dialog opens with it.
+        # Edited by the CLI: the open window sees it (from the watcher's next poll: counted,
+        # see test_changes_elsewhere), and the dialog opens with it.
+        reports = watcher.reports()
         await cli("edit", "Shared", "--default-resource", "--callback-port", "48200",
                   "--no-auth-params", "--scope", "mcp:read notes:share")
-        done = time.monotonic()
+        exited = watcher.polls
         await until(lambda: gui.manager.server_config(sid).options.callback_port == 48200,
-                    within=WITHIN, what="the CLI's edit seen")
-        assert time.monotonic() - done < WITHIN
+                    within=HANG, what="the CLI's edit seen")
+        watcher.assert_reported_by_the_next_poll(reports, exited)
         dialog = await _open_from_row_menu(gui)
         assert dialog.form.callback_port.text() == "48200"
         assert dialog.scopes.text() == "mcp:read notes:share"
