@@ -22,7 +22,15 @@ from mcp_auth_desktop.core.server_edit import ServerEdit
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_changes_elsewhere import WITHIN, cli, file_gui, home  # noqa: F401 - fixtures
+from tests.gui.test_changes_elsewhere import (  # noqa: F401 - fixtures
+    HANG,
+    WITHIN,
+    WatcherPolls,
+    cli,
+    file_gui,
+    home,
+    watcher,
+)
 from tests.gui.test_real_manager import mock, running  # noqa: F401 - fixtures
 from tests.mock.helpers import MockProcess
 
@@ -70,7 +78,7 @@ def test_a_field_changed_elsewhere_survives_the_save(
 
 
 def test_a_field_changed_by_both_is_the_users_choice(
-        file_gui: Gui, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:  # noqa: F811
     gui = file_gui
 
     async def scenario() -> None:
@@ -81,8 +89,10 @@ def test_a_field_changed_by_both_is_the_users_choice(
         dialog.findChild(QTimer, "follow").stop()
         dialog.scopes.setText("mcp:admin")
         dialog.form.resource_override.setText("https://mine.example/mcp")
+        reports = watcher.reports()
         await cli("edit", "Both", "--scope", "mcp:read notes:share", "--resource",
                   "https://theirs.example/mcp", "--callback-port", "48300")
+        exited = watcher.polls
         dialog.save_button.click()
         await until(lambda: dialog.conflicts.isVisible(), within=10, what="conflict shown")
         # Nothing was saved: the CLI's values stand, in the file and (once the settings
@@ -91,7 +101,8 @@ def test_a_field_changed_by_both_is_the_users_choice(
         assert shown["scopes"] == ["mcp:read", "notes:share"]
         assert shown["options"]["resource"] == "https://theirs.example/mcp"
         await until(lambda: gui.manager.server_config(sid).scopes == ("mcp:read", "notes:share"),
-                    within=WITHIN, what="the CLI's edit seen")
+                    within=HANG, what="the CLI's edit seen")
+        watcher.assert_reported_by_the_next_poll(reports, exited)  # counted, not timed
         assert gui.manager.server_config(sid).options.resource_override == "https://theirs.example/mcp"
         # In words, field by field: what it is now, what it was, what the user entered.
         texts = dialog.conflicts.texts()
@@ -159,21 +170,31 @@ def test_an_edit_equal_to_the_change_elsewhere_is_no_conflict(
 
 
 def test_the_open_dialog_follows_changes_made_elsewhere(
-        file_gui: Gui, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:  # noqa: F811
     gui = file_gui
 
     async def scenario() -> None:
         _sid, dialog = await _add_and_open(gui, mock.mcp_url, "Live")
         dialog.scopes.setText("mcp:admin")
+        # Within the 2 s, counted: the manager hears of a change from the settings
+        # watcher's next poll, and the dialog reads the manager's settings 4 times in 2 s.
+        follow = dialog.findChild(QTimer, "follow")
+        assert follow.isActive() and follow.interval() <= WITHIN * 1000 / 4
         # A field the user did not touch shows the CLI's value while the dialog is open.
+        reports = watcher.reports()
         await cli("edit", "Live", "--callback-port", "48500")
-        await until(lambda: dialog.form.callback_port.text() == "48500", within=WITHIN + 1,
+        exited = watcher.polls
+        await until(lambda: dialog.form.callback_port.text() == "48500", within=HANG,
                     what="the CLI's port shown")
+        watcher.assert_reported_by_the_next_poll(reports, exited)
         assert dialog.scopes.text() == "mcp:admin" and not dialog.conflicts.isVisible()
         assert dialog.edit().only == frozenset({"scopes"})
         # One the user did change: said before any Save, and Save waits for the choice.
+        reports = watcher.reports()
         await cli("edit", "Live", "--scope", "mcp:read")
-        await until(dialog.conflicts.isVisible, within=WITHIN + 1, what="conflict shown")
+        exited = watcher.polls
+        await until(dialog.conflicts.isVisible, within=HANG, what="conflict shown")
+        watcher.assert_reported_by_the_next_poll(reports, exited)
         assert dialog.conflicts.texts() == [
             "Scopes: changed elsewhere to “mcp:read” (it was “the server's suggestion” when you "
             "opened this); you entered “mcp:admin”."]
