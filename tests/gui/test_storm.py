@@ -137,7 +137,8 @@ def test_600_background_events_in_one_burst_cost_one_flush_and_one_read(
     # The tray re-summarised once for the flush (and once per tick of its own timer).
     assert 1 <= counters.reads <= len(counters.flushes) + counters.tray_ticks, str(counters)
     assert counters.row_spans == [(0, SERVERS - 1)] and counters.resets == 0
-    assert counters.paints.count <= 1 + counters.model_ticks, str(counters)
+    # Repainted once for the whole burst (a stray expose from the X server may add one).
+    assert counters.paints.count <= 2 + counters.model_ticks, str(counters)
     assert all(v.last_refresh_result == "ok" for v in gui.window.model.views())
     assert gui.tray.tooltip_text.endswith(f"{SERVERS} of {SERVERS} server(s) signed in")
 
@@ -159,6 +160,8 @@ def test_a_storm_of_200_refreshes_reads_all_servers_only_per_flush_and_per_menu_
             await asyncio.sleep(0.02)
         results = await asyncio.wait_for(asyncio.gather(*tasks), 30)
         assert all(r is not None for r in results)
+        await until(lambda: set().union(*(set(f) for _, f in counters.flushes)) == set(ids),
+                    within=10, what="every server flushed")
         await _quiet()
 
     run(gui.loop, storm(), timeout=60)
