@@ -7,7 +7,6 @@ reported line (`mcp-auth --json edit X`) and a refusal also as real processes.""
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -81,29 +80,30 @@ def test_a_global_option_means_the_same_before_and_after_the_command(
         assert f"did you mean {option}" not in err, (where, err)
 
 
-@pytest.mark.parametrize("name", list(PARSERS))
 def test_a_conflict_is_the_same_before_and_after_the_command(
-        name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`token --json` excludes `--format`: so does `mcp-auth --json token`."""
-    if not _takes(name, "--json"):
-        return
-    group = next((g for g in PARSERS[name]._mutually_exclusive_groups
-                  if any("--json" in a.option_strings for a in g._group_actions)), None)
-    if group is None:
-        return
-    other = next(a for a in group._group_actions if "--json" not in a.option_strings)
-    # A value other than the default: argparse does not count the default as given.
-    value = [next(str(c) for c in other.choices if c != other.default)] if other.choices else []
-    cmd, *rest = _sample(name)
-    errors = []
-    for argv in (["--json", cmd, *rest, other.option_strings[0], *value],
-                 [cmd, "--json", *rest, other.option_strings[0], *value],
-                 [cmd, *rest, other.option_strings[0], *value, "--json"]):
-        errors.append(_refusal(argv, capsys).splitlines()[-1])
-    assert errors[0] == errors[1]  # the same words as typed just after the name
-    for err in errors:
-        assert "not allowed with argument" in err and "--json" in err
-        assert other.option_strings[0] in err
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`token --json` excludes `--format`: so does `mcp-auth --json token` (every command whose
+    --json is in a mutually exclusive group)."""
+    checked = []
+    for name, parser in PARSERS.items():
+        for group in parser._mutually_exclusive_groups:
+            if not any("--json" in a.option_strings for a in group._group_actions):
+                continue
+            for other in (a for a in group._group_actions if "--json" not in a.option_strings):
+                # A value other than the default: argparse does not count the default as given.
+                value = ([next(str(c) for c in other.choices if c != other.default)]
+                         if other.choices else [])
+                cmd, *rest = _sample(name)
+                flag = other.option_strings[0]
+                errors = [_refusal(argv, capsys).splitlines()[-1] for argv in (
+                    ["--json", cmd, *rest, flag, *value],
+                    [cmd, "--json", *rest, flag, *value],
+                    [cmd, *rest, flag, *value, "--json"])]
+                assert errors[0] == errors[1], errors  # the words of --json just after the name
+                for err in errors:
+                    assert "not allowed with argument" in err and "--json" in err and flag in err
+                checked.append((name, flag))
+    assert ("token", "--format") in checked
 
 
 @pytest.mark.parametrize("option", [o for o in TOP_OPTIONS if o not in GLOBAL_OPTIONS])
@@ -187,8 +187,3 @@ def test_the_docs_say_where_global_options_go_and_who_refuses_json() -> None:
     synopsis = synopsis[:synopsis.index("```", 4)]
     for name in PARSERS:
         assert re.search(rf"^mcp-auth {re.escape(name)} ", synopsis, re.M), f"{name} has no synopsis"
-
-
-def test_namespaces_compare_by_value() -> None:
-    """What the matrix above relies on: two parses of the same line are equal."""
-    assert argparse.Namespace(a=1) == argparse.Namespace(a=1) != argparse.Namespace(a=2)
