@@ -170,9 +170,10 @@ class Server:
         return status, {}, body
 
 
-async def run(server: Server, clock: Clock, auth: DeviceAuthorization) -> Any:
+async def run(server: Server, clock: Clock, auth: DeviceAuthorization, *, early: float = 0.0) -> Any:
     async def sleep(seconds: float) -> None:
-        clock.now += seconds
+        # ``early``: the share of each sleep a real event loop's timer may cut short.
+        clock.now += seconds * (1 - early)
 
     request = build_device_token_request("https://as.example/token", PUBLIC, device_code="dc", resource=None)
     return await poll_for_tokens(
@@ -193,6 +194,17 @@ async def test_interval_and_slow_down_spacing() -> None:
     assert gaps == [5, 5, 10, 10, 15]  # waits before the first poll; +5 s per slow_down, kept
     assert tokens.access_token == "at" and tokens.refresh_token == "rt"
     assert tokens.scope == ("mcp:read",) and tokens.resource == "https://mcp.example/mcp"
+
+
+async def test_a_timer_that_wakes_early_never_polls_inside_the_interval() -> None:
+    # Qt's coarse timers (qasync) may fire 5 % early; a poll inside the interval earns a
+    # slow_down (+5 s) from a strict server, which made the GUI's code sign-in flaky.
+    clock = Clock()
+    server = Server(clock, [PENDING, PENDING, TOKENS])
+    await run(server, clock, parse(GOOD), early=0.05)
+    gaps = [b - a for a, b in zip([100.0, *server.times], server.times, strict=False)]
+    assert len(gaps) == 3 and all(gap >= 5 for gap in gaps), gaps
+    assert all(gap < 5.1 for gap in gaps), gaps  # and not much later either
 
 
 async def test_denied() -> None:
