@@ -78,7 +78,7 @@ class DesktopApp:
                  manager_factory: ManagerFactory[ManagerLike] | None = None,
                  http_factory: Callable[[], httpx.AsyncClient] | None = None,
                  url_opener: Callable[[str], None] | None = None,
-                 demo_command: list[str] | None = None) -> None:
+                 demo_command: list[str] | None = None, tray: TrayIcon | None = None) -> None:
         self.qapp = qapp
         self.args = args
         self.instance = instance
@@ -98,7 +98,8 @@ class DesktopApp:
         self.clipboard: SecretClipboard | None = None
         self.actions: ServerActions | None = None
         self.window: MainWindow | None = None
-        self.tray: TrayIcon | None = None
+        #: ``app.main`` shows it ("starting") before this module even loads.
+        self.tray: TrayIcon | None = tray
         self.demo: DemoServer | None = None
         self._quit: asyncio.Event | None = None
         self._shut_down = False
@@ -211,7 +212,7 @@ class DesktopApp:
         frame = build_first_frame(settings, document, location, redactor=self.redactor,
                                   url_opener=self._url_opener or self._open_in_browser,
                                   keep_in_tray=self._keep_in_tray, on_quit=self.request_quit,
-                                  hidden=bool(self.args.hidden))
+                                  hidden=bool(self.args.hidden), tray=self.tray)
         self.preferences, self.preview, self.bridge = frame.preferences, frame.preview, frame.bridge
         self.clipboard, self.actions = frame.clipboard, frame.actions
         self.window, self.tray = frame.window, frame.tray

@@ -1,9 +1,14 @@
 """The desktop app's entry point (``mcp-auth-desktop``, ``python -m mcp_auth_desktop``,
 the frozen bundle): load the app in the order that starts it fastest, then run it.
 
-Two things make the imports before the first frame cheaper, both measured by
-bench/bench_gui.py and the start-up trace of ``--exit-after-start``:
+What makes the start fast, measured by bench/bench_gui.py and the start-up trace
+of ``--exit-after-start``:
 
+* **The tray icon first.** :func:`load` imports only what ``app.main`` needs to make
+  the QApplication, check for a running instance and show the tray icon ("starting":
+  ``gui/tray.py``, ``gui/icons.py``); the window's parts (:data:`PRELOAD`, then
+  ``gui.desktop_app`` with the core types the rows are made of, the settings store, the
+  window) load after it, by :func:`load_window_parts`.
 * Automatic garbage collection is off from the first import: the app collects on
   the GUI thread from a timer (:mod:`gc_guard`, which takes over in ``app.main``);
   left on, it would run some 65 passes (about 15 ms) over the imports alone.
@@ -12,11 +17,9 @@ bench/bench_gui.py and the start-up trace of ``--exit-after-start``:
   starts (``app.main``), so asyncio really loads only once the loop is made, after
   the first frame. The modules that ``import asyncio`` at their top hold a stand-in
   that loads it on first use.
-* The pure-Python layers the first frame stands on (the core types the rows are
-  made of, the settings store) are imported before PySide6. Once
-  ``PySide6.QtCore`` is loaded, it looks at every later import for PySide6 use by
-  reading the module's whole source (``shibokensupport.feature``, which serves
-  ``from __feature__ import ...``); a module loaded before PySide6 is never read.
+* PySide6's import hook (``shibokensupport.feature``, which serves ``from __feature__
+  import ...``) reads the whole source of every module imported after
+  ``PySide6.QtCore``; ``gui/source_cache.py`` drops what it read once each batch is in.
 """
 
 from __future__ import annotations
@@ -26,10 +29,15 @@ import importlib
 import importlib.util
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-__all__ = ["PRELOAD", "defer_asyncio", "load", "main"]
+if TYPE_CHECKING:
+    from mcp_auth_desktop.gui.desktop_app import DesktopApp
 
-#: Imported, in this order, before any module that imports PySide6.
+__all__ = ["PRELOAD", "defer_asyncio", "load", "load_window_parts", "main"]
+
+#: Imported, in this order, after the tray icon is shown: the pure-Python layers the
+#: window stands on, before the window's own modules.
 PRELOAD = (
     "argparse",
     "logging",
@@ -92,16 +100,23 @@ def defer_asyncio() -> None:
 
 
 def load() -> ModuleType:
-    """The app's entry module (``gui.app``), loaded as the app loads it."""
+    """The app's entry module (``gui.app``), loaded as the app loads it: what the tray
+    icon needs, nothing more (the rest: :func:`load_window_parts`)."""
     gc.disable()  # gui/gc_guard.py collects from here on (see the module docstring)
     defer_asyncio()
+    return importlib.import_module("mcp_auth_desktop.gui.app")
+
+
+def load_window_parts() -> type[DesktopApp]:
+    """``gui.desktop_app`` and all it stands on: loaded by ``app.main`` once the tray
+    icon is up."""
     for name in PRELOAD:
         importlib.import_module(name)
-    app = importlib.import_module("mcp_auth_desktop.gui.app")
+    from mcp_auth_desktop.gui.desktop_app import DesktopApp
     from mcp_auth_desktop.gui.source_cache import drop_source_cache
 
     drop_source_cache()  # what PySide6's import hook read (see gui/source_cache.py)
-    return app
+    return DesktopApp
 
 
 def main() -> int:

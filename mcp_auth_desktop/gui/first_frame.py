@@ -46,11 +46,14 @@ class FirstFrame:
 def build_first_frame(settings: SettingsStore, document: JsonObject,
                       location: StorageLocation | None, *, redactor: Redactor,
                       url_opener: Callable[[str], None], keep_in_tray: Callable[[], bool],
-                      on_quit: Callable[[], None], hidden: bool) -> FirstFrame:
+                      on_quit: Callable[[], None], hidden: bool,
+                      tray: TrayIcon | None = None) -> FirstFrame:
     """Build and show the window and the tray from ``document`` (the settings as read).
 
     ``location`` is an in-memory store's (the vault is already open) or None (the vault
-    is still to be opened: each row says so). The trace marks each step.
+    is still to be opened: each row says so). ``tray`` is the icon ``app.main`` already
+    shows ("starting"), handed the bridge here; without it the tray is made here when
+    the desktop has one. The trace marks each step.
     """
     preferences = Preferences(settings)
     preferences.load_from(document)
@@ -65,14 +68,15 @@ def build_first_frame(settings: SettingsStore, document: JsonObject,
     window = MainWindow(bridge, actions, preferences, keep_running_in_tray=keep_in_tray,
                         on_quit=on_quit, layout_file=None if location is not None else _layout_file())
     mark("window")
-    tray: TrayIcon | None = None
-    if QSystemTrayIcon.isSystemTrayAvailable():
-        tray = TrayIcon(bridge, actions, preferences, on_open=window.bring_to_front, on_quit=on_quit)
+    if tray is None and QSystemTrayIcon.isSystemTrayAvailable():
+        tray = TrayIcon()
         tray.show()
+    if tray is not None:
+        tray.attach(bridge, actions, preferences, on_open=window.bring_to_front, on_quit=on_quit)
     else:
         log.info("no system tray: closing the window quits the app")
         bridge.notify.connect(lambda _kind, title, text: window.show_message(f"{title}: {text}"))
-    mark("tray_icon")
+    mark("tray")
     if not (hidden and tray is not None):
         window.show()
     return FirstFrame(preferences, preview, bridge, clipboard, actions, window, tray)

@@ -1,5 +1,8 @@
 """SVG icons, rendered at whatever size and device pixel ratio Qt asks for.
 
+The tray icon is drawn before the rest of the app loads (``gui/app.py``): this
+module imports nothing of the app but the resource path.
+
 Action icons are drawn with ``currentColor`` and recoloured from the palette,
 so they stay readable in both the light and the dark system theme. The app
 and tray state icons carry their own colours.
@@ -12,8 +15,8 @@ from enum import Enum
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize
+from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
@@ -93,7 +96,9 @@ class _SvgEngine(QIconEngine):
     ) -> QPixmap:
         pm = QPixmap(size * scale)
         pm.setDevicePixelRatio(scale)
-        pm.fill(Qt.GlobalColor.transparent)
+        # Transparent as a colour, not Qt.GlobalColor: the tray icon is painted before
+        # anything has made PySide6's Qt namespace, which costs ~20 ms (gui/tray.py).
+        pm.fill(QColor(0, 0, 0, 0))
         painter = QPainter(pm)
         try:
             self._renderer(mode).render(painter, QRectF(QPoint(0, 0), size.toSizeF()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -19,8 +19,9 @@ def make_qapplication(argv: list[str]) -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    # Fractional scaling is Qt 6's default rounding policy (PassThrough): not set here, so
+    # QT_SCALE_FACTOR_ROUNDING_POLICY still works, and the tray icon, shown right after
+    # this, does not wait for PySide6 to make its Qt namespace (~20 ms, gui/tray.py).
     QCoreApplication.setOrganizationName("mcp-auth-desktop")
     QCoreApplication.setApplicationName("MCP Auth Desktop")
     app = QApplication(argv)

@@ -1,6 +1,7 @@
 """The lines a ``--exit-after-start`` run prints for bench/bench_gui.py and the tests.
 
-One once the window and the tray are first shown (from the settings alone, before
+One once the tray icon is shown (first of all: ``app.main``), one once the window and
+the tray are first shown (from the settings alone, before
 the event loop: asyncio is not loaded yet), naming which of the deferred parts were
 loaded by then; one once the start has
 finished, with the process's resident memory.
@@ -12,12 +13,14 @@ import linecache
 import sys
 import time
 
-__all__ = ["FIRST_FRAME_MARKER", "READY_MARKER", "TRACE_MARKER", "first_frame_line", "mark",
-           "ready_line", "rss_kb", "trace_line"]
+__all__ = ["FIRST_FRAME_MARKER", "READY_MARKER", "TRACE_MARKER", "TRAY_MARKER", "first_frame_line",
+           "mark", "ready_line", "rss_kb", "trace_line", "tray_line"]
 
 READY_MARKER = "MCP-AUTH-DESKTOP-READY"
 #: The start-up trace: CPU milliseconds used by each step up to the first frame.
 TRACE_MARKER = "MCP-AUTH-DESKTOP-TRACE"
+#: Printed (with --exit-after-start) once the tray icon is shown, before the window loads.
+TRAY_MARKER = "MCP-AUTH-DESKTOP-TRAY"
 #: Printed (with --exit-after-start) once the window and the tray are first shown.
 FIRST_FRAME_MARKER = "MCP-AUTH-DESKTOP-FIRST-FRAME"
 
@@ -26,6 +29,12 @@ DEFERRED = (("httpx", "httpx"), ("manager", "mcp_auth_desktop.core.manager"),
             ("cryptography", "cryptography"), ("keyring", "keyring"),
             # gui/entry.py binds asyncio to a stand-in: loaded means its submodules are
             ("asyncio", "asyncio.base_events"), ("ssl", "ssl"), ("qasync", "qasync"))
+
+
+def tray_line(shown: bool) -> str:
+    loaded = " ".join(f"{name}={int(module in sys.modules)}" for name, module in DEFERRED)
+    return (f"{TRAY_MARKER} tray={int(shown)} {loaded} cpu_ms={time.process_time() * 1000:.0f} "
+            f"modules={len(sys.modules)}")
 
 
 def first_frame_line(servers: int, tray: bool) -> str:

@@ -106,3 +106,28 @@ def test_icon_shows_the_overall_state(make_gui: Any) -> None:
         assert "2 of 2 server(s) signed in" in gui.tray.toolTip()
 
     run(gui.loop, scenario())
+
+
+def test_the_starting_tray_says_so_until_it_is_attached(make_gui: Any) -> None:
+    """app.main shows the icon before the window's modules load: never "all fine" then."""
+    from mcp_auth_desktop.gui.tray import STARTING_TOOLTIP, TrayIcon
+
+    gui = make_gui(seed=2)  # the bridge, actions and window the app attaches afterwards
+    opened: list[int] = []
+    tray = TrayIcon()
+    try:
+        tray.show()
+        assert tray.isVisible() and tray.state is OverallState.ATTENTION
+        assert tray.toolTip() == STARTING_TOOLTIP
+        tray.menu.aboutToShow.emit()
+        assert [a.text() for a in tray.menu.actions() if not a.isSeparator()] == ["Open window", "Quit"]
+        assert tray.server_names() == []
+        tray.attach(gui.bridge, gui.actions, gui.prefs, on_open=lambda: opened.append(1))
+        assert tray.toolTip() != STARTING_TOOLTIP and "2 server(s)" in tray.toolTip()
+        tray.menu.aboutToShow.emit()
+        assert tray.server_names() == ["Server 1", "Server 2"]
+        open_action = next(a for a in tray.menu.actions() if a.text() == "Open window")
+        open_action.trigger()
+        assert opened == [1]
+    finally:
+        tray.hide()
