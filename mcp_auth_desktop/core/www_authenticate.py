@@ -32,6 +32,7 @@ __all__ = [
     "BearerChallenge",
     "parse_www_authenticate",
     "bearer_challenge",
+    "describe_challenge",
     "parse_scope",
     "MAX_INPUT_CHARS",
     "MAX_SCOPE_CHARS",
@@ -284,3 +285,10 @@ def bearer_challenge(values: str | Sequence[str]) -> BearerChallenge | None:
             error_description=sanitize_server_text(description) if description else None,
         )
     return None
+
+
+def describe_challenge(challenge: BearerChallenge | None) -> str:
+    """``error: error_description`` of a Bearer challenge (already sanitised, capped once more)."""
+    if challenge is None:
+        return ""
+    return sanitize_server_text(": ".join(p for p in (challenge.error, challenge.error_description) if p))

@@ -19,7 +19,6 @@ from mcp_auth_desktop.core.errors import (
     ResponseTooLargeError,
 )
 from mcp_auth_desktop.core.mcp.answers import (
-    describe_challenge,
     match_response,
     media_type,
     read_capped,
@@ -81,13 +80,6 @@ def test_403_insufficient_scope_names_the_request_and_the_scopes() -> None:
 )
 def test_anything_else_is_not_a_token_refusal(status: int, header: str) -> None:
     assert token_refusal(status, _challenge(header) if header else None, WHERE, method="m") is None
-
-
-def test_a_long_challenge_is_capped_in_the_message() -> None:
-    ch = _challenge(f'Bearer error="invalid_token", error_description="{"x" * 290}"')
-    text = describe_challenge(ch)
-    assert len(text) == 300 and text.endswith("…") and text.startswith("invalid_token: x")
-    assert describe_challenge(None) == ""
 
 
 def test_match_response_picks_our_answer_only() -> None:

@@ -11,6 +11,7 @@ from mcp_auth_desktop.core.www_authenticate import (
     BearerChallenge,
     Challenge,
     bearer_challenge,
+    describe_challenge,
     parse_scope,
     parse_www_authenticate,
 )
@@ -235,3 +236,11 @@ def test_never_raises_on_arbitrary_text(value: str | list[str]) -> None:
     b = bearer_challenge(value)
     if b is not None and b.scope is not None:
         assert all(t and " " not in t for t in b.scope)
+
+
+def test_a_long_challenge_is_capped_in_the_message() -> None:
+    """describe_challenge: what the MCP client's refusals quote (core/mcp/transport.py, answers.py)."""
+    ch = bearer_challenge([f'Bearer error="invalid_token", error_description="{"x" * 290}"'])
+    text = describe_challenge(ch)
+    assert len(text) == 300 and text.endswith("…") and text.startswith("invalid_token: x")
+    assert describe_challenge(None) == ""

@@ -17,22 +17,15 @@ from ..errors import (
     InvalidTokenError,
     ResourceAccessError,
     ResponseTooLargeError,
-    sanitize_server_text,
 )
+from ..www_authenticate import describe_challenge
 
 if TYPE_CHECKING:
     import httpx
 
     from ..www_authenticate import BearerChallenge
 
-__all__ = ["describe_challenge", "match_response", "media_type", "read_capped", "token_refusal"]
-
-
-def describe_challenge(challenge: BearerChallenge | None) -> str:
-    """``error: error_description`` of a Bearer challenge (already sanitised, capped once more)."""
-    if challenge is None:
-        return ""
-    return sanitize_server_text(": ".join(p for p in (challenge.error, challenge.error_description) if p))
+__all__ = ["match_response", "media_type", "read_capped", "token_refusal"]
 
 
 def token_refusal(

@@ -117,14 +117,6 @@ class McpClient:
             return self._modern.version
         return self._legacy.protocol_version
 
-    @property
-    def server_info(self) -> dict[str, Any]:
-        return self._legacy.server_info
-
-    @property
-    def server_capabilities(self) -> dict[str, Any]:
-        return self._legacy.server_capabilities
-
     # -- connecting ---------------------------------------------------------------
 
     async def connect(self) -> ServerDescription | None:

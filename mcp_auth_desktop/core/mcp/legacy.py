@@ -60,8 +60,6 @@ class LegacySession:
         self._ids = ids
         self.session_id: str | None = None
         self.protocol_version: str | None = None
-        self.server_info: dict[str, Any] = {}
-        self.server_capabilities: dict[str, Any] = {}
         self._listener: asyncio.Task[None] | None = None
 
     async def initialize(self) -> dict[str, Any]:
@@ -75,10 +73,6 @@ class LegacySession:
             raise McpProtocolError(f"The MCP server at {self._t.where} sent a malformed initialize result.")
         version = result.get("protocolVersion")
         self.protocol_version = version if isinstance(version, str) and version else self._requested
-        info = result.get("serverInfo")
-        self.server_info = info if isinstance(info, dict) else {}
-        caps = result.get("capabilities")
-        self.server_capabilities = caps if isinstance(caps, dict) else {}
         await self.notify("notifications/initialized")
         if self._inputs.capabilities and self._current_session() is not None:
             await self._listen()

@@ -40,8 +40,8 @@ from ..errors import (
     sanitize_server_text,
 )
 from ..http import network_error
-from ..www_authenticate import bearer_challenge
-from .answers import describe_challenge, match_response, media_type, read_capped, token_refusal
+from ..www_authenticate import bearer_challenge, describe_challenge
+from .answers import match_response, media_type, read_capped, token_refusal
 from .sse import SseEvent, SseParser, last_event_id_header
 
 __all__ = ["Transport", "HttpRejected", "SessionExpired", "ServerRequestHandler", "MAX_STREAM_BYTES"]
