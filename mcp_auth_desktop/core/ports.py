@@ -18,7 +18,7 @@ BrowserOpener       core.browser.SystemBrowser,           tests/core/_fakes.py F
                     core.browser.CallbackBrowser
 CallbackListener    core.loopback.LoopbackListener        tests/core/_fakes.py FakeListener
 OAuthClientLike     core.flow.OAuthClient                 tests/manager/fakes.py FakeOAuth
-McpClientLike       core.mcp_client.McpClient             tests/manager/fakes.py FakeMcp
+McpClientLike       core.mcp.McpClient                    tests/manager/fakes.py FakeMcp
 ManagerLike         core.manager.TokenManager             tests/gui/fakes.py FakeManager
 ==================  ====================================  =====================================
 """
@@ -47,25 +47,10 @@ if TYPE_CHECKING:
 
     from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
-__all__ = [
-    "BrowserOpener",
-    "CallbackListener",
-    "Clock",
-    "HttpClient",
-    "JsonObject",
-    "KeySource",
-    "ListenerFactory",
-    "ManagerLike",
-    "McpClientFactory",
-    "McpClientLike",
-    "NewServer",
-    "OAuthClientLike",
-    "SecretVault",
-    "SettingsStore",
-    "SignInOptions",
-    "StorageLocation",
-    "TokenProvider",
-]
+__all__ = ["BrowserOpener", "CallbackListener", "Clock", "HttpClient", "JsonObject", "KeySource",
+           "ListenerFactory", "ManagerLike", "McpClientFactory", "McpClientLike", "NewServer",
+           "OAuthClientLike", "SecretVault", "SettingsStore", "SignInOptions", "StorageLocation",
+           "TokenProvider"]
 
 # --------------------------------------------------------------------------- storage
 
