@@ -224,11 +224,9 @@ class DesktopApp:
     def _first_frame_shown(self) -> None:
         mark("shown")
         self.first_frame_seconds = time.perf_counter() - self._t0
-        if self.args.exit_after_start:
+        if self.args.exit_after_start and self.preview is not None:
             # Which of the deferred parts were loaded by then (bench/bench_gui.py, tests).
-            assert self.preview is not None
-            print(first_frame_line(len(self.preview.servers()),
-                                   self.tray is not None and self.tray.isVisible()), flush=True)
+            print(first_frame_line(len(self.preview.servers()), self._tray_shown()), flush=True)
             print(trace_line(), flush=True)
 
     async def start(self) -> None:
@@ -273,9 +271,8 @@ class DesktopApp:
             self.vault = None  # open_runtime closed it
             raise
         drop_source_cache()
-        self.runtime = runtime
-        self.http, self.manager = runtime.http, runtime.manager
-        manager = runtime.manager
+        self.runtime, self.http = runtime, runtime.http
+        manager = self.manager = runtime.manager
         self.bridge.attach(manager)
         self.preview = None
         self.window.show_storage()
@@ -292,11 +289,9 @@ class DesktopApp:
         await asyncio.sleep(0)
         self.startup_seconds = time.perf_counter() - t0
         log.info("ready in %.2f s: %d server(s), tray %s", self.startup_seconds,
-                 len(manager.servers()), "shown" if self.tray is not None else "unavailable")
+                 len(manager.servers()), "shown" if self._tray_shown() else "unavailable")
         if self.args.exit_after_start:
-            print(ready_line(len(manager.servers()),
-                             self.tray is not None and self.tray.isVisible()), flush=True)
-
+            print(ready_line(len(manager.servers()), self._tray_shown()), flush=True)
 
     async def _start_demo(self) -> None:
         assert self.bridge is not None and self.window is not None
@@ -321,8 +316,11 @@ class DesktopApp:
             self.window.bring_to_front()
         self.bridge.sign_in(server_id, scopes=tuple(scopes))
 
+    def _tray_shown(self) -> bool:
+        return self.tray is not None and self.tray.isVisible()
+
     def _keep_in_tray(self) -> bool:
-        keep = self.tray is not None and self.tray.isVisible()
+        keep = self._tray_shown()
         if keep and not self._told_about_tray and self.tray is not None:
             self._told_about_tray = True
             self.tray.showMessage("MCP Auth Desktop", "Still running in the tray; tokens stay fresh.",
@@ -393,7 +391,6 @@ class DesktopApp:
     def _can_ask(self) -> bool:
         """Whether someone can answer a question: not a benchmark run, not offscreen."""
         return not self.args.exit_after_start and QGuiApplication.platformName() != "offscreen"
-
 
 
 def _token_manager() -> ManagerFactory[ManagerLike]:
