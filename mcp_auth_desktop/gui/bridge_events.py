@@ -9,14 +9,13 @@ every retry.
 
 from __future__ import annotations
 
-import asyncio
+from typing import Unpack
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.errors import sanitize_server_text
-from mcp_auth_desktop.gui.bridge_tasks import TaskOwner, log_text
-from mcp_auth_desktop.gui.redact import Redactor
+from mcp_auth_desktop.gui.bridge_tasks import OwnerOptions, TaskOwner, log_text
 
 __all__ = ["EventRelay"]
 
@@ -31,15 +30,8 @@ class EventRelay(TaskOwner):
     serverRemoved = Signal(str)
     notify = Signal(str, str, str)
 
-    def __init__(
-        self,
-        *,
-        loop: asyncio.AbstractEventLoop | None,
-        redactor: Redactor | None,
-        coalesce_ms: int,
-        parent: QObject | None,
-    ) -> None:
-        super().__init__(loop=loop, redactor=redactor, coalesce_ms=coalesce_ms, parent=parent)
+    def __init__(self, **options: Unpack[OwnerOptions]) -> None:
+        super().__init__(**options)
         #: Servers whose refresh is failing (told once; forgotten at the next success).
         self._failing: set[str] = set()
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -21,7 +21,7 @@ from mcp_auth_desktop.core import stale_client
 from mcp_auth_desktop.core.errors import McpAuthError
 from mcp_auth_desktop.gui.redact import Redactor
 
-__all__ = ["GLOBAL", "TaskOwner", "log_text"]
+__all__ = ["GLOBAL", "OwnerOptions", "TaskOwner", "log_text"]
 
 log = logging.getLogger("mcp_auth_desktop.gui.bridge")
 
@@ -29,6 +29,16 @@ T = TypeVar("T")
 
 #: Key of actions not bound to one server (adding a server).
 GLOBAL = ""
+
+
+class OwnerOptions(TypedDict):
+    """What :class:`TaskOwner` (and each layer of the bridge above it) is built with."""
+
+    loop: asyncio.AbstractEventLoop | None
+    redactor: Redactor | None
+    #: How long changes are gathered before one ``serversChanged``.
+    coalesce_ms: int
+    parent: QObject | None
 
 
 class TaskOwner(QObject):
@@ -48,17 +58,10 @@ class TaskOwner(QObject):
     actionSucceeded = Signal(str, str, str)
     logLine = Signal(float, str, str)
 
-    def __init__(
-        self,
-        *,
-        loop: asyncio.AbstractEventLoop | None,
-        redactor: Redactor | None,
-        coalesce_ms: int,
-        parent: QObject | None,
-    ) -> None:
-        super().__init__(parent)
-        self._loop = loop
-        self.redactor = redactor or Redactor()
+    def __init__(self, **options: Unpack[OwnerOptions]) -> None:
+        super().__init__(options["parent"])
+        self._loop = options["loop"]
+        self.redactor = options["redactor"] or Redactor()
         self._tasks: dict[asyncio.Task[Any], tuple[str, str]] = {}
         self._busy: dict[str, int] = {}
         self._dirty: set[str] = set()
@@ -67,7 +70,7 @@ class TaskOwner(QObject):
         self._closed = False
         self._flush = QTimer(self)
         self._flush.setSingleShot(True)
-        self._flush.setInterval(coalesce_ms)
+        self._flush.setInterval(options["coalesce_ms"])
         self._flush.timeout.connect(self._on_flush_timeout)
 
     # ----------------------------------------------------------------- reading
