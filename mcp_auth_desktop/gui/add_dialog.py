@@ -12,20 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
-    QLabel,
-    QLineEdit,
-    QProgressBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QLineEdit, QWidget
 
 from mcp_auth_desktop.gui.bridge import AddServerRequest
-from mcp_auth_desktop.gui.plain import set_plain, tooltip
+from mcp_auth_desktop.gui.form_parts import busy_bar, problem_label, say, stack
+from mcp_auth_desktop.gui.plain import tooltip
 from mcp_auth_desktop.gui.server_options_form import ServerOptionsForm
 from mcp_auth_desktop.gui.validation import check_server_url, parse_scopes
 
@@ -72,17 +63,8 @@ class AddServerDialog(QDialog):
         self.advanced.toggled.connect(self._on_advanced_toggled)
         self._on_advanced_toggled(False)
 
-        self.problem = QLabel()
-        # Server-derived text: plain, never rich text or links.
-        self.problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.problem.setWordWrap(True)
-        self.problem.setObjectName("problem")
-        self.problem.setAccessibleName("Input problem")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(8)
-        self.progress.hide()
+        self.problem = problem_label()
+        self.progress = busy_bar()
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -101,16 +83,8 @@ class AddServerDialog(QDialog):
         self.buttons.accepted.connect(self._on_add_clicked)
         self.buttons.rejected.connect(self.reject)
 
-        form = QFormLayout()
-        form.addRow("&URL:", self.url)
-        form.addRow("&Name:", self.name)
-        form.addRow("&Scopes:", self.scopes)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.advanced)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.buttons)
+        stack(self, [("&URL:", self.url), ("&Name:", self.name), ("&Scopes:", self.scopes)],
+              self.advanced, self.problem, self.progress, self.buttons)
 
         self.url.textChanged.connect(self.revalidate)
         self.form.connect(self.revalidate)
@@ -142,8 +116,7 @@ class AddServerDialog(QDialog):
             problem is not None or self.request() != self._failed_request
         ):
             self.keep_button.hide()  # the offer was for the input that failed
-        set_plain(self.problem, problem or "")
-        self.problem.setStyleSheet("color: #d93636" if problem else "")
+        say(self.problem, problem or "", problem=bool(problem))
         self.add_button.setEnabled(problem is None and not self.progress.isVisible())
         self.add_button.setToolTip(tooltip(problem or "Look the server up and add it"))
 
@@ -181,8 +154,7 @@ class AddServerDialog(QDialog):
         for w in (self.url, self.name, self.scopes, self.advanced):
             w.setEnabled(not working)
         if working:
-            self.problem.setText("Looking the server up…")
-            self.problem.setStyleSheet("")
+            say(self.problem, "Looking the server up…", problem=False)
         if working:
             self.add_button.setEnabled(False)
         else:
@@ -193,7 +165,6 @@ class AddServerDialog(QDialog):
         self.set_working(False)
         if offer_keep:
             message += "\n\nNothing was added. You can add it anyway and sign in later."
-        set_plain(self.problem, message)
-        self.problem.setStyleSheet("color: #d93636")
+        say(self.problem, message, problem=True)
         self._failed_request = self.request() if offer_keep else None
         self.keep_button.setVisible(offer_keep)

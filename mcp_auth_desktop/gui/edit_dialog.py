@@ -29,8 +29,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -46,13 +44,12 @@ from mcp_auth_desktop.core.server_edit import (
     edited_config,
 )
 from mcp_auth_desktop.gui.edit_conflicts import ConflictPanel
-from mcp_auth_desktop.gui.plain import set_plain, tooltip
+from mcp_auth_desktop.gui.form_parts import busy_bar, problem_label, say, stack
+from mcp_auth_desktop.gui.plain import tooltip
 from mcp_auth_desktop.gui.server_options_form import ServerOptionsForm
 from mcp_auth_desktop.gui.validation import check_server_url, parse_scopes
 
 __all__ = ["EditServerDialog"]
-
-_RED = "color: #d93636"
 
 
 class EditServerDialog(QDialog):
@@ -93,16 +90,8 @@ class EditServerDialog(QDialog):
         self.conflicts = ConflictPanel()
         self.conflicts.chosen.connect(self._on_conflict_chosen)
 
-        self.problem = QLabel()
-        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # may carry a server's words
-        self.problem.setWordWrap(True)
-        self.problem.setObjectName("problem")
-        self.problem.setAccessibleName("Input problem")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 0)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(8)
-        self.progress.hide()
+        self.problem = problem_label()
+        self.progress = busy_bar()
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -116,16 +105,8 @@ class EditServerDialog(QDialog):
         self.save_button.clicked.connect(self._on_save_clicked)
         self.buttons.rejected.connect(self.reject)
 
-        form = QFormLayout()
-        form.addRow("URL:", self.url)
-        form.addRow("&Scopes:", self.scopes)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.advanced)
-        layout.addWidget(self.conflicts)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.buttons)
+        stack(self, [("URL:", self.url), ("&Scopes:", self.scopes)],
+              self.advanced, self.conflicts, self.problem, self.progress, self.buttons)
 
         self.scopes.textChanged.connect(self.revalidate)
         self.form.connect(self.revalidate)
@@ -181,8 +162,8 @@ class EditServerDialog(QDialog):
             problem = ("Changed elsewhere while you were editing: for each field above, keep "
                        "yours or take the new value, then save.")
         changed = self.changed() if problem is None else ()
-        set_plain(self.problem, problem or (f"Changes: {', '.join(changed)}." if changed else ""))
-        self.problem.setStyleSheet(_RED if problem else "")
+        say(self.problem, problem or (f"Changes: {', '.join(changed)}." if changed else ""),
+            problem=bool(problem))
         self.save_button.setEnabled(problem is None and bool(changed) and not self.progress.isVisible())
         self.save_button.setToolTip(tooltip(
             problem or ("Save the changes" if changed else "Nothing has changed yet")))
@@ -204,16 +185,14 @@ class EditServerDialog(QDialog):
             w.setEnabled(not working)
         if working:
             self.save_button.setEnabled(False)
-            set_plain(self.problem, "Saving…")
-            self.problem.setStyleSheet("")
+            say(self.problem, "Saving…", problem=False)
         else:
             self.revalidate()
 
     def show_error(self, message: str) -> None:
         """The save was refused: say why, keep the input for the user to change."""
         self.set_working(False)
-        set_plain(self.problem, message)
-        self.problem.setStyleSheet(_RED)
+        say(self.problem, message, problem=True)
 
     def follow(self, current: ServerConfig) -> None:
         """The stored settings changed while the dialog is open (``mcp-auth edit``, another
@@ -271,8 +250,7 @@ class EditServerDialog(QDialog):
         if not outcome.sign_in_again:
             self.accept()
             return
-        set_plain(self.problem, outcome.message + "\n\nSign in again now?")
-        self.problem.setStyleSheet("")
+        say(self.problem, outcome.message + "\n\nSign in again now?", problem=False)
         for w in (self.scopes, self.advanced):
             w.setEnabled(False)
         self.save_button.hide()
