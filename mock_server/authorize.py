@@ -7,7 +7,6 @@ redirect: RFC 9700 §4.11.2). After that, errors go back to the client with stat
 from __future__ import annotations
 
 import hmac
-import html
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
@@ -22,7 +21,7 @@ from mock_server.clients import (
     looks_like_cimd,
 )
 from mock_server.http_util import OAuthError, client_ip, parse_form_body, unique_params
-from mock_server.pages import error_page, page_headers, render
+from mock_server.pages import decision_form, error_page, page_headers, render
 from mock_server.state import MockState, client_source_key, new_secret
 from mock_server.store import ClientRecord, digest
 from mock_server.validation import (
@@ -267,8 +266,9 @@ def consent_page(mock: MockState, request: Request, req: AuthzRequest) -> Respon
             "Any program on this machine could claim to be it, so approve only if you just "
             "started this sign-in yourself.</p>"
         )
-    scope_items = "\n".join(
-        f'<li>{html.escape(s)}</li>' for s in req.scope.split()
+    form = decision_form(
+        mock.templates_dir, scope=req.scope, form_action=mock.config.issuer_path + "/authorize",
+        request_field="pending_id", request_id=pending_id, csrf_token=csrf,
     )
     body = render(
         mock.templates_dir,
@@ -280,12 +280,9 @@ def consent_page(mock: MockState, request: Request, req: AuthzRequest) -> Respon
             "redirect_uri": req.redirect_uri,
             "resource": req.resource,
             "subject": mock.config.subject,
-            "pending_id": pending_id,
-            "csrf_token": csrf,
-            "form_action": mock.config.issuer_path + "/authorize",
             "nonce": nonce,
         },
-        raw={"loopback_warning": warning, "scope_items": scope_items},
+        raw={"loopback_warning": warning, "decision_form": form},
     )
     response = HTMLResponse(body, headers=page_headers(nonce, (_origin_of(req.redirect_uri),), "same-origin"))
     response.set_cookie(

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from mock_server.authorize import mock_state
 from mock_server.device_store import DeviceRecord, format_user_code, normalise_user_code
 from mock_server.http_util import OAuthError, client_ip, parse_form_body
-from mock_server.pages import error_page, page_headers, render
+from mock_server.pages import decision_form, error_page, page_headers, render
 from mock_server.state import MockState, new_secret
 from mock_server.store import digest
 
@@ -136,15 +136,15 @@ def _consent_page(
         {
             "client_name": client.name if client else record.client_id,
             "client_id": record.client_id,
-            "user_code": code,
             "user_code_shown": format_user_code(code),
             "resource": record.resource,
             "subject": record.subject,
-            "csrf_token": csrf,
-            "form_action": mock.config.issuer_path + "/device/decision",
             "nonce": nonce,
         },
-        raw={"scope_items": "\n".join(f"<li>{html.escape(s)}</li>" for s in record.scope.split())},
+        raw={"decision_form": decision_form(
+            mock.templates_dir, scope=record.scope, form_action=mock.config.issuer_path + "/device/decision",
+            request_field="user_code", request_id=code, csrf_token=csrf,
+        )},
     )
     return _html(request, body, nonce, browser)
 

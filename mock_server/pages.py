@@ -34,11 +34,26 @@ def page_headers(
 
 def render(templates_dir: Path, name: str, values: dict[str, str], raw: dict[str, str] | None = None) -> str:
     """Substitute `values` (HTML-escaped) and `raw` (already-safe HTML fragments)."""
+    # Every page's common head (charset, viewport, the shared style under the page's nonce).
+    head = _fill(templates_dir, "_head.html", {"nonce": values.get("nonce", "")})
+    return _fill(templates_dir, name, values, {"page_head": head, **(raw or {})})
+
+
+def decision_form(
+    templates_dir: Path, *, scope: str, form_action: str, request_field: str, request_id: str, csrf_token: str
+) -> str:
+    """What both consent pages (authorization code, device code) end with: the requested
+    scopes, then Approve / Deny posting ``request_field`` (which request) and the CSRF token."""
+    items = "\n".join(f"<li>{html.escape(s)}</li>" for s in scope.split())
+    values = {"form_action": form_action, "request_field": request_field, "request_id": request_id,
+              "csrf_token": csrf_token}
+    # The page puts it on a line of its own: no second line break.
+    return _fill(templates_dir, "_decision.html", values, {"scope_items": items}).rstrip("\n")
+
+
+def _fill(templates_dir: Path, name: str, values: dict[str, str], raw: dict[str, str] | None = None) -> str:
     text = (templates_dir / name).read_text(encoding="utf-8")
     mapping = {k: html.escape(v, quote=True) for k, v in values.items()}
-    # Every page's common head (charset, viewport, the shared style under the page's nonce).
-    head = (templates_dir / "_head.html").read_text(encoding="utf-8")
-    mapping["page_head"] = string.Template(head).substitute(nonce=mapping.get("nonce", ""))
     mapping.update(raw or {})
     return string.Template(text).substitute(mapping)
 
