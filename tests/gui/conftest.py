@@ -159,3 +159,8 @@ def make_gui(qtbot: Any, loop: qasync.QEventLoop) -> Iterator[Callable[..., Gui]
             gui.window.model.stop()
         loop.run_until_complete(gui.bridge.aclose())
         gui.clipboard.clear_if_ours()
+
+
+# The window on the REAL manager, for every module here (they build on Gui and run above,
+# hence imported last).
+from tests.gui.real_manager_fixtures import file_gui, home, mock, real_gui, watcher  # noqa: E402, F401

@@ -15,11 +15,11 @@ from PySide6.QtCore import Qt
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.server_model import Column
 from tests.gui.conftest import run, until
-from tests.gui.test_real_manager import real_gui, running  # noqa: F401 - fixture
+from tests.gui.real_manager_fixtures import running
 from tests.hostile_server import closed_port
 
 
-def test_unreachable_server_is_explained_and_kept_only_when_asked(real_gui: Any, qtbot: Any) -> None:  # noqa: F811
+def test_unreachable_server_is_explained_and_kept_only_when_asked(real_gui: Any, qtbot: Any) -> None:
     gui, window = real_gui, real_gui.window
     port = closed_port()
     url = f"http://127.0.0.1:{port}/mcp"
@@ -66,7 +66,7 @@ def test_unreachable_server_is_explained_and_kept_only_when_asked(real_gui: Any,
     run(gui.loop, running(gui, scenario))
 
 
-def test_bad_input_gets_no_keep_offer(real_gui: Any, qtbot: Any) -> None:  # noqa: F811
+def test_bad_input_gets_no_keep_offer(real_gui: Any, qtbot: Any) -> None:
     gui, window = real_gui, real_gui.window
 
     async def scenario() -> None:

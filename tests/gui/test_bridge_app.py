@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,9 @@ from mcp_auth_desktop.gui.server_model import Column
 from mcp_auth_desktop.gui.single_instance import SingleInstance
 from tests.bridge.helpers import Home, RawBridge, make_home
 from tests.gui.conftest import run, started, until
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def mock() -> Iterator[MockProcess]:
-    server = start_mock_process("--auto-approve")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

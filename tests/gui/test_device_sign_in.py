@@ -27,7 +27,7 @@ from mcp_auth_desktop.gui.device_dialog import DeviceSignInDialog
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.e2e.test_device_login import approve_in_chromium
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_real_manager import running
+from tests.gui.real_manager_fixtures import running
 from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]

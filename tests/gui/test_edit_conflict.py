@@ -22,16 +22,7 @@ from mcp_auth_desktop.core.server_edit import ServerEdit
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_changes_elsewhere import (  # noqa: F401 - fixtures
-    HANG,
-    WITHIN,
-    WatcherPolls,
-    cli,
-    file_gui,
-    home,
-    watcher,
-)
-from tests.gui.test_real_manager import mock, running  # noqa: F401 - fixtures
+from tests.gui.real_manager_fixtures import HANG, WITHIN, WatcherPolls, cli, running
 from tests.mock.helpers import MockProcess
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +41,7 @@ async def _add_and_open(gui: Gui, url: str, name: str) -> tuple[str, EditServerD
 
 
 def test_a_field_changed_elsewhere_survives_the_save(
-        file_gui: Gui, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, mock: MockProcess, home: Path) -> None:
     gui = file_gui
 
     async def scenario() -> None:
@@ -78,7 +69,7 @@ def test_a_field_changed_elsewhere_survives_the_save(
 
 
 def test_a_field_changed_by_both_is_the_users_choice(
-        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:
     gui = file_gui
 
     async def scenario() -> None:
@@ -149,7 +140,7 @@ def test_a_field_changed_by_both_is_the_users_choice(
 
 
 def test_an_edit_equal_to_the_change_elsewhere_is_no_conflict(
-        file_gui: Gui, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, mock: MockProcess, home: Path) -> None:
     gui = file_gui
 
     async def scenario() -> None:
@@ -170,7 +161,7 @@ def test_an_edit_equal_to_the_change_elsewhere_is_no_conflict(
 
 
 def test_the_open_dialog_follows_changes_made_elsewhere(
-        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:
     gui = file_gui
 
     async def scenario() -> None:

@@ -24,15 +24,7 @@ from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.edit_dialog import EditServerDialog
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_changes_elsewhere import (  # noqa: F401 - fixtures
-    HANG,
-    WatcherPolls,
-    cli,
-    file_gui,
-    home,
-    watcher,
-)
-from tests.gui.test_real_manager import mock, real_gui, running  # noqa: F401 - fixtures
+from tests.gui.real_manager_fixtures import HANG, WatcherPolls, cli, running
 from tests.mock.helpers import MockProcess
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +53,7 @@ async def _open_from_row_menu(gui: Gui) -> EditServerDialog:
 
 
 def test_edited_scopes_are_what_the_next_sign_in_asks_for(
-        real_gui: Gui, mock: MockProcess) -> None:  # noqa: F811
+        real_gui: Gui, mock: MockProcess) -> None:
     gui = real_gui
 
     async def scenario() -> None:
@@ -101,7 +93,7 @@ def test_edited_scopes_are_what_the_next_sign_in_asks_for(
     run(gui.loop, running(gui, scenario), timeout=120)
 
 
-def test_invalid_input_is_refused_in_words(real_gui: Gui, mock: MockProcess) -> None:  # noqa: F811
+def test_invalid_input_is_refused_in_words(real_gui: Gui, mock: MockProcess) -> None:
     gui = real_gui
 
     async def scenario() -> None:
@@ -174,7 +166,7 @@ def _cli_options(stdout: str) -> dict[str, Any]:
 
 
 def test_the_cli_and_the_window_edit_the_same_settings(
-        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:  # noqa: F811
+        file_gui: Gui, watcher: WatcherPolls, mock: MockProcess, home: Path) -> None:
     gui = file_gui
 
     async def scenario() -> None:

@@ -36,7 +36,6 @@ from mcp_auth_desktop.gui.preview import KEYRING_LOCKED, WAITING_FOR_KEYRING
 from mcp_auth_desktop.gui.self_test import HeadlessBrowser
 from mcp_auth_desktop.gui.server_model import Column
 from tests.gui.conftest import run, started, until
-from tests.gui.test_real_manager import mock  # noqa: F401 - fixture
 from tests.mock.helpers import MockProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.keyring]
@@ -141,7 +140,7 @@ def _shows_locked(desktop: DesktopApp, because: str) -> None:
 @pytest.mark.filterwarnings(
     "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 def test_a_locked_keyring_is_said_on_every_row_until_it_unlocks(
-        qapp: Any, loop: Any, home: Path, mock: MockProcess,  # noqa: F811
+        qapp: Any, loop: Any, home: Path, mock: MockProcess,
         login_keyring: LoginKeyring, caplog: pytest.LogCaptureFixture) -> None:
     run(loop, _signed_in_server(mock.mcp_url), timeout=60)
     login_keyring.lock()
@@ -180,7 +179,7 @@ def test_a_locked_keyring_is_said_on_every_row_until_it_unlocks(
 
 
 def test_while_the_unlock_prompt_is_open_the_rows_wait_for_the_keyring(
-        qapp: Any, loop: Any, home: Path, mock: MockProcess,  # noqa: F811
+        qapp: Any, loop: Any, home: Path, mock: MockProcess,
         monkeypatch: pytest.MonkeyPatch) -> None:
     run(loop, _signed_in_server(mock.mcp_url), timeout=60)
     answered = asyncio.Event()

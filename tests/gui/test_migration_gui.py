@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
 from tests.gui.conftest import run, until
-from tests.gui.test_real_manager import real_gui, running  # noqa: F401 - fixture
+from tests.gui.real_manager_fixtures import running
 from tests.manager.test_migration import Pair, pair, stat  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.e2e

@@ -12,64 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from mcp_auth_desktop.core.http import make_http_client
-from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.state import ServerState
-from mcp_auth_desktop.gui.self_test import HeadlessBrowser
-from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.gui.conftest import Gui, run, settle, until
+from tests.gui.real_manager_fixtures import running
 from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def mock() -> Iterator[MockProcess]:
-    server = start_mock_process("--auto-approve")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def real_gui(make_gui: Any, loop: Any) -> Iterator[Gui]:
-    http = make_http_client()
-    browser_http = httpx.AsyncClient(timeout=10, trust_env=False)
-    browser = HeadlessBrowser(browser_http)
-    manager = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings())
-    holder: list[Gui] = []
-    gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
-    holder.append(gui)
-    gui.browser = browser  # type: ignore[attr-defined]
-    yield gui
-
-    async def close() -> None:
-        await http.aclose()
-        await browser_http.aclose()
-
-    run(loop, close())
-
-
-async def running(gui: Gui, scenario: Any) -> None:
-    """Start the manager, run the scenario, stop the manager — all on one running loop.
-
-    The manager's scheduler is a long-lived task; it must not outlive the
-    ``run_until_complete`` that drives it (Qt events processed between runs
-    would step it with no running loop).
-    """
-    await gui.manager.start()
-    try:
-        await scenario()
-    finally:
-        await gui.bridge.aclose()
-        await gui.manager.aclose()
 
 
 def stat(mock: MockProcess, name: str) -> int:

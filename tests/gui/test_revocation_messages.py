@@ -15,7 +15,7 @@ from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_real_manager import mock, real_gui, running  # noqa: F401 - fixtures
+from tests.gui.real_manager_fixtures import running
 from tests.mock.helpers import MockProcess, start_mock_process
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ async def report_text(gui: Gui, task: Any) -> str:
 
 
 @pytest.mark.allow_warning_logs  # the failed revocation is logged as a warning, as it should be
-def test_revoke_and_remove_say_what_happened_at_the_server(real_gui: Gui, mock: MockProcess) -> None:  # noqa: F811
+def test_revoke_and_remove_say_what_happened_at_the_server(real_gui: Gui, mock: MockProcess) -> None:
     gui = real_gui
     gui.prefs.set_local(notifications=False)
     doomed = start_mock_process("--auto-approve")

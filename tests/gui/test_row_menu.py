@@ -7,7 +7,7 @@ import pytest
 from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.server_model import Column
 from tests.gui.conftest import Gui, run, settle, until
-from tests.gui.test_real_manager import real_gui, running  # noqa: F401 - fixture
+from tests.gui.real_manager_fixtures import running
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ def names(gui: Gui) -> list[str]:
 
 
 @pytest.mark.allow_warning_logs
-def test_right_click_a_row_offers_every_server_action_and_rename_works(real_gui: Gui) -> None:  # noqa: F811
+def test_right_click_a_row_offers_every_server_action_and_rename_works(real_gui: Gui) -> None:
     gui, window = real_gui, real_gui.window
 
     async def scenario() -> None:

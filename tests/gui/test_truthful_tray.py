@@ -17,14 +17,14 @@ from mcp_auth_desktop.gui.bridge import AddServerRequest
 from mcp_auth_desktop.gui.icons import OverallState
 from mcp_auth_desktop.gui.server_model import Column
 from tests.gui.conftest import Gui, run, until
-from tests.gui.test_real_manager import mock, real_gui, running  # noqa: F401 - fixtures
+from tests.gui.real_manager_fixtures import running
 from tests.mock.helpers import MockProcess
 
 pytestmark = pytest.mark.e2e
 
 
 def test_account_then_repeated_refresh_failures_and_sign_out_turn_the_tray_from_green(
-        real_gui: Gui, mock: MockProcess) -> None:  # noqa: F811
+        real_gui: Gui, mock: MockProcess) -> None:
     gui = real_gui
     gui.prefs.set_local(notifications=False)
 
