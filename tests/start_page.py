@@ -3,6 +3,8 @@
 - :func:`through_start_page`: a headless user agent's path through the app's single-use
   loopback start page (GET it, follow its 302), so it takes the same path as real
   Chromium (issue 15 #4).
+- :class:`HeadlessApprover`: the manager's browser for a mock server started with
+  ``--auto-approve``: through the start page, then the mock's redirect to the listener.
 - :func:`chromium_page`, :func:`step_log`, :func:`script_main`: the Chromium (Playwright,
   ``/usr/bin/chromium``) start, the step log and the ``BROWSER=… URL`` script entry that
   ``tests/e2e/browser_approve.py``, ``tests/interop/browser_signin.py`` and the device-grant
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -44,6 +47,26 @@ async def through_start_page(url: str) -> str:
         response = await client.get(url)
     assert response.status_code == 302, response.status_code
     return response.headers["location"]
+
+
+class HeadlessApprover:
+    """A 'browser' for an auto-approving mock: follow the redirect to our loopback listener.
+
+    Each URL opened is followed in a task of its own (kept in :attr:`tasks`), as a real
+    browser runs beside the sign-in that waits for it.
+    """
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, url: str) -> None:
+        async def go() -> None:
+            async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
+                r = await c.get(await through_start_page(url))
+                assert r.status_code in (302, 303), r.status_code
+                await c.get(r.headers["location"])
+
+        self.tasks.append(asyncio.create_task(go()))
 
 
 def step_log(env_var: str) -> Callable[[str], None]:

@@ -28,28 +28,13 @@ from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage import open_storage, opening, paths
 from tests.mock.helpers import MockProcess, start_mock_process
-from tests.start_page import through_start_page
+from tests.start_page import HeadlessApprover
 
 pytestmark = [pytest.mark.keyring, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 # Imported by the full path, never by the lean one (checked with -X importtime).
 HEAVY = ("mcp_auth_desktop.core.manager", "httpx", "keyring", "asyncio", "argparse")
-
-
-class _Approver:
-    """The auto-approving mock's 'browser': follow the redirect to our loopback listener."""
-
-    def __init__(self) -> None:
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def open(self, url: str) -> None:
-        async def go() -> None:
-            async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-                r = await c.get(await through_start_page(url))
-                await c.get(r.headers["location"])
-
-        self.tasks.append(asyncio.create_task(go()))
 
 
 def _start(ttl: int) -> Iterator[MockProcess]:
@@ -75,7 +60,7 @@ async def _sign_in(mock: MockProcess, key_source: str = "keyring") -> None:
     vault, settings = await asyncio.to_thread(open_storage)
     assert vault.location.key_source == key_source
     http = make_http_client()
-    m = TokenManager(http=http, vault=vault, settings=settings, browser=_Approver())
+    m = TokenManager(http=http, vault=vault, settings=settings, browser=HeadlessApprover())
     try:
         await m.start(background=False)
         await m.add_server(mock.mcp_url, name="Mock", options=ServerOptions(allow_insecure_loopback=True))

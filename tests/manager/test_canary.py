@@ -15,7 +15,8 @@ from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage import open_storage
-from tests.manager.test_with_mock_server import PASSPHRASE, HeadlessApprover
+from tests.manager.test_with_mock_server import PASSPHRASE
+from tests.start_page import HeadlessApprover
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,8 +30,8 @@ from mcp_auth_desktop.core.models import ClientRegistration, CredentialKey, Serv
 from mcp_auth_desktop.core.registry import registration_entry_name
 from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-from tests.manager.test_with_mock_server import HeadlessApprover
 from tests.mock.helpers import MockProcess, start_mock_process
+from tests.start_page import HeadlessApprover
 
 pytestmark = pytest.mark.e2e
 

@@ -19,22 +19,9 @@ from mcp_auth_desktop.core.mcp.memory import STATUS_KEY
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.mock.helpers import MockProcess, start_mock_process
+from tests.start_page import HeadlessApprover
 
 pytestmark = pytest.mark.e2e
-
-
-class Approver:
-    """The browser for an auto-approving mock: follow its redirect to the loopback listener."""
-
-    def __init__(self) -> None:
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def open(self, url: str) -> None:
-        async def go() -> None:
-            async with httpx.AsyncClient(timeout=10, trust_env=False, follow_redirects=True) as c:
-                await c.get(url)
-
-        self.tasks.append(asyncio.create_task(go()))
 
 
 @contextlib.asynccontextmanager
@@ -43,7 +30,7 @@ async def signed_in(pin: str, procs: list[MockProcess] | None = None) -> AsyncIt
     if procs is not None:
         procs.append(proc)
     http = make_http_client()
-    m = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings(), browser=Approver())
+    m = TokenManager(http=http, vault=MemoryVault(), settings=MemorySettings(), browser=HeadlessApprover())
     try:
         await m.start(background=False)
         await m.add_server(proc.mcp_url, name="mock", options=ServerOptions(allow_insecure_loopback=True))

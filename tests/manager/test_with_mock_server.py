@@ -26,26 +26,10 @@ from mcp_auth_desktop.core.state import RefreshFailed, ServerState, SignInNeeded
 from mcp_auth_desktop.storage import open_storage
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.mock.helpers import MockProcess
-from tests.start_page import through_start_page
+from tests.start_page import HeadlessApprover
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "integration test passphrase"
-
-
-class HeadlessApprover:
-    """A 'browser' for an auto-approving mock: follow the redirect to our loopback listener."""
-
-    def __init__(self) -> None:
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def open(self, url: str) -> None:
-        async def go() -> None:
-            async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-                r = await c.get(await through_start_page(url))
-                assert r.status_code in (302, 303), r.status_code
-                await c.get(r.headers["location"])
-
-        self.tasks.append(asyncio.create_task(go()))
 
 
 def stats(mock: MockProcess) -> dict[str, int]:

@@ -44,7 +44,7 @@ from mcp_auth_desktop.core.models import CredentialKey, ServerOptions, TokenSet
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.storage import open_storage
 from tests.mock.helpers import MockProcess, start_mock_process
-from tests.start_page import through_start_page
+from tests.start_page import HeadlessApprover
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -139,22 +139,6 @@ async def _rest_of_response(reader: asyncio.StreamReader, got: bytearray) -> byt
             break
         got.extend(more)
     return bytes(got)
-
-
-class HeadlessApprover:
-    """The 'browser' for an auto-approving mock: follow the redirect to the loopback listener."""
-
-    def __init__(self) -> None:
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def open(self, url: str) -> None:
-        async def go() -> None:
-            async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-                r = await c.get(await through_start_page(url))
-                assert r.status_code in (302, 303), r.status_code
-                await c.get(r.headers["location"])
-
-        self.tasks.append(asyncio.create_task(go()))
 
 
 def _free_port() -> int:

@@ -18,9 +18,9 @@ from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-from tests.manager.test_with_mock_server import HeadlessApprover
 from tests.mock.helpers import MockProcess, running_mock
 from tests.security.test_transport_guard import Listener, non_loopback_address
+from tests.start_page import HeadlessApprover
 
 
 @pytest.fixture

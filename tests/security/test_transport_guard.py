@@ -29,8 +29,8 @@ from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.urls import UrlGuard
 from mcp_auth_desktop.storage import open_storage
-from tests.manager.test_with_mock_server import HeadlessApprover
 from tests.mock.helpers import MockProcess, running_mock
+from tests.start_page import HeadlessApprover
 
 NAME = "as.rebind.example.test"
 
