@@ -308,16 +308,16 @@ def test_keyring_vault_unreachable_offers_try_again_not_a_passphrase(
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
         for attempt in (1, 2):
-            await until(lambda: desktop.keyring_box is not None and desktop.keyring_box.isVisible(),
+            await until(lambda: desktop.unlock.keyring_box is not None and desktop.unlock.keyring_box.isVisible(),
                         within=10, what="keyring box")
-            box = desktop.keyring_box
+            box = desktop.unlock.keyring_box
             assert len(calls) == attempt
             assert "make the keyring available" in box.text() and "Try again" in box.text()
             assert _visible_passphrase_dialog() is None  # a passphrase cannot help here
             _shown_while_locked(desktop, made, box)
             retry = next(b for b in box.buttons() if b.text() == "Try again")
             retry.click()
-            await until(lambda b=box: desktop.keyring_box is not b, within=5, what="box closed")
+            await until(lambda b=box: desktop.unlock.keyring_box is not b, within=5, what="box closed")
         # The third try finds the keyring: the app starts as usual.
         await until(lambda: started(desktop), within=10,
                     what="window")
@@ -349,16 +349,16 @@ def test_a_slow_keyring_shows_what_the_app_waits_for(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.keyring_wait_box is not None
-                    and desktop.keyring_wait_box.isVisible(), within=5, what="waiting notice")
-        assert "keyring" in desktop.keyring_wait_box.text()
-        _shown_while_locked(desktop, made, desktop.keyring_wait_box)
+        await until(lambda: desktop.unlock.keyring_wait_box is not None
+                    and desktop.unlock.keyring_wait_box.isVisible(), within=5, what="waiting notice")
+        assert "keyring" in desktop.unlock.keyring_wait_box.text()
+        _shown_while_locked(desktop, made, desktop.unlock.keyring_wait_box)
         assert "keyring" in desktop.window.statusBar().currentMessage()
         assert not task.done()
         unlocked.set()
         await until(lambda: started(desktop), within=10,
                     what="window")
-        assert desktop.keyring_wait_box is None
+        assert desktop.unlock.keyring_wait_box is None
         desktop.request_quit()
         return await asyncio.wait_for(task, 10)
 
@@ -374,10 +374,10 @@ def test_keyring_vault_unreachable_quit_leaves_without_asking_more(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.keyring_box is not None and desktop.keyring_box.isVisible(),
+        await until(lambda: desktop.unlock.keyring_box is not None and desktop.unlock.keyring_box.isVisible(),
                     within=10, what="keyring box")
-        _shown_while_locked(desktop, made, desktop.keyring_box)
-        quit_button = next(b for b in desktop.keyring_box.buttons() if b.text() == "Quit")
+        _shown_while_locked(desktop, made, desktop.unlock.keyring_box)
+        quit_button = next(b for b in desktop.unlock.keyring_box.buttons() if b.text() == "Quit")
         quit_button.click()
         code = await asyncio.wait_for(task, 10)
         assert _visible_box("cannot start") is None  # already told; no second box

@@ -148,9 +148,9 @@ def test_a_locked_keyring_is_said_on_every_row_until_it_unlocks(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.keyring_box is not None and desktop.keyring_box.isVisible(),
+        await until(lambda: desktop.unlock.keyring_box is not None and desktop.unlock.keyring_box.isVisible(),
                     within=20, what="the keyring did not unlock")
-        box = desktop.keyring_box
+        box = desktop.unlock.keyring_box
         assert "Try again" in box.text()
         assert "KeyringLocked" in caplog.text  # the real Secret Service refused: locked
         await until(lambda: _state_cells(desktop) == [KEYRING_LOCKED], within=5,
@@ -195,7 +195,7 @@ def test_while_the_unlock_prompt_is_open_the_rows_wait_for_the_keyring(
 
     async def scenario() -> int:
         task = asyncio.ensure_future(desktop.run())
-        await until(lambda: desktop.keyring_wait_box is not None, within=10, what="wait notice")
+        await until(lambda: desktop.unlock.keyring_wait_box is not None, within=10, what="wait notice")
         await until(lambda: _state_cells(desktop) == [WAITING_FOR_KEYRING], within=5,
                     what=f"rows waiting: {_state_cells(desktop)}")
         desktop.tray.update_state()
