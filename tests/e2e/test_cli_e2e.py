@@ -24,7 +24,7 @@ from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.state import TokensRefreshed
 from mcp_auth_desktop.storage import open_storage
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import TOOLS_LIST, MockProcess, bearer_status, start_mock_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 
@@ -126,15 +126,7 @@ async def test_add_login_token_call_refresh_revoke_remove(mock: MockProcess, env
     assert report["supported"] and report["refresh_token_revoked"]
 
     async with httpx.AsyncClient(trust_env=False) as c:
-        resp = await c.post(
-            mock.mcp_url,
-            headers={
-                "Authorization": f"Bearer {current}",
-                "Accept": "application/json, text/event-stream",
-            },
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-        )
-    assert resp.status_code == 401
+        assert await bearer_status(c, mock.mcp_url, current, TOOLS_LIST) == 401
 
     r = await acli(env, "call", "e2e", "tools/list", "--no-sign-in")
     assert r.returncode == 3, r.stderr

@@ -25,7 +25,7 @@ from mcp_auth_desktop.core.models import CredentialKey, ServerOptions, TokenSet
 from mcp_auth_desktop.core.state import RefreshFailed, ServerState, SignInNeeded
 from mcp_auth_desktop.storage import open_storage
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
-from tests.mock.helpers import MockProcess
+from tests.mock.helpers import TOOLS_LIST, MockProcess, bearer_status
 from tests.start_page import HeadlessApprover
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,15 +98,7 @@ async def test_revoke_kills_the_token_at_the_server(manager: TokenManager, mock:
     report = await manager.revoke("mock")
     assert report.supported and report.refresh_token_revoked and not report.errors
     async with httpx.AsyncClient(trust_env=False) as c:
-        r = await c.post(
-            mock.mcp_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json, text/event-stream",
-            },
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-        )
-    assert r.status_code == 401
+        assert await bearer_status(c, mock.mcp_url, token, TOOLS_LIST) == 401
     report = await manager.remove("mock")
     assert report.registration_deleted is True
 

@@ -262,27 +262,36 @@ async def obtain_tokens(
 
 
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+#: The legacy handshake's first request.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+#: A request that needs a valid token and nothing else (no session is checked before the token).
+TOOLS_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
 
 
 async def mcp_initialize(http: httpx.AsyncClient, mcp_url: str, token: str) -> dict[str, str]:
     """initialize + notifications/initialized; returns the headers for later calls."""
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
-    response = await http.post(
-        mcp_url,
-        headers=headers,
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-        },
-    )
+    response = await http.post(mcp_url, headers=headers, json=INITIALIZE)
     assert response.status_code == 200, response.text
     headers["Mcp-Session-Id"] = response.headers["mcp-session-id"]
     headers["MCP-Protocol-Version"] = response.json()["result"]["protocolVersion"]
     note = await http.post(mcp_url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
     assert note.status_code == 202
     return headers
+
+
+async def bearer_status(
+    http: httpx.AsyncClient, mcp_url: str, token: str, message: dict[str, Any] = INITIALIZE
+) -> int:
+    """The HTTP status the MCP endpoint answers ``message`` with, sent with ``token``
+    (200 for a live token, 401 for a revoked or unknown one)."""
+    response = await http.post(mcp_url, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, json=message)
+    return response.status_code
 
 
 async def call_tool(

@@ -43,7 +43,7 @@ from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import CredentialKey, ServerOptions, TokenSet
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.storage import open_storage
-from tests.mock.helpers import MockProcess, start_mock_process
+from tests.mock.helpers import MockProcess, bearer_status, start_mock_process
 from tests.start_page import HeadlessApprover
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -171,17 +171,7 @@ async def proxy() -> AsyncIterator[CuttingProxy]:
 
 async def _mcp_status(url: str, token: str) -> int:
     async with httpx.AsyncClient(timeout=10, trust_env=False) as c:
-        r = await c.post(
-            url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-            },
-        )
-        return r.status_code
+        return await bearer_status(c, url, token)
 
 
 async def _tokens(vault: object, m: TokenManager, ref: str) -> TokenSet | None:

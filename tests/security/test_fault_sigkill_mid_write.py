@@ -34,6 +34,7 @@ import pytest
 from tests.mock.helpers import (
     MockProcess,
     authorize_code,
+    bearer_status,
     register_public_client,
     start_mock_process,
 )
@@ -76,17 +77,7 @@ async def _token(http: httpx.AsyncClient, server: MockProcess, client_id: str, *
 
 
 async def _initialize_status(http: httpx.AsyncClient, server: MockProcess, token: str) -> int:
-    response = await http.post(
-        server.mcp_url,
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-        },
-    )
-    return response.status_code
+    return await bearer_status(http, server.mcp_url, token)
 
 
 async def _run_until_killed(server: MockProcess, load: Load) -> None:
