@@ -82,38 +82,30 @@ class DemoServer:
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
+        if proc is not None:
+            await asyncio.to_thread(self._end, proc)
+
+    def stop_now(self) -> None:
+        """Synchronous last resort (e.g. from atexit) when the loop is gone."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._end(proc)
+
+    def _end(self, proc: subprocess.Popen[str]) -> None:
+        """Terminate the server (killed after 5 s), then close its pipe; blocks."""
         if proc.poll() is None:
             proc.terminate()
             try:
-                await asyncio.to_thread(proc.wait, 5.0)
+                proc.wait(5.0)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                await asyncio.to_thread(proc.wait, 5.0)
-        await asyncio.to_thread(self._close_pipe, proc)
-
-    def _close_pipe(self, proc: subprocess.Popen[str]) -> None:
+                proc.wait(5.0)
         # The drain thread sees end-of-file once the process is gone.
         if self._drain is not None:
             self._drain.join(5.0)
             self._drain = None
         if proc.stdout is not None:
             proc.stdout.close()
-
-    def stop_now(self) -> None:
-        """Synchronous last resort (e.g. from atexit) when the loop is gone."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5.0)
-        self._close_pipe(proc)
 
 
 def _drain(stream: object) -> None:
