@@ -38,6 +38,7 @@ from .errors import (
     TlsError,
     sanitize_server_text,
 )
+from .tls_trust import shared_trust_context
 from .transport_guard import PIN_EXTENSION, PinnedTransport, check_plain_http, refuse_plain_http
 from .urls import UrlGuard, redact_url
 
@@ -72,8 +73,12 @@ def make_http_client(
 
     ``trust_env`` keeps ``HTTPS_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``/
     ``SSL_CERT_DIR`` working for corporate networks; redirects are off
-    because :func:`fetch_json` checks each hop itself.
+    because :func:`fetch_json` checks each hop itself. ``verify=True`` is the
+    context every client shares (``core/tls_trust.py``): the same verification as
+    httpx's own, its CA certificates read on the first TLS connection, not here.
     """
+    if verify is True:
+        verify = shared_trust_context()
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30.0)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
