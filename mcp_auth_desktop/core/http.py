@@ -89,7 +89,9 @@ def make_http_client(
         headers={"User-Agent": USER_AGENT},
         # Where requests leave the process: plain http only to loopback, and the
         # addresses the URL guard checked are the ones dialled (core/transport_guard.py).
-        transport=PinnedTransport(httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=True)),
+        # The connection pool (and with it httpcore, h11, anyio) is made on the first request.
+        transport=PinnedTransport(lambda: httpx.AsyncHTTPTransport(verify=verify, limits=limits,
+                                                                   trust_env=True)),
         event_hooks={"request": [refuse_plain_http]},
     )
 

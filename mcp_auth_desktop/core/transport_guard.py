@@ -20,7 +20,7 @@ through:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -53,10 +53,32 @@ async def refuse_plain_http(request: httpx.Request) -> None:
 
 
 class PinnedTransport(httpx.AsyncBaseTransport):
-    """Connects to the addresses the URL guard checked, keeping the name for TLS and ``Host``."""
+    """Connects to the addresses the URL guard checked, keeping the name for TLS and ``Host``.
 
-    def __init__(self, inner: httpx.AsyncHTTPTransport) -> None:
-        self.inner = inner
+    ``inner`` is the transport that connects, or a function making it: then it is made
+    on the first request (:attr:`inner`), so a client made at start loads no connection
+    pool (httpcore, h11, anyio) and no TLS context before it is used (issue 17).
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport]) -> None:
+        if isinstance(inner, httpx.AsyncBaseTransport):
+            self._inner: httpx.AsyncBaseTransport | None = inner
+            self._make: Callable[[], httpx.AsyncBaseTransport] | None = None
+        else:
+            self._inner, self._make = None, inner
+
+    @property
+    def inner(self) -> httpx.AsyncBaseTransport:
+        """The transport that connects (made now if it was not yet)."""
+        if self._inner is None:
+            assert self._make is not None
+            self._inner = self._make()
+        return self._inner
+
+    @property
+    def opened(self) -> bool:
+        """Whether the connecting transport has been made (by a first request)."""
+        return self._inner is not None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         pins = request.extensions.get(PIN_EXTENSION)
@@ -88,4 +110,5 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         raise failure
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self._inner is not None:  # a client never used has nothing to close
+            await self._inner.aclose()

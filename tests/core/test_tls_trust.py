@@ -1,5 +1,6 @@
 """The shared TLS context (core/tls_trust.py): read on the first TLS connection, once,
-and verifying as before, against real loopback listeners (plain and TLS).
+and verifying as before; the client's connection pool made on its first request
+(core/transport_guard.py PinnedTransport); against real loopback listeners (plain and TLS).
 
 The desktop app makes its HTTP client at start; the CA bundle is parsed only when a
 TLS connection is first set up (issue 17: resident memory after start). These tests
@@ -11,6 +12,8 @@ is still honoured, an unreadable trust store refuses (typed, naming it), every t
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from mcp_auth_desktop.core import tls_trust
 from mcp_auth_desktop.core.errors import TlsError
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.tls_trust import LazyTrustContext
+from mcp_auth_desktop.core.transport_guard import PinnedTransport
 from tests.security.test_transport_guard import Listener, make_ca_and_leaf
 
 
@@ -124,3 +128,37 @@ async def test_unreadable_trust_store_refuses_every_time(
             assert str(missing) in info.value.user_message
             assert not ctx.trust_loaded
     assert tls.heads == []
+
+
+_MAKE_CLIENT_ONLY = """
+import sys
+sys.modules["httpx._main"] = None  # as runtime.make_http does
+from mcp_auth_desktop.core.http import make_http_client
+http = make_http_client()
+print(sorted(m for m in ("httpcore", "h11", "anyio", "certifi") if m in sys.modules))
+"""
+
+
+def test_making_a_client_loads_no_connection_pool() -> None:
+    """The app makes its client at start; the pool (httpcore, h11, anyio) and the trust
+    store (certifi) load with the first request, not then."""
+    loaded = subprocess.run([sys.executable, "-c", _MAKE_CLIENT_ONLY], capture_output=True,
+                            text=True, check=True, timeout=60).stdout.strip()
+    assert loaded == "[]"
+
+
+async def test_the_pool_is_made_by_the_first_request_and_kept(
+    listeners: tuple[Path, Listener, int, Listener, int],
+) -> None:
+    _, _, _, plain, plain_port = listeners
+    async with make_http_client() as http:
+        transport = http._transport
+        assert isinstance(transport, PinnedTransport) and not transport.opened
+        response = await http.get(f"http://127.0.0.1:{plain_port}/x")
+        assert response.status_code == 200 and transport.opened
+        pool = transport.inner
+        await http.get(f"http://127.0.0.1:{plain_port}/y")
+        assert transport.inner is pool  # one pool for the client's life
+    assert len(plain.heads) == 2
+    async with make_http_client():
+        pass  # a client never used closes without making its pool
