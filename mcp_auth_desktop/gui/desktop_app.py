@@ -116,16 +116,6 @@ class DesktopApp:
         self._first_frame_error: McpAuthError | None = None
 
     @property
-    def keyring_box(self) -> QMessageBox | None:
-        """The "keyring unavailable, try again?" box while it is up (tests look at it)."""
-        return self.unlock.keyring_box
-
-    @property
-    def keyring_wait_box(self) -> QMessageBox | None:
-        """"Waiting for the system keyring" while storage takes long to open."""
-        return self.unlock.keyring_wait_box
-
-    @property
     def damage_box(self) -> QMessageBox | None:
         """The "damaged storage file" box while it is up."""
         return self.damage.damage_box if self.damage is not None else None
