@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast, overload
 
 from mcp_auth_desktop.core.ports import BrowserOpener, ManagerLike, SecretVault, SettingsStore
 from mcp_auth_desktop.core.state import ManagerEvent
@@ -175,8 +175,20 @@ async def _started(runtime: Runtime[M], audit: bool | None, background: bool,
 
 
 def make_http() -> httpx.AsyncClient:
-    """The shared HTTP client (``core/http.py``), without httpx's command line."""
-    skip_httpx_command_line()
+    """The shared HTTP client (``core/http.py``), made with its first use.
+
+    A :class:`~mcp_auth_desktop.core.deferred_http.DeferredClient`: httpx is loaded, and
+    the client made, when the manager first sends a request (or the caller first reads
+    one of its attributes), not when the runtime opens; it then is that client, attribute
+    for attribute, so it is handed out as one (the cast).
+    """
+    from mcp_auth_desktop.core.deferred_http import DeferredClient
+
+    return cast("httpx.AsyncClient", DeferredClient(_make_http_client))
+
+
+def _make_http_client() -> httpx.AsyncClient:
+    skip_httpx_command_line()  # without httpx's command line
     from mcp_auth_desktop.core.http import make_http_client
 
     return make_http_client()

@@ -14,11 +14,8 @@ send credentials somewhere else.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import socket
 import ssl
-import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -38,6 +35,7 @@ from .errors import (
     TlsError,
     sanitize_server_text,
 )
+from .retry_after import RETRY_AFTER_CAP, parse_retry_after
 from .tls_trust import shared_trust_context
 from .transport_guard import PIN_EXTENSION, PinnedTransport, check_plain_http, refuse_plain_http
 from .urls import UrlGuard, redact_url
@@ -61,7 +59,6 @@ MAX_REDIRECTS = 3
 #: client's own timeouts bound each read; this bounds a server that drips
 #: bytes slowly forever.
 FETCH_DEADLINE = 30.0
-RETRY_AFTER_CAP = 300.0
 USER_AGENT = "mcp-auth-desktop/0.1"
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
@@ -330,30 +327,3 @@ def _parse_body(
         return jsonutil.loads_object(body)
     except InvalidJsonError:
         return None
-
-
-def parse_retry_after(
-    value: str | None, *, now: float | None = None, cap: float = RETRY_AFTER_CAP
-) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date).
-
-    Capped at ``cap`` so a hostile ``10^9`` cannot park a server forever;
-    garbage or negative values give ``None`` (the caller's own backoff applies).
-    """
-    if value is None:
-        return None
-    v = value.strip()
-    if not v:
-        return None
-    if v.isascii() and v.isdigit():
-        return min(float(int(v[:12])), cap)
-    try:
-        when = email.utils.parsedate_to_datetime(v)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    delta = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(delta):
-        return None
-    return min(max(delta, 0.0), cap)

@@ -29,16 +29,16 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-import httpx
-
 from .errors import McpAuthError, sanitize_server_text
-from .http import fetch_json
 from .models import AuthServerMetadata, ClientRegistration, TokenSet
 from .oauth.client_auth import client_auth
 from .urls import UrlGuard
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Identity", "IdentitySource", "SOURCES", "resolve_identity", "identity_from_id_token",
            "identity_from_jwt_access_token", "unverified_claims", "account_fields"]
@@ -152,6 +152,8 @@ def identity_from_jwt_access_token(access_token: str) -> Identity | None:
 async def _userinfo(
     http: httpx.AsyncClient, endpoint: str, tokens: TokenSet, guard: UrlGuard
 ) -> dict[str, Any] | None:
+    from .http import fetch_json  # the HTTP stack: loaded by the first request, not at start
+
     response, body = await fetch_json(
         http, "GET", endpoint, guard=guard, purpose="userinfo endpoint",
         headers={"Authorization": f"Bearer {tokens.access_token}"},
@@ -172,6 +174,8 @@ async def _introspect(
     headers = client_auth(data, registration.client_id, secret,
                           registration.token_endpoint_auth_method)
     headers["Content-Type"] = "application/x-www-form-urlencoded"
+    from .http import fetch_json
+
     response, body = await fetch_json(
         http, "POST", meta.introspection_endpoint, guard=guard, purpose="introspection endpoint",
         content=urlencode(data).encode("ascii"), headers=headers,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import httpx
-
 from mcp_auth_desktop.core import errors, stale_client
 from mcp_auth_desktop.core.manager import loading
 from mcp_auth_desktop.core.manager.record import SERVE_LEEWAY, S, ServerRecord, fingerprint
@@ -134,6 +132,8 @@ async def refresh_on_wire(
         m._set_state(s, S.REFRESHING)
     now = m._clock.time()
     m.wire_refreshes += 1
+    import httpx  # loaded with the HTTP client (runtime.make_http): not at start
+
     try:
         new = await m.oauth.refresh(
             discovery,

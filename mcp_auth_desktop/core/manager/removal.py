@@ -6,8 +6,6 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from mcp_auth_desktop.core import errors
 from mcp_auth_desktop.core.manager import revocation
 from mcp_auth_desktop.core.manager.shared import ManagerState
@@ -37,6 +35,8 @@ async def remove(m: ManagerState, ref: str) -> RevocationReport:
             else None
         )
         if registration is not None and registration.deletable:
+            import httpx  # loaded with the HTTP client (runtime.make_http): not at start
+
             try:
                 deleted = await m.oauth.delete_registration(registration)
             except (errors.McpAuthError, httpx.HTTPError) as exc:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-import httpx
-
 from mcp_auth_desktop.core import errors, migration
 from mcp_auth_desktop.core.manager.record import (
     REVOCATION_RETRY_BASE,
@@ -81,6 +79,8 @@ async def revoke_at_server(
         return RevocationReport(
             supported=True, errors=("the client registration is missing; revoked locally only",)
         )
+    import httpx  # loaded with the HTTP client (runtime.make_http): not at start
+
     try:
         return await m.oauth.revoke(discovery, registration, tokens)
     except errors.McpAuthError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from dataclasses import replace
 from typing import Unpack
 
@@ -44,7 +44,7 @@ async def add_server(m: ManagerState, url: str, **settings: Unpack[NewServer]) -
     if client_id and method is None:
         method = "client_secret_basic" if client_secret else "none"
     config = ServerConfig(
-        id=uuid.uuid4().hex[:12],
+        id=secrets.token_hex(6),  # 12 random hex digits, as uuid4().hex[:12] gave (no uuid module)
         name=chosen,
         url=canonical,
         scopes=tuple(settings.get("scopes", ())),

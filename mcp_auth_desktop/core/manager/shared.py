@@ -11,9 +11,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core import errors, migration
 from mcp_auth_desktop.core.lifecycle import check_transition
@@ -33,6 +31,9 @@ from mcp_auth_desktop.core.registry import Registry
 from mcp_auth_desktop.core.scheduler import ClockJumpDetector
 from mcp_auth_desktop.core.server_status import StatusChange
 from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState, StateChanged
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 

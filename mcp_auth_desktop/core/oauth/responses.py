@@ -11,7 +11,7 @@ from ..errors import (
     TemporarilyUnavailableError,
     oauth_error_from_response,
 )
-from ..http import parse_retry_after
+from ..retry_after import parse_retry_after
 
 __all__ = ["error_from_response"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
@@ -44,6 +43,10 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
 
 
 def _proxied(scheme: str, host: str) -> bool:
+    # urllib.request (with http.client and the email package) when a URL is checked, not
+    # while the app starts (issue 17); httpx has loaded it by then anyway.
+    import urllib.request
+
     proxies = urllib.request.getproxies_environment()
     if scheme not in proxies and "all" not in proxies:
         return False
