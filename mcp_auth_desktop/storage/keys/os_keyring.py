@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import logging
 import re
 import secrets
@@ -103,6 +104,41 @@ def _keyring_failure(what: str, exc: BaseException) -> KeyringUnavailableError:
     )
 
 
+def _read_directly(service: str, user: str, header: Mapping[str, Any], timeout: float) -> bytes | None:
+    """The vault key read straight from the Secret Service, or None: ask ``keyring``.
+
+    ``import keyring`` loads every backend and, to find them, the metadata of every
+    installed distribution (importlib_metadata, email): about 6 MiB resident in the
+    desktop app, at every start, for one read. Where ``keyring`` would itself use the
+    Secret Service (``secret_service.usable_here``), the key is read as ``mcp-auth
+    token`` reads it (``storage/secret_service.py``, jeepney, an encrypted session).
+    The answer is used only when it opens this vault (its key check, as
+    :class:`~..vault_file.VaultFile` checks it); anything else (no answer, a locked
+    collection, an absent item, another key) goes the usual way through ``keyring``,
+    which prompts, and reports, as before.
+    """
+    from .. import secret_service
+
+    if not secret_service.usable_here():
+        return None
+    try:
+        stored = secret_service.read_secret(service, user, timeout=min(timeout, 2.0))
+    except secret_service.SecretServiceMiss as exc:
+        log.debug("direct Secret Service read missed (%s); asking keyring", exc)
+        return None
+    if stored is None:
+        return None
+    try:
+        key = base64.b64decode(stored, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    from ..vault_format import _key_check
+
+    if len(key) != KEY_BYTES or not hmac.compare_digest(_key_check(key), str(header.get("key_check"))):
+        return None
+    return key
+
+
 class KeyringKeyProvider:
     """The vault key as one item (``mcp-auth-desktop`` / ``vault-key-<id>``) in the OS keyring."""
 
@@ -183,8 +219,12 @@ class KeyringKeyProvider:
         return key, fields
 
     def load_key(self, header: Mapping[str, Any]) -> bytes:
-        backend = self.probe()
         user = self._username(header)
+        if self._backend is None:  # keyring's own choice (tests hand in a backend)
+            direct = _read_directly(self.service, user, header, self.timeout)
+            if direct is not None:
+                return direct
+        backend = self.probe()
         stored = self._call("read the vault key", lambda: backend.get_password(self.service, user))
         if stored is None:
             raise KeyNotFoundError("its key is no longer in the OS keyring")
