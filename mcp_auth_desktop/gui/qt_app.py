@@ -8,11 +8,14 @@ from PySide6.QtWidgets import QApplication
 
 from mcp_auth_desktop.gui import autostart
 from mcp_auth_desktop.gui.icons import app_icon
+from mcp_auth_desktop.gui.source_cache import answer_without_linecache
 
 __all__ = ["make_qapplication"]
 
 
 def make_qapplication(argv: list[str]) -> QApplication:
+    # PySide6's import hook reads every module imported from here on: without linecache.
+    answer_without_linecache()
     # Before any window exists: Wayland compositors take the app id (which matches the
     # menu entry, and so its icon and name) from the first surface.
     QGuiApplication.setDesktopFileName(autostart.DESKTOP_ID)
