@@ -19,7 +19,8 @@ of ``--exit-after-start``:
   that loads it on first use.
 * PySide6's import hook (``shibokensupport.feature``, which serves ``from __feature__
   import ...``) reads the whole source of every module imported after
-  ``PySide6.QtCore``; ``gui/source_cache.py`` drops what it read once each batch is in.
+  ``PySide6.QtCore`` through ``inspect`` and ``linecache``: from the first import on it
+  gets the same answer from the file's bytes instead (``gui/source_cache.py``).
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def load() -> ModuleType:
     icon needs, nothing more (the rest: :func:`load_window_parts`)."""
     gc.disable()  # gui/gc_guard.py collects from here on (see the module docstring)
     defer_asyncio()
+    importlib.import_module("PySide6.QtCore")
+    from mcp_auth_desktop.gui.source_cache import answer_without_linecache
+
+    answer_without_linecache()  # PySide6's import hook, for every module from here on
     return importlib.import_module("mcp_auth_desktop.gui.app")
 
 
