@@ -111,7 +111,8 @@ class _Gui:
 
     async def background_burst(self) -> None:
         """Every server refreshed by the manager itself: 600 events in one turn of the loop."""
-        from mcp_auth_desktop.core.state import ServerState, TokensRefreshed
+        from mcp_auth_desktop.core.events import TokensRefreshed
+        from mcp_auth_desktop.core.state import ServerState
 
         now = time.time()
         for sid in self.ids:

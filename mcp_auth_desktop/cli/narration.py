@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from mcp_auth_desktop.core import stale_client
+from mcp_auth_desktop.core.events import LogEvent, StateChanged
 from mcp_auth_desktop.core.ports import ManagerLike
-from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState, StateChanged
+from mcp_auth_desktop.core.state import ManagerEvent, ServerState
 
 __all__ = ["SignInNarrator", "print_url"]
 

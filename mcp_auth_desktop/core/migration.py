@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import McpAuthError
+from .events import LogEvent
 from .models import ClientRegistration, CredentialKey, Discovery, TokenSet
 from .ports import OAuthClientLike, SecretVault
 from .registry import PublicRegistration, Registry
-from .state import LogEvent
 from .urls import redact_url
 
 __all__ = [

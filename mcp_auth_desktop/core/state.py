@@ -1,4 +1,4 @@
-"""Per-server state machine and the events the manager publishes.
+"""Per-server state machine; the events the manager publishes are in :mod:`core.events`.
 
 The GUI and the CLI observe these; they never reach into the manager's
 internals. Everything here is plain data, safe to show (no secrets).
@@ -22,7 +22,9 @@ passphrase), when a server's real state cannot be known yet.
 from __future__ import annotations
 
 import enum
+import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from mcp_auth_desktop.core.mcp.era import ServerDescription
 
@@ -30,14 +32,6 @@ __all__ = [
     "ServerState",
     "ServerView",
     "ManagerEvent",
-    "StateChanged",
-    "TokensRefreshed",
-    "SignInNeeded",
-    "RefreshFailed",
-    "ServerAdded",
-    "ServerRemoved",
-    "LogEvent",
-    "ServerUpdated",
     "RevocationReport",
 ]
 
@@ -113,53 +107,6 @@ class ManagerEvent:
 
 
 @dataclass(frozen=True)
-class StateChanged(ManagerEvent):
-    old: ServerState
-    new: ServerState
-
-
-@dataclass(frozen=True)
-class TokensRefreshed(ManagerEvent):
-    expires_at: float | None
-    rotated: bool
-
-
-@dataclass(frozen=True)
-class SignInNeeded(ManagerEvent):
-    reason: str
-
-
-@dataclass(frozen=True)
-class RefreshFailed(ManagerEvent):
-    reason: str
-    transient: bool
-    retry_in: float | None
-
-
-@dataclass(frozen=True)
-class ServerAdded(ManagerEvent):
-    name: str
-
-
-@dataclass(frozen=True)
-class ServerRemoved(ManagerEvent):
-    name: str
-    report: RevocationReport | None = None
-
-
-@dataclass(frozen=True)
-class ServerUpdated(ManagerEvent):
-    """A server's snapshot changed without a state change: another process (the CLI, a
-    bridge) refreshed, re-registered or edited it; observers re-read the view."""
-
-
-@dataclass(frozen=True)
-class LogEvent(ManagerEvent):
-    level: str
-    message: str
-
-
-@dataclass(frozen=True)
 class RevocationReport:
     """What revocation and removal actually achieved at the server."""
 
@@ -183,3 +130,20 @@ class RevocationReport:
         from mcp_auth_desktop.core.revocation_text import describe_revocation
 
         return describe_revocation(self)
+
+
+#: The events moved to core/events.py (import them from there): the first frame
+#: (gui/entry.py's PRELOAD) needs this module but none of them, and each dataclass costs
+#: about a millisecond to create. Still answered here, loaded on first use, for callers
+#: that import them from their old place (typed Any: mypy sees them in core.events only,
+#: which imports this module, so this one cannot import it back).
+_EVENTS = frozenset({"StateChanged", "TokensRefreshed", "SignInNeeded", "RefreshFailed",
+                     "ServerAdded", "ServerRemoved", "LogEvent", "ServerUpdated"})
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EVENTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("mcp_auth_desktop.core.events"), name)
+    globals()[name] = value
+    return value

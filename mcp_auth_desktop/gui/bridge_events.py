@@ -36,15 +36,19 @@ class EventRelay(TaskOwner):
         self._failing: set[str] = set()
 
     def _on_manager_event(self, event: core_state.ManagerEvent) -> None:
+        # Here, not at the top: the first frame loads this module before any event can
+        # come, and the events' dataclasses cost time to create (core/events.py).
+        from mcp_auth_desktop.core import events
+
         if self._closed:
             return
         sid = event.server_id
-        if isinstance(event, core_state.ServerAdded):
+        if isinstance(event, events.ServerAdded):
             self._names[sid] = event.name
             self.serverAdded.emit(sid)
             self._emit_log("info", f"{event.name}: added", event.at)
             return
-        if isinstance(event, core_state.ServerRemoved):
+        if isinstance(event, events.ServerRemoved):
             name = self._names.pop(sid, event.name)
             self._dirty.discard(sid)
             self._failing.discard(sid)
@@ -54,17 +58,17 @@ class EventRelay(TaskOwner):
             return
         self._mark_dirty(sid)
         label = self._label(sid)
-        if isinstance(event, core_state.StateChanged):
+        if isinstance(event, events.StateChanged):
             self._emit_log("debug", f"{label}: {event.old.value} → {event.new.value}", event.at)
-        elif isinstance(event, core_state.TokensRefreshed):
+        elif isinstance(event, events.TokensRefreshed):
             self._failing.discard(sid)
             rotated = ", refresh token rotated" if event.rotated else ""
             self._emit_log("info", f"{label}: tokens refreshed{rotated}", event.at)
-        elif isinstance(event, core_state.SignInNeeded):
+        elif isinstance(event, events.SignInNeeded):
             reason = sanitize_server_text(event.reason)
             self._emit_log("warning", f"{label}: sign-in needed: {reason}", event.at)
             self.notify.emit("sign-in", f"{label} needs you to sign in", self.redactor(reason))
-        elif isinstance(event, core_state.RefreshFailed):
+        elif isinstance(event, events.RefreshFailed):
             reason = sanitize_server_text(event.reason)
             retry = f"; retrying in {event.retry_in:.0f} s" if event.retry_in else ""
             self._emit_log("warning", f"{label}: refresh failed: {reason}{retry}", event.at)
@@ -74,5 +78,5 @@ class EventRelay(TaskOwner):
                 self.notify.emit(
                     "refresh-failed", f"Refreshing {label} failed", self.redactor(reason + retry)
                 )
-        elif isinstance(event, core_state.LogEvent):
+        elif isinstance(event, events.LogEvent):
             self._emit_log(event.level, log_text(self._names.get(sid), event.message), event.at)

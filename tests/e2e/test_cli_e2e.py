@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mcp_auth_desktop.core.events import TokensRefreshed
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
-from mcp_auth_desktop.core.state import TokensRefreshed
 from mcp_auth_desktop.storage import open_storage
 from tests.mock.helpers import TOOLS_LIST, MockProcess, bearer_status, start_mock_process
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core import edit_merge, server_edit
+from mcp_auth_desktop.core import events as core_events
 from mcp_auth_desktop.core import state as core_state
 from mcp_auth_desktop.core.device_grant import DeviceAuthorization
 from mcp_auth_desktop.core.device_signin import DeviceSignIn
@@ -149,7 +150,7 @@ class FakeManager:
             id=sid, name=view.name, url=url, scopes=scopes, client_id=client_id,
             client_auth_method=client_auth_method, options=options), client_secret=client_secret)
         self._entries[sid] = entry
-        self.emit(core_state.ServerAdded(sid, time.time(), view.name))
+        self.emit(core_events.ServerAdded(sid, time.time(), view.name))
         if discover:
             self._set(entry, core_state.ServerState.DISCOVERING)
             await asyncio.sleep(self.delay)
@@ -212,16 +213,16 @@ class FakeManager:
                 self._set(e, core_state.ServerState.SIGN_IN_NEEDED, has_refresh_token=False, expires_at=None,
                           last_refresh_at=now, last_refresh_result="failed: sign-in needed",
                           last_error=err.user_message)
-                self.emit(core_state.SignInNeeded(e.view.id, now, err.user_message))
+                self.emit(core_events.SignInNeeded(e.view.id, now, err.user_message))
             else:
                 self._set(e, core_state.ServerState.SIGNED_IN, last_refresh_at=now,
                           last_refresh_result="failed, will retry", last_error=err.user_message)
-                self.emit(core_state.RefreshFailed(e.view.id, now, err.user_message, err.transient, 30.0))
+                self.emit(core_events.RefreshFailed(e.view.id, now, err.user_message, err.transient, 30.0))
             raise err
         e.access_token = f"at-{secrets.token_hex(24)}"
         self._set(e, core_state.ServerState.SIGNED_IN, expires_at=now + self.token_ttl, last_refresh_at=now,
                   last_refresh_result="ok", last_error=None)
-        self.emit(core_state.TokensRefreshed(e.view.id, now, now + self.token_ttl, rotated=True))
+        self.emit(core_events.TokensRefreshed(e.view.id, now, now + self.token_ttl, rotated=True))
         return e.view
 
     async def get_token(self, ref: str, *, min_ttl: float = 60.0) -> str:
@@ -254,7 +255,7 @@ class FakeManager:
         report = replace(report, registration_deleted=True if report.supported else None)
         del self._entries[view.id]
         self.calls.append(("remove", view.id))
-        self.emit(core_state.ServerRemoved(view.id, time.time(), view.name, report))
+        self.emit(core_events.ServerRemoved(view.id, time.time(), view.name, report))
         return report
 
     async def forget_everything(self, *, revoke: bool = True) -> list[tuple[str, str]]:
@@ -265,7 +266,7 @@ class FakeManager:
             return [(names[i], (await self.remove(i)).summary()) for i in names]
         self._entries.clear()
         for i, name in names.items():
-            self.emit(core_state.ServerRemoved(i, time.time(), name, None))
+            self.emit(core_events.ServerRemoved(i, time.time(), name, None))
         return [(name, "forgotten here only (not revoked at the server)") for name in names.values()]
 
     async def call(self, ref: str, method: str, params: dict[str, Any] | None = None) -> Any:
@@ -306,7 +307,7 @@ class FakeManager:
             e.client_secret = None
         e.config = new
         if changed:
-            self.emit(core_state.ServerUpdated(e.view.id, time.time()))
+            self.emit(core_events.ServerUpdated(e.view.id, time.time()))
         return server_edit.outcome(e.view, changed)
 
     # --- internals -------------------------------------------------------------------
@@ -315,7 +316,7 @@ class FakeManager:
         old = e.view.state
         e.view = replace(e.view, state=state, **changes)
         if old is not state:
-            self.emit(core_state.StateChanged(e.view.id, time.time(), old, state))
+            self.emit(core_events.StateChanged(e.view.id, time.time(), old, state))
 
 
 if TYPE_CHECKING:

@@ -433,7 +433,7 @@ def test_a_damaged_vault_is_reported_with_where_it_was_moved(
 def test_damage_found_mid_session_is_reported_once_each(
         qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     from mcp_auth_desktop.core.errors import VaultCorruptError
-    from mcp_auth_desktop.core.state import LogEvent
+    from mcp_auth_desktop.core.events import LogEvent
 
     home = _passphrase_home(tmp_path, monkeypatch)
     manager = FakeManager()
@@ -492,7 +492,8 @@ def test_the_app_keeps_an_audit_trail_of_events_and_copies(
         qapp: Any, loop: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     import json
 
-    from mcp_auth_desktop.core.state import ServerState, StateChanged
+    from mcp_auth_desktop.core.events import StateChanged
+    from mcp_auth_desktop.core.state import ServerState
 
     home = tmp_path / "home"
     monkeypatch.setenv("MCP_AUTH_DESKTOP_HOME", str(home))

@@ -19,7 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
-from mcp_auth_desktop.core.state import ServerState, TokensRefreshed
+from mcp_auth_desktop.core.events import TokensRefreshed
+from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.bridge import ManagerBridge
 from tests.gui.conftest import Gui, run, settle, until
 from tests.gui.fakes import FakeManager

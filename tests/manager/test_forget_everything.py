@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp_auth_desktop.core.events import ServerRemoved
 from mcp_auth_desktop.core.models import ServerOptions
-from mcp_auth_desktop.core.state import ServerRemoved
 
 
 async def test_forget_everything_revokes_each_server_then_deletes_everything(signed_in: Any) -> None:

@@ -24,11 +24,12 @@ import httpx
 import pytest
 
 from mcp_auth_desktop.core import migration
+from mcp_auth_desktop.core.events import LogEvent
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ClientRegistration, CredentialKey, ServerOptions
 from mcp_auth_desktop.core.registry import registration_entry_name
-from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState
+from mcp_auth_desktop.core.state import ManagerEvent, ServerState
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.mock.helpers import MockProcess, start_mock_process
 from tests.start_page import HeadlessApprover

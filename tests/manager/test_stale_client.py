@@ -13,9 +13,10 @@ import logging
 import pytest
 
 from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.events import LogEvent
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.stale_client import is_stale_client
-from mcp_auth_desktop.core.state import LogEvent, ServerState
+from mcp_auth_desktop.core.state import ServerState
 from tests.manager.conftest import URL, Harness
 from tests.manager.fakes import FakeMcp
 

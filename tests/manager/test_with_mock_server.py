@@ -19,10 +19,11 @@ import httpx
 import pytest
 
 from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.events import RefreshFailed, SignInNeeded
 from mcp_auth_desktop.core.http import make_http_client
 from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import CredentialKey, ServerOptions, TokenSet
-from mcp_auth_desktop.core.state import RefreshFailed, ServerState, SignInNeeded
+from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.storage import open_storage
 from mcp_auth_desktop.storage.memory import MemorySettings, MemoryVault
 from tests.mock.helpers import TOOLS_LIST, MockProcess, bearer_status

@@ -9,11 +9,11 @@ ones instead of adding them to the scopes the old sign-in was granted.
 from __future__ import annotations
 
 from mcp_auth_desktop.core import edit_merge, server_edit, settings_seal
+from mcp_auth_desktop.core.events import ServerUpdated
 from mcp_auth_desktop.core.manager import views
 from mcp_auth_desktop.core.manager.record import normalize_server_url
 from mcp_auth_desktop.core.manager.shared import ManagerState, log
 from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
-from mcp_auth_desktop.core.state import ServerUpdated
 
 __all__ = ["edit_server", "has_client_secret"]
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from mcp_auth_desktop.core import errors, settings_seal
+from mcp_auth_desktop.core.events import ServerAdded, ServerRemoved, ServerUpdated
 from mcp_auth_desktop.core.identity import Identity
 from mcp_auth_desktop.core.manager import views
 from mcp_auth_desktop.core.manager.record import S, ServerRecord, fingerprint
@@ -16,7 +17,6 @@ from mcp_auth_desktop.core.ports import JsonObject
 from mcp_auth_desktop.core.registry import snapshot_from_document
 from mcp_auth_desktop.core.scheduler import refresh_due_at
 from mcp_auth_desktop.core.server_status import ServerStatus
-from mcp_auth_desktop.core.state import ServerAdded, ServerRemoved, ServerUpdated
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 

@@ -6,13 +6,13 @@ import asyncio
 import logging
 
 from mcp_auth_desktop.core import errors, stale_client
+from mcp_auth_desktop.core.events import RefreshFailed, SignInNeeded, TokensRefreshed
 from mcp_auth_desktop.core.manager import loading
 from mcp_auth_desktop.core.manager.record import SERVE_LEEWAY, S, ServerRecord, fingerprint
 from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.models import CredentialKey, TokenSet
 from mcp_auth_desktop.core.scheduler import backoff_delay
 from mcp_auth_desktop.core.server_status import ServerStatus
-from mcp_auth_desktop.core.state import RefreshFailed, SignInNeeded, TokensRefreshed
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 

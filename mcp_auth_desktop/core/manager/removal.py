@@ -7,11 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from mcp_auth_desktop.core import errors
+from mcp_auth_desktop.core.events import ServerRemoved
 from mcp_auth_desktop.core.manager import revocation
 from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.registry import DISCOVERY, REGISTRATIONS, SERVERS, STATUS
 from mcp_auth_desktop.core.revocation_text import registration_skip_reason
-from mcp_auth_desktop.core.state import RevocationReport, ServerRemoved
+from mcp_auth_desktop.core.state import RevocationReport
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Unpack
 
 from mcp_auth_desktop.core import errors, migration
+from mcp_auth_desktop.core.events import ServerAdded
 from mcp_auth_desktop.core.manager import views
 from mcp_auth_desktop.core.manager.record import (
     S,
@@ -19,7 +20,7 @@ from mcp_auth_desktop.core.manager.record import (
 from mcp_auth_desktop.core.manager.shared import ManagerState
 from mcp_auth_desktop.core.models import Discovery, ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import NewServer
-from mcp_auth_desktop.core.state import ServerAdded, ServerView
+from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.core.www_authenticate import BearerChallenge
 
 log = logging.getLogger("mcp_auth_desktop.core.manager")

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core import errors, migration
+from mcp_auth_desktop.core.events import LogEvent, StateChanged
 from mcp_auth_desktop.core.lifecycle import check_transition
 from mcp_auth_desktop.core.manager.record import ServerRecord, normalize_server_url, same_url
 from mcp_auth_desktop.core.models import ServerOptions, SystemClock
@@ -30,7 +31,7 @@ from mcp_auth_desktop.core.refresh_record import RefreshRecorder
 from mcp_auth_desktop.core.registry import Registry
 from mcp_auth_desktop.core.scheduler import ClockJumpDetector
 from mcp_auth_desktop.core.server_status import StatusChange
-from mcp_auth_desktop.core.state import LogEvent, ManagerEvent, ServerState, StateChanged
+from mcp_auth_desktop.core.state import ManagerEvent, ServerState
 
 if TYPE_CHECKING:
     import httpx
