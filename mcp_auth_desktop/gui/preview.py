@@ -22,15 +22,9 @@ from typing import TYPE_CHECKING, Any, Unpack
 from mcp_auth_desktop.core.errors import ManagerError, ServerNotFoundError
 from mcp_auth_desktop.core.models import ServerConfig
 from mcp_auth_desktop.core.ports import JsonObject, NewServer, StorageLocation
-from mcp_auth_desktop.core.registry import snapshot_from_document
 from mcp_auth_desktop.core.server_status import ServerStatus
-from mcp_auth_desktop.core.state import (
-    ManagerEvent,
-    RevocationReport,
-    ServerState,
-    ServerUpdated,
-    ServerView,
-)
+from mcp_auth_desktop.core.snapshot import snapshot_from_document
+from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState, ServerView
 
 if TYPE_CHECKING:
     from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
@@ -101,6 +95,9 @@ class SettingsPreview:
 
     def set_waiting(self, because: str) -> None:
         """Say what the app waits for now on every locked row (e.g. WAITING_FOR_KEYRING)."""
+        # Here, not at the top: the first frame needs no event (core/events.py).
+        from mcp_auth_desktop.core.events import ServerUpdated
+
         now = time.time()
         for sid, view in list(self._views.items()):
             if view.state is ServerState.LOCKED and view.locked_because != because:
