@@ -14,12 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
-
-from platformdirs import user_config_path, user_data_path
 
 from mcp_auth_desktop.core.childenv import child_environment
 from mcp_auth_desktop.core.errors import StorageWriteError, UnsafePathError
@@ -42,6 +39,14 @@ VAULT_FILE = "vault.bin"
 SETTINGS_FILE = "settings.json"
 
 _IS_POSIX = os.name == "posix"
+
+# Start-up cost: platformdirs (with tempfile, shutil and random under it) is imported by
+# app_paths() only when the platform's folders are asked for; a home folder set in the
+# environment never needs it. When they will be asked for, it is loaded here, with this
+# module: gui/entry.py imports this module before PySide6, and any module imported after
+# PySide6 costs more (its import hook reads the source of each one).
+if not os.environ.get(HOME_ENV):
+    import platformdirs  # noqa: F401
 
 
 class _Under:
@@ -92,6 +97,8 @@ def app_paths(home: Path | None = None) -> AppPaths:
     if home is not None:
         home = Path(os.path.abspath(os.path.expanduser(home)))
         return AppPaths(config_dir=home, data_dir=home)
+    from platformdirs import user_config_path, user_data_path  # see the top of the module
+
     return AppPaths(
         config_dir=user_config_path(APP_NAME, appauthor=False, roaming=True),
         data_dir=user_data_path(APP_NAME, appauthor=False, roaming=False),
@@ -197,6 +204,8 @@ def _restrict_windows_acl(path: Path) -> None:
     user = os.environ.get("USERNAME")
     if not user:
         return
+    import subprocess  # here, not at the top: Windows only, and costly to import at start
+
     domain = os.environ.get("USERDOMAIN")
     principal = f"{domain}\\{user}" if domain else user
     try:
