@@ -3,9 +3,9 @@
 Kept apart from :mod:`core.state` because the window's first frame needs the
 states and the views but none of the events: each of these dataclasses costs
 about a millisecond to create (``dataclasses`` writes and compiles its methods),
-and the first frame is shown before any event can happen (gui/entry.py imports
-``core.state`` before PySide6). :mod:`core.state` still answers these names, loading
-this module on first use.
+and the first frame (``core.state`` is in gui/entry.py's PRELOAD) is shown before any
+event can happen. :mod:`core.state` still answers these names, loading this module on
+first use.
 """
 
 from __future__ import annotations

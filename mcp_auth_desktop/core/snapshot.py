@@ -2,7 +2,7 @@
 
 The non-secret half of :mod:`core.registry` (which reads and writes both stores),
 on its own because the window's first frame is built from it alone
-(``gui/preview.py``, imported before PySide6 by gui/entry.py): it needs neither
+(``gui/preview.py``, in gui/entry.py's PRELOAD): it needs neither
 the vault's entry names (``hashlib``), nor the settings seal, nor the dataclasses
 of the secret values (tokens, pending revocations).
 """

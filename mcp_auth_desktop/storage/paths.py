@@ -40,14 +40,6 @@ SETTINGS_FILE = "settings.json"
 
 _IS_POSIX = os.name == "posix"
 
-# Start-up cost: platformdirs (with tempfile, shutil and random under it) is imported by
-# app_paths() only when the platform's folders are asked for; a home folder set in the
-# environment never needs it. When they will be asked for, it is loaded here, with this
-# module: gui/entry.py imports this module before PySide6, and any module imported after
-# PySide6 costs more (its import hook reads the source of each one).
-if not os.environ.get(HOME_ENV):
-    import platformdirs  # noqa: F401
-
 
 class _Under:
     """A file or folder of :class:`AppPaths`: ``name`` inside one of its two folders."""
@@ -97,7 +89,9 @@ def app_paths(home: Path | None = None) -> AppPaths:
     if home is not None:
         home = Path(os.path.abspath(os.path.expanduser(home)))
         return AppPaths(config_dir=home, data_dir=home)
-    from platformdirs import user_config_path, user_data_path  # see the top of the module
+    # Here, not at the top (start-up cost: platformdirs loads tempfile, shutil and random):
+    # a home folder set in the environment never needs it.
+    from platformdirs import user_config_path, user_data_path
 
     return AppPaths(
         config_dir=user_config_path(APP_NAME, appauthor=False, roaming=True),
