@@ -31,20 +31,16 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
 
-from mcp_auth_desktop.core.models import (
-    ClientRegistration,
-    Discovery,
-    ServerConfig,
-    ServerOptions,
-    TokenSet,
-)
+from mcp_auth_desktop.core.models import Discovery, ServerConfig, ServerOptions
 from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerView
 
 if TYPE_CHECKING:
     # Only for annotations: importing the port must not load the HTTP stack, nor the URL
-    # rules server_edit stands on (the GUI's first frame imports this module).
+    # rules server_edit stands on, nor the secret values (the GUI's first frame imports
+    # this module).
     import httpx
 
+    from mcp_auth_desktop.core.credentials import ClientRegistration, TokenSet
     from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
 __all__ = ["BrowserOpener", "CallbackListener", "Clock", "HttpClient", "JsonObject", "KeySource",
