@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import time
 from collections import Counter
 from pathlib import Path
@@ -45,6 +44,8 @@ class BridgePresence:
         self.path: Path | None = None
 
     def register(self, client_name: str = "") -> None:
+        import secrets  # here, not at the top: the app's window counts bridges, never registers
+
         ensure_private_dir(self._dir)
         name = f"{self.server_id}.{os.getpid()}.{secrets.token_hex(4)}"
         final = self._dir / (name + _SUFFIX)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import time
 from pathlib import Path
 
@@ -51,6 +50,8 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     Raises :class:`StorageWriteError` (old content intact) on any OS failure.
     """
+    import secrets  # here, not at the top (start-up cost): reading the settings never needs it
+
     path = Path(path)
     check_private_file(path)  # refuses a symlink or foreign file at the target
     tmp = path.with_name(f".{path.name}{TEMP_MARK}{secrets.token_hex(8)}")
