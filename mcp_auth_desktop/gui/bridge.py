@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -21,10 +22,13 @@ from mcp_auth_desktop.core.errors import EditConflictError, McpAuthError, saniti
 from mcp_auth_desktop.core.mcp.display import protocol_label
 from mcp_auth_desktop.core.models import ServerConfig, ServerOptions
 from mcp_auth_desktop.core.ports import ManagerLike
-from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 from mcp_auth_desktop.gui.bridge_events import EventRelay
 from mcp_auth_desktop.gui.bridge_tasks import GLOBAL, log_text
 from mcp_auth_desktop.gui.redact import Redactor
+
+if TYPE_CHECKING:
+    # Annotations only: the first frame loads this module and edits nothing (start-up cost).
+    from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
 __all__ = ["ManagerBridge", "AddServerRequest", "Tool", "GLOBAL", "log_text"]
 
