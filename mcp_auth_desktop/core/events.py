@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState
+from mcp_auth_desktop.core.revocation_text import RevocationReport
+from mcp_auth_desktop.core.state import ManagerEvent, ServerState
 
 __all__ = [
     "ManagerEvent",

@@ -32,15 +32,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
 
 from mcp_auth_desktop.core.models import Discovery, ServerConfig, ServerOptions
-from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerView
+from mcp_auth_desktop.core.state import ManagerEvent, ServerView
 
 if TYPE_CHECKING:
     # Only for annotations: importing the port must not load the HTTP stack, nor the URL
-    # rules server_edit stands on, nor the secret values (the GUI's first frame imports
+    # rules server_edit stands on, nor the secret values and reports (the GUI's first frame imports
     # this module).
     import httpx
 
     from mcp_auth_desktop.core.credentials import ClientRegistration, TokenSet
+    from mcp_auth_desktop.core.revocation_text import RevocationReport
     from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
 __all__ = ["BrowserOpener", "CallbackListener", "Clock", "HttpClient", "JsonObject", "KeySource",

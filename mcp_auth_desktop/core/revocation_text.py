@@ -1,39 +1,22 @@
-"""What Revoke and Remove did at the server, in words (issue 16: no misleading messages).
+"""What Revoke and Remove did at the server (:class:`RevocationReport`), and in words
+(issue 16: no misleading messages).
 
 Each part says exactly one thing that happened: tokens revoked (which), not
 supported by this server, failed and will be retried, the server no longer
 knows this app, and for removal whether the client registration was deleted,
 or why it was not (skipped, refused).
+
+The report is answered by :mod:`core.state` too (where callers import it); it is
+defined here because the window's first frame (gui/entry.py's PRELOAD) loads
+``core.state`` and needs no report, and each dataclass costs about a millisecond
+to create.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass, field
 
-
-class RevocationReport(Protocol):
-    """The fields of ``core.state.RevocationReport`` read here (state imports this module)."""
-
-    @property
-    def supported(self) -> bool: ...
-    @property
-    def refresh_token_revoked(self) -> bool: ...
-    @property
-    def access_token_revoked(self) -> bool: ...
-    @property
-    def registration_deleted(self) -> bool | None: ...
-    @property
-    def errors(self) -> tuple[str, ...]: ...
-    @property
-    def client_unknown(self) -> bool: ...
-    @property
-    def will_retry(self) -> bool: ...
-    @property
-    def had_tokens(self) -> bool: ...
-    @property
-    def registration_skipped(self) -> str | None: ...
-
-__all__ = ["describe_revocation", "registration_skip_reason"]
+__all__ = ["RevocationReport", "describe_revocation", "registration_skip_reason"]
 
 
 def registration_skip_reason(method: str | None, has_management_uri: bool) -> str:
@@ -82,3 +65,27 @@ def describe_revocation(report: RevocationReport) -> str:
     elif report.registration_skipped:
         text += f"; client registration not deleted: {report.registration_skipped}"
     return text[0].upper() + text[1:] + "."
+
+
+@dataclass(frozen=True)
+class RevocationReport:
+    """What revocation and removal actually achieved at the server."""
+
+    supported: bool
+    refresh_token_revoked: bool = False
+    access_token_revoked: bool = False
+    registration_deleted: bool | None = None
+    errors: tuple[str, ...] = field(default=())
+    #: The authorization server no longer knows this app's registration (core/stale_client.py):
+    #: nothing could be revoked, and retrying with the same client is pointless.
+    client_unknown: bool = False
+
+    #: A failed revocation was queued and will be retried in the background.
+    will_retry: bool = False
+    #: False when there were no tokens to revoke (never signed in, or already signed out).
+    had_tokens: bool = True
+    #: Removal only: why the registration was not deleted when no deletion was tried.
+    registration_skipped: str | None = None
+
+    def summary(self) -> str:
+        return describe_revocation(self)

@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import enum
 import importlib
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mcp_auth_desktop.core.mcp.era import ServerDescription
+
+if TYPE_CHECKING:
+    # Defined in core/revocation_text.py, answered here on first use (see __getattr__).
+    from mcp_auth_desktop.core.revocation_text import RevocationReport
 
 __all__ = [
     "ServerState",
@@ -106,44 +110,23 @@ class ManagerEvent:
     at: float
 
 
-@dataclass(frozen=True)
-class RevocationReport:
-    """What revocation and removal actually achieved at the server."""
-
-    supported: bool
-    refresh_token_revoked: bool = False
-    access_token_revoked: bool = False
-    registration_deleted: bool | None = None
-    errors: tuple[str, ...] = field(default=())
-    #: The authorization server no longer knows this app's registration (core/stale_client.py):
-    #: nothing could be revoked, and retrying with the same client is pointless.
-    client_unknown: bool = False
-
-    #: A failed revocation was queued and will be retried in the background.
-    will_retry: bool = False
-    #: False when there were no tokens to revoke (never signed in, or already signed out).
-    had_tokens: bool = True
-    #: Removal only: why the registration was not deleted when no deletion was tried.
-    registration_skipped: str | None = None
-
-    def summary(self) -> str:
-        from mcp_auth_desktop.core.revocation_text import describe_revocation
-
-        return describe_revocation(self)
-
-
-#: The events moved to core/events.py (import them from there): the first frame
-#: (gui/entry.py's PRELOAD) needs this module but none of them, and each dataclass costs
-#: about a millisecond to create. Still answered here, loaded on first use, for callers
-#: that import them from their old place (typed Any: mypy sees them in core.events only,
-#: which imports this module, so this one cannot import it back).
-_EVENTS = frozenset({"StateChanged", "TokensRefreshed", "SignInNeeded", "RefreshFailed",
-                     "ServerAdded", "ServerRemoved", "LogEvent", "ServerUpdated"})
+#: Names defined elsewhere, answered here on first use: the first frame (gui/entry.py's
+#: PRELOAD) needs this module but none of them, and each dataclass costs about a
+#: millisecond to create. The events moved to core/events.py (import them from there:
+#: it imports this module, so this one cannot name them for mypy, which types them Any
+#: here); RevocationReport is core/revocation_text.py's.
+_ELSEWHERE = {
+    **dict.fromkeys(("StateChanged", "TokensRefreshed", "SignInNeeded", "RefreshFailed",
+                     "ServerAdded", "ServerRemoved", "LogEvent", "ServerUpdated"),
+                    "mcp_auth_desktop.core.events"),
+    "RevocationReport": "mcp_auth_desktop.core.revocation_text",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _EVENTS:
+    module = _ELSEWHERE.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module("mcp_auth_desktop.core.events"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

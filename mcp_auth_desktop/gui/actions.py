@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from mcp_auth_desktop.core.stale_client import RE_REGISTER_ACTION
-from mcp_auth_desktop.core.state import RevocationReport, ServerView
+from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import ManagerBridge, Tool
 from mcp_auth_desktop.gui.clipboard import SecretClipboard
 from mcp_auth_desktop.gui.preferences import Preferences
+
+if TYPE_CHECKING:
+    # Annotations only (start-up cost: the first frame needs no report; core/revocation_text.py).
+    from mcp_auth_desktop.core.revocation_text import RevocationReport
 
 __all__ = ["ServerActions"]
 

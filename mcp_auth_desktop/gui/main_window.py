@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mcp_auth_desktop.core.state import RevocationReport, ServerView
+from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.actions import ServerActions
 from mcp_auth_desktop.gui.bridge import ManagerBridge
 from mcp_auth_desktop.gui.bridge_count import BridgeCounter
@@ -43,6 +43,8 @@ from mcp_auth_desktop.gui.window_dialogs import WindowDialogsMixin
 from mcp_auth_desktop.gui.window_layout import WindowLayout
 
 if TYPE_CHECKING:
+    from mcp_auth_desktop.core.revocation_text import RevocationReport
+
     # The dialogs load when first opened, not before the first frame (bench/bench_gui.py).
     from mcp_auth_desktop.gui.about_dialog import AboutDialog
     from mcp_auth_desktop.gui.add_dialog import AddServerDialog

@@ -24,9 +24,10 @@ from mcp_auth_desktop.core.models import ServerConfig
 from mcp_auth_desktop.core.ports import JsonObject, NewServer, StorageLocation
 from mcp_auth_desktop.core.server_status import ServerStatus
 from mcp_auth_desktop.core.snapshot import snapshot_from_document
-from mcp_auth_desktop.core.state import ManagerEvent, RevocationReport, ServerState, ServerView
+from mcp_auth_desktop.core.state import ManagerEvent, ServerState, ServerView
 
 if TYPE_CHECKING:
+    from mcp_auth_desktop.core.revocation_text import RevocationReport
     from mcp_auth_desktop.core.server_edit import EditOutcome, ServerEdit
 
 __all__ = ["KEYRING_LOCKED", "OPENING", "PASSPHRASE", "SettingsPreview", "WAITING_FOR_KEYRING"]

@@ -5,14 +5,19 @@ the rename box); nothing here awaits in a slot, so the loop keeps running."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from mcp_auth_desktop.core.state import RevocationReport, ServerView
+from mcp_auth_desktop.core.state import ServerView
 from mcp_auth_desktop.gui.bridge import Tool
 from mcp_auth_desktop.gui.plain import message_box, set_box_informative
 from mcp_auth_desktop.gui.window_host import WindowParts
+
+if TYPE_CHECKING:
+    # Annotations only (start-up cost: the first frame needs no report; core/revocation_text.py).
+    from mcp_auth_desktop.core.revocation_text import RevocationReport
 
 __all__ = ["ServerCommandsMixin"]
 

@@ -5,9 +5,10 @@ machine).
 The first frame needs the server states and views, the settings' parse and the store,
 nothing that carries a secret and no event. What it does not need is deferred: the
 events (``core/events.py``), the secret values (``core/credentials.py``), the
-registry's vault half (``core/registry.py`` with hashlib and the settings seal),
-platformdirs when a home folder is set, subprocess (Windows' icacls only) and secrets
-(temporary names, drawn only when writing). Each dataclass costs about a millisecond
+revocation report (``core/revocation_text.py``), the registry's vault half
+(``core/registry.py`` with hashlib and the settings seal), platformdirs when a home
+folder is set, subprocess (Windows' icacls only) and secrets (temporary names, drawn
+only when writing). Each dataclass costs about a millisecond
 to create, so their number is bounded too. The deferred names still work from where
 callers imported them.
 """
@@ -26,11 +27,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Loaded by none of PRELOAD (with MCP_AUTH_DESKTOP_HOME set).
 DEFERRED = ("mcp_auth_desktop.core.events", "mcp_auth_desktop.core.credentials",
-            "mcp_auth_desktop.core.registry", "mcp_auth_desktop.core.settings_seal",
-            "hashlib", "platformdirs", "subprocess", "secrets", "hmac", "tempfile")
+            "mcp_auth_desktop.core.revocation_text", "mcp_auth_desktop.core.registry",
+            "mcp_auth_desktop.core.settings_seal", "hashlib", "platformdirs", "subprocess",
+            "secrets", "hmac", "tempfile")
 #: Dataclasses the PRELOAD modules create (ServerView, the settings' parse, the stores'
-#: values...): 29 before the deferral. One more is a choice, to be made knowingly.
-MAX_DATACLASSES = 17
+#: values...): 29 before the deferral, 16 after. One more is a choice, to be made knowingly.
+MAX_DATACLASSES = 16
 
 _PROBE = """
 import dataclasses, json, sys
@@ -80,6 +82,11 @@ def test_the_deferred_names_still_answer_where_callers_imported_them() -> None:
                  "ServerAdded", "ServerRemoved", "LogEvent", "ServerUpdated"):
         assert getattr(state, name) is getattr(events, name)
         assert issubclass(getattr(events, name), state.ManagerEvent)
+    from mcp_auth_desktop.core import revocation_text
+
+    assert state.RevocationReport is revocation_text.RevocationReport
+    assert state.RevocationReport(supported=False).summary() == revocation_text.describe_revocation(
+        revocation_text.RevocationReport(supported=False))
     for name in ("ClientRegistration", "TokenSet", "CredentialKey", "RegistrationMethod"):
         assert getattr(models, name) is getattr(credentials, name)
     for name in ("snapshot_from_document", "RegistrySnapshot", "PublicRegistration", "SERVERS",
