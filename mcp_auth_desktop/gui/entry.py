@@ -45,7 +45,7 @@ PRELOAD = (
     "shlex",
     "mcp_auth_desktop.core.childenv",
     "mcp_auth_desktop.core.safetext",
-    "mcp_auth_desktop.gui.preview",  # the core registry, state, models, ports and errors
+    "mcp_auth_desktop.gui.preview",  # the settings' parse (core.snapshot), state, models, ports, errors
     "mcp_auth_desktop.runtime",
     "mcp_auth_desktop.storage.paths",  # runtime.open_settings: the first frame's store
     "mcp_auth_desktop.storage.settings",
