@@ -31,7 +31,7 @@ from tests.gui.conftest import Gui, run
 from tests.mock.helpers import MockProcess, start_mock_process
 
 __all__ = ["HANG", "WITHIN", "WatcherPolls", "cli", "file_gui", "home", "mock", "real_gui", "running",
-           "watcher"]
+           "watcher", "window_on"]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def mock() -> Iterator[MockProcess]:
 
 
 @contextmanager
-def _window_on(make_gui: Any, loop: Any, vault: Any, settings: Any) -> Iterator[Gui]:
+def window_on(make_gui: Any, loop: Any, vault: Any, settings: Any) -> Iterator[Gui]:
     """The window on a real TokenManager over ``vault`` and ``settings``; a sign-in's URL
     goes to the self-test's headless browser (``gui.browser``)."""
     http = make_http_client()
@@ -66,7 +66,7 @@ def _window_on(make_gui: Any, loop: Any, vault: Any, settings: Any) -> Iterator[
 
 @pytest.fixture
 def real_gui(make_gui: Any, loop: Any) -> Iterator[Gui]:
-    with _window_on(make_gui, loop, MemoryVault(), MemorySettings()) as gui:
+    with window_on(make_gui, loop, MemoryVault(), MemorySettings()) as gui:
         yield gui
 
 
@@ -146,7 +146,7 @@ def file_gui(make_gui: Any, loop: Any, home: Path) -> Iterator[Gui]:
     # The issue's 2 s: the file is polled at least four times in them.
     assert settings.poll_interval <= WITHIN / 4
     watcher = WatcherPolls(settings)
-    with _window_on(make_gui, loop, vault, settings) as gui:
+    with window_on(make_gui, loop, vault, settings) as gui:
         _WATCHERS[id(gui)] = watcher
         yield gui
         _WATCHERS.pop(id(gui), None)

@@ -18,22 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QStyle
 
 from mcp_auth_desktop.core.errors import McpAuthError
-from mcp_auth_desktop.core.http import make_http_client
-from mcp_auth_desktop.core.manager import TokenManager
 from mcp_auth_desktop.core.models import ServerOptions
 from mcp_auth_desktop.core.state import ServerState
 from mcp_auth_desktop.gui.preview import WAITING_FOR_KEYRING, SettingsPreview
-from mcp_auth_desktop.gui.self_test import HeadlessBrowser
 from mcp_auth_desktop.gui.server_model import Column
 from mcp_auth_desktop.storage import open_storage
-from tests.gui.conftest import Gui, run, settle, until
+from tests.gui.conftest import run, settle, until
+from tests.gui.real_manager_fixtures import window_on
 from tests.hostile_server import closed_port
 from tests.mock.helpers import MockProcess, start_mock_process
 
@@ -73,15 +70,6 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
                      servers: list[MockProcess]) -> None:
     vault, settings = open_storage(tmp_path / "home")
     assert vault.location.key_source == "keyring"
-    http = make_http_client()
-    browser_http = httpx.AsyncClient(timeout=10, trust_env=False)
-    browser = HeadlessBrowser(browser_http)
-    manager = TokenManager(http=http, vault=vault, settings=settings)
-    holder: list[Gui] = []
-    gui = make_gui(manager, url_opener=lambda url: holder[0].bridge.spawn(browser.open(url)) and None)
-    holder.append(gui)
-    window = gui.window
-    window.resize(1440, 860)
     loopback = ServerOptions(allow_insecure_loopback=True)
     names = ["Notes", "Tenant 1", "Not signed in yet"]
 
@@ -267,9 +255,12 @@ def test_screenshots(make_gui: Any, loop: Any, qtbot: Any, tmp_path: Path,
         finally:
             await gui.bridge.aclose()
             await manager.aclose()
-            await http.aclose()
-            await browser_http.aclose()
             await vault.aclose()
 
-    run(loop, shots(), timeout=90)
+    # The window on the real manager, as the other real-manager tests make it (window_on
+    # closes its HTTP clients); shots() reads gui, manager, browser and window from here.
+    with window_on(make_gui, loop, vault, settings) as gui:
+        manager, browser, window = gui.manager, gui.browser, gui.window  # type: ignore[attr-defined]
+        window.resize(1440, 860)
+        run(loop, shots(), timeout=90)
     assert {p.name for p in OUT.glob("*.png")} >= {"main-window.png", "add-server-dialog.png", "tray-menu.png"}
