@@ -38,13 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["PRELOAD", "defer_asyncio", "load", "load_window_parts", "main"]
 
 #: Imported, in this order, after the tray icon is shown: the pure-Python layers the
-#: window stands on, before the window's own modules.
+#: window stands on, before the window's own modules. (What ``gui.app`` itself needs,
+#: such as argparse, logging and core.safetext, is in by then: :func:`load`.)
 PRELOAD = (
-    "argparse",
-    "logging",
-    "shlex",
-    "mcp_auth_desktop.core.childenv",
-    "mcp_auth_desktop.core.safetext",
     "mcp_auth_desktop.gui.preview",  # the settings' parse (core.snapshot), state, models, ports, errors
     "mcp_auth_desktop.runtime",
     "mcp_auth_desktop.storage.paths",  # runtime.open_settings: the first frame's store
