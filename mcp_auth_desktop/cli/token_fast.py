@@ -209,15 +209,13 @@ def _vault_key(header: dict[str, Any]) -> bytes:
 
 
 def _tokens(data_dir: str, entry: str) -> dict[str, Any]:
-    import hmac
-
     from mcp_auth_desktop.storage.vault_format import (
         _NONCE_BYTES,
         _b64,
         _Corrupt,
-        _key_check,
         _split,
         decrypt_entries,
+        key_opens,
     )
 
     raw = _read_private(os.path.join(data_dir, "vault.bin"))
@@ -225,9 +223,7 @@ def _tokens(data_dir: str, entry: str) -> dict[str, Any]:
         header, aad, ciphertext = _split(raw)
         nonce = _b64(header.get("nonce"), _NONCE_BYTES, "nonce")
         key = _vault_key(header)
-        if len(key) != 32 or not hmac.compare_digest(
-            _key_check(key), str(header.get("key_check"))
-        ):
+        if len(key) != 32 or not key_opens(key, header):
             raise _Full("the key does not open this vault")
         entries = decrypt_entries(key, nonce, aad, ciphertext)
     except _Corrupt:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hmac
 import json
 import os
 import threading
@@ -45,6 +44,7 @@ from .vault_format import (
     _split,
     _strict_loads,
     decrypt_entries,
+    key_opens,
 )
 
 __all__ = ["VaultFile", "read_header"]
@@ -142,7 +142,7 @@ class VaultFile:
                 raise _Corrupt(exc.message) from None
             except BadKeyHeaderError as exc:
                 raise _Corrupt(exc.message) from None
-            if not hmac.compare_digest(_key_check(key), str(header.get("key_check"))):
+            if not key_opens(key, header):
                 self._provider.wrong_key()
                 if source == "passphrase":
                     raise VaultLockedError(

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import struct
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -41,6 +42,13 @@ class _Corrupt(Exception):
 
 def _key_check(key: bytes) -> str:
     return base64.b64encode(hmac.new(key, _CHECK_LABEL, hashlib.sha256).digest()[:16]).decode()
+
+
+def key_opens(key: bytes, header: Mapping[str, Any]) -> bool:
+    """Whether ``key`` is the one the vault with this ``header`` was sealed with (its key
+    check, compared in constant time): the one test the vault, the keyring's direct read
+    and the ``token`` fast path apply."""
+    return hmac.compare_digest(_key_check(key), str(header.get("key_check")))
 
 
 def _b64(value: object, size: int, what: str) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import logging
 import re
 import secrets
@@ -132,9 +131,9 @@ def _read_directly(service: str, user: str, header: Mapping[str, Any], timeout: 
         key = base64.b64decode(stored, validate=True)
     except (binascii.Error, ValueError):
         return None
-    from ..vault_format import _key_check
+    from ..vault_format import key_opens
 
-    if len(key) != KEY_BYTES or not hmac.compare_digest(_key_check(key), str(header.get("key_check"))):
+    if len(key) != KEY_BYTES or not key_opens(key, header):
         return None
     return key
 
