@@ -176,8 +176,6 @@ def _entry_name(settings: dict[str, Any], ref: str) -> str:
 
 def _vault_key(header: dict[str, Any]) -> bytes:
     """The vault key: one read from the Secret Service, or a passphrase from the environment."""
-    import base64
-    import binascii
 
     source = header.get("key_source")
     if source == "passphrase":
@@ -197,15 +195,12 @@ def _vault_key(header: dict[str, Any]) -> bytes:
     if not secret_service.usable_here():
         raise _Full("keyring backend chosen by keyring itself")
     try:
-        stored = secret_service.read_secret(_KEYRING_SERVICE, f"vault-key-{key_id}")
+        key = secret_service.read_key(_KEYRING_SERVICE, f"vault-key-{key_id}")
     except secret_service.SecretServiceMiss:
         raise _Full("secret service did not answer plainly") from None
-    if stored is None:
-        raise _Full("key not in the secret service")
-    try:
-        return base64.b64decode(stored, validate=True)
-    except (binascii.Error, ValueError):
-        raise _Full("damaged key item") from None
+    if key is None:
+        raise _Full("key not in the secret service, or a damaged item")
+    return key
 
 
 def _tokens(data_dir: str, entry: str) -> dict[str, Any]:

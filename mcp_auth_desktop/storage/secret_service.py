@@ -18,13 +18,15 @@ itself (which prompts and reports errors the usual way).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
 import sys
 from typing import Any
 
-__all__ = ["SecretServiceMiss", "read_secret", "usable_here"]
+__all__ = ["SecretServiceMiss", "read_key", "read_secret", "usable_here"]
 
 _BUS_NAME = "org.freedesktop.secrets"
 _SERVICE_PATH = "/org/freedesktop/secrets"
@@ -112,6 +114,19 @@ def read_secret(service: str, username: str, *, timeout: float = 2.0) -> str | N
         raise SecretServiceMiss(type(exc).__name__) from None
     finally:
         bus.close()
+
+
+def read_key(service: str, username: str, *, timeout: float = 2.0) -> bytes | None:
+    """A key stored base64-encoded (the vault key), decoded; None if absent or not base64.
+
+    Raises SecretServiceMiss as :func:`read_secret` does."""
+    stored = read_secret(service, username, timeout=timeout)
+    if stored is None:
+        return None
+    try:
+        return base64.b64decode(stored, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _read(bus: _Bus, service: str, username: str) -> str | None:

@@ -121,19 +121,13 @@ def _read_directly(service: str, user: str, header: Mapping[str, Any], timeout: 
     if not secret_service.usable_here():
         return None
     try:
-        stored = secret_service.read_secret(service, user, timeout=min(timeout, 2.0))
+        key = secret_service.read_key(service, user, timeout=min(timeout, 2.0))
     except secret_service.SecretServiceMiss as exc:
         log.debug("direct Secret Service read missed (%s); asking keyring", exc)
         return None
-    if stored is None:
-        return None
-    try:
-        key = base64.b64decode(stored, validate=True)
-    except (binascii.Error, ValueError):
-        return None
     from ..vault_format import key_opens
 
-    if len(key) != KEY_BYTES or not key_opens(key, header):
+    if key is None or len(key) != KEY_BYTES or not key_opens(key, header):
         return None
     return key
 
