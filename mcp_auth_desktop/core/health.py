@@ -109,7 +109,7 @@ def server_health(view: ServerView, now: float) -> list[Finding]:
         found.append(Finding(name, Health.ATTENTION, _sign_in_again(view)))
     elif state is ServerState.REVOKED:
         found.append(Finding(name, Health.ATTENTION, "signed out"))
-    elif state in (ServerState.SIGNED_IN, ServerState.REFRESHING):
+    elif state.signed_in:
         if expired and failing:
             found.append(Finding(name, Health.ERROR,
                                  "the access token has expired and " + _failing_text(view, now)))

@@ -173,7 +173,7 @@ def changes(old: ServerConfig, new: ServerConfig, *, secret_changed: bool) -> tu
 
 def holds_tokens(view: ServerView) -> bool:
     """Does the server hold tokens granted under its settings (signed in, or failing to refresh)?"""
-    if view.state in (ServerState.SIGNED_IN, ServerState.REFRESHING):
+    if view.state.signed_in:
         return True
     return view.state is ServerState.ERROR and (view.has_refresh_token or view.expires_at is not None)
 

@@ -61,6 +61,11 @@ class ServerState(enum.Enum):
     def is_error(self) -> bool:
         return self is ServerState.ERROR
 
+    @property
+    def signed_in(self) -> bool:
+        """Tokens in hand: signed in, or refreshing them (they stay usable meanwhile)."""
+        return self in (ServerState.SIGNED_IN, ServerState.REFRESHING)
+
 
 @dataclass(frozen=True)
 class ServerView:

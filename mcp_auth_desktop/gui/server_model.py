@@ -206,7 +206,7 @@ class ServerTableModel(QAbstractTableModel):
         if col == Column.ACCOUNT:
             return account_short(view)
         if col == Column.EXPIRES:
-            if view.state in (ServerState.SIGNED_IN, ServerState.REFRESHING):
+            if view.state.signed_in:
                 return format_expires_in(view.expires_at, self._clock())
             return "—"
         if col == Column.SCOPES:

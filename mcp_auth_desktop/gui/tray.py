@@ -112,7 +112,6 @@ class TrayIcon(QSystemTrayIcon):
         if self._bridge is None:
             return  # still "starting" (attach() comes with the window's parts)
         from mcp_auth_desktop.core.health import summarise
-        from mcp_auth_desktop.core.state import ServerState
         from mcp_auth_desktop.gui.plain import plain
 
         views = self._bridge.servers()
@@ -120,7 +119,7 @@ class TrayIcon(QSystemTrayIcon):
         state = OverallState(summary.health.value)
         self.state = state
         self.setIcon(self._icons[state])
-        signed = sum(v.state in (ServerState.SIGNED_IN, ServerState.REFRESHING) for v in views)
+        signed = sum(v.state.signed_in for v in views)
         lines = [f"MCP Auth Desktop — {summary.headline}"]
         shown = summary.lines()
         lines += shown[:_TOOLTIP_FINDINGS]
@@ -168,7 +167,7 @@ class TrayIcon(QSystemTrayIcon):
         sub = self.menu.addMenu(self._dots[overall_state([view], self._clock())], view.name)
         sub.setToolTipsVisible(True)
         sid = view.id
-        signed_in = view.state in (ServerState.SIGNED_IN, ServerState.REFRESHING)
+        signed_in = view.state.signed_in
         busy = self._bridge.is_busy(sid)
 
         copy = sub.addAction(icon("copy"), "Copy access token")

@@ -19,8 +19,6 @@ from mcp_auth_desktop.gui.window_host import WindowParts
 
 __all__ = ["WindowActionsMixin"]
 
-_SIGNED_IN = (ServerState.SIGNED_IN, ServerState.REFRESHING)
-
 
 class WindowActionsMixin(WindowParts):
     """Builds the window's actions, toolbar, menus and status bar; enables them per row."""
@@ -150,7 +148,7 @@ class WindowActionsMixin(WindowParts):
         if view is not None and view.state is ServerState.LOCKED:
             view = None  # nothing can be done before the vault is open: all off
         busy = view is not None and self.bridge.is_busy(view.id)
-        signed_in = view is not None and view.state in _SIGNED_IN
+        signed_in = view is not None and view.state.signed_in
         signing_in = view is not None and view.state is ServerState.SIGNING_IN
         self.act_sign_in.setEnabled(view is not None and not signed_in)
         self.act_sign_in.setText("Cancel sign-in" if signing_in else "&Sign in")

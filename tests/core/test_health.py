@@ -96,3 +96,9 @@ def test_locked_servers_are_never_all_fine() -> None:
     # The expiry a locked view may still carry is not judged: only the lock is said.
     stale = view("C", ServerState.LOCKED, expires_at=NOW - 1, locked_because="opening your tokens…")
     assert [f.text for f in server_health(stale, NOW)] == ["opening your tokens…"]
+
+
+def test_signed_in_means_tokens_in_hand_and_nothing_else() -> None:
+    # The tray, the window's actions, the Expires column, the edit check and the health
+    # rules all ask ServerState.signed_in: a refresh under way keeps the tokens usable.
+    assert {s for s in ServerState if s.signed_in} == {ServerState.SIGNED_IN, ServerState.REFRESHING}
