@@ -66,8 +66,7 @@ class PublicRegistration:
             redirect_uris=reg.redirect_uris,
             registered_at=reg.registered_at,
             has_client_secret=reg.client_secret is not None,
-            deletable=reg.registration_access_token is not None
-            and reg.registration_client_uri is not None,
+            deletable=reg.deletable,  # what removal acts on (RFC 7592: our own DCR only)
         )
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -59,6 +60,9 @@ def test_a_public_registration_is_typed_and_reads_back_as_written() -> None:
     assert stored["has_client_secret"] is True and stored["deletable"] is True
     doc = {"servers": [GOOD_SERVER], "registrations_public": {"s1": stored}}
     assert snapshot_from_document(doc).registrations == {"s1": public}
+    # Deletable says what removal will do: only our own dynamic registration is deleted.
+    pre = PublicRegistration.of(replace(reg, method="preregistered"))
+    assert pre.deletable is False and reg.deletable is True
 
 
 @pytest.mark.parametrize("raw", ["x", {}, {"client_id": 7}, {"method": "dcr"}])
